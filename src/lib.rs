@@ -1,6 +1,14 @@
 //! dubber: dub a video into new speech, aligned to the original timing.
+//!
+//! The modules follow the data as it flows: [`subtitles`] read timed lines into
+//! [`Segment`]s, [`text`] groups them into sentences and packs those into [`Chunk`]s (one TTS
+//! request each), and [`pipeline`] runs the stages over a work directory.
 
+pub mod fsutil;
+pub mod manifest;
+pub mod pipeline;
 pub mod segment;
+pub mod subtitles;
 pub mod text;
 
 pub use segment::{Chunk, Segment, Window};

@@ -1,0 +1,60 @@
+//! Command-line arguments (clap derive) and the dispatch to one module per subcommand.
+
+pub mod prep;
+
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand};
+
+/// Dub a video into new speech, aligned to the original timing.
+#[derive(Debug, Parser)]
+#[command(
+    name = "dubber",
+    version,
+    about,
+    long_about = "Dub a video into new speech, aligned to the original timing.\n\n\
+        The work happens in stages over a work directory (default ./<video stem>.dub): \
+        `prep` turns subtitles into subs.srt and a manifest for review.",
+    after_help = "Examples:\n  \
+        dubber prep talk.mp4 --subtitles talk.srt\n  \
+        dubber prep talk.mp4 --subtitles talk.vtt --workdir /tmp/talk --sentences-per-chunk 3\n\n\
+        Exit codes: 0 success, 1 failure, 2 usage error."
+)]
+pub struct Cli {
+    #[command(flatten)]
+    pub global: GlobalArgs,
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// Options every subcommand takes.
+#[derive(Debug, Args)]
+pub struct GlobalArgs {
+    /// More log output (-v: debug, -vv: trace). RUST_LOG overrides.
+    #[arg(short, long, action = clap::ArgAction::Count, global = true)]
+    pub verbose: u8,
+    /// Print nothing but errors.
+    #[arg(short, long, global = true, conflicts_with = "verbose")]
+    pub quiet: bool,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Import subtitles, normalise and group them: writes subs.srt, segments.json, manifest.json.
+    Prep(prep::PrepArgs),
+}
+
+/// The work directory option shared by the stages.
+#[derive(Debug, Args, Clone)]
+pub struct WorkdirArgs {
+    /// Work directory holding every intermediate file [default: ./<video file stem>.dub]
+    #[arg(long, value_name = "DIR")]
+    pub workdir: Option<PathBuf>,
+}
+
+/// Run the parsed command.
+pub fn run(cli: Cli) -> anyhow::Result<()> {
+    match cli.command {
+        Command::Prep(args) => prep::run(args, &cli.global),
+    }
+}

@@ -1,0 +1,9 @@
+//! The stages a user runs, over one [`Workdir`]: prep (subtitles → reviewed `subs.srt` and a
+//! manifest) first; synth, burn and youtube build on its output.
+
+pub mod prep;
+pub mod state;
+pub mod workdir;
+
+pub use prep::{PrepError, PrepOptions, PrepOutcome, prep_from_subtitles};
+pub use workdir::Workdir;

@@ -1,0 +1,118 @@
+//! The prep stage: subtitles in (imported, or later transcribed), normalised and grouped, out as
+//! `subs.srt` (for a person to review), `segments.json` and `manifest.json`.
+
+use std::path::{Path, PathBuf};
+
+use crate::fsutil;
+use crate::manifest::Manifest;
+use crate::pipeline::state::{State, sha256_hex};
+use crate::pipeline::workdir::Workdir;
+use crate::segment::Segment;
+use crate::subtitles::{self, Fix, SubtitleError};
+use crate::text::{self, GroupOptions};
+
+/// State key of the hash of the `subs.srt` prep last wrote.
+const SUBS_HASH: &str = "prep.subs_srt";
+
+#[derive(Debug, thiserror::Error)]
+pub enum PrepError {
+    #[error(transparent)]
+    Subtitles(#[from] SubtitleError),
+    #[error("{}: {source}", path.display())]
+    Io {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    #[error("{}: no cue with text to speak", path.display())]
+    Empty { path: PathBuf },
+    #[error(
+        "{}: edited since prep wrote it; pass --force to overwrite your edits, or run synth to use them",
+        path.display()
+    )]
+    EditedSubtitles { path: PathBuf },
+}
+
+fn io_err(path: &Path) -> impl FnOnce(std::io::Error) -> PrepError + '_ {
+    move |source| PrepError::Io {
+        path: path.to_path_buf(),
+        source,
+    }
+}
+
+/// Settings of the prep stage.
+#[derive(Debug, Clone, Default)]
+pub struct PrepOptions {
+    pub grouping: GroupOptions,
+    /// Split segments that hold several sentences, sharing their time by characters.
+    pub split_sentences: bool,
+    /// Overwrite `subs.srt` even when a person edited it since prep wrote it.
+    pub force: bool,
+}
+
+/// What prep produced.
+#[derive(Debug, Clone)]
+pub struct PrepOutcome {
+    pub segments: Vec<Segment>,
+    pub manifest: Manifest,
+    /// What normalisation changed in the input, for the user to see.
+    pub fixes: Vec<Fix>,
+}
+
+/// Import a subtitle file (SRT, WebVTT or JSON) into the work directory.
+pub fn prep_from_subtitles(
+    workdir: &Workdir,
+    subtitles_path: &Path,
+    opts: &PrepOptions,
+) -> Result<PrepOutcome, PrepError> {
+    let cues = subtitles::read_file(subtitles_path)?;
+    let (segments, fixes) = subtitles::normalize(cues);
+    if segments.is_empty() {
+        return Err(PrepError::Empty {
+            path: subtitles_path.to_path_buf(),
+        });
+    }
+    let segments = if opts.split_sentences {
+        segments.iter().flat_map(text::split_segment).collect()
+    } else {
+        segments
+    };
+    write_outputs(workdir, segments, fixes, opts)
+}
+
+/// Write `subs.srt`, `segments.json` and `manifest.json` for `segments`. Refuses to overwrite a
+/// `subs.srt` that a person edited since prep last wrote it, unless `opts.force`.
+pub fn write_outputs(
+    workdir: &Workdir,
+    segments: Vec<Segment>,
+    fixes: Vec<Fix>,
+    opts: &PrepOptions,
+) -> Result<PrepOutcome, PrepError> {
+    workdir.create().map_err(io_err(workdir.root()))?;
+    let subs_path = workdir.subs_srt();
+    let state_path = workdir.state_json();
+    let mut state = State::load(&state_path);
+    if !opts.force
+        && let Ok(existing) = std::fs::read(&subs_path)
+    {
+        let ours = state
+            .get(SUBS_HASH)
+            .is_some_and(|h| h == sha256_hex(&existing));
+        if !ours {
+            return Err(PrepError::EditedSubtitles { path: subs_path });
+        }
+    }
+    let srt = subtitles::write(&segments, subtitles::Format::Srt);
+    fsutil::write_atomic(&subs_path, srt.as_bytes()).map_err(io_err(&subs_path))?;
+    let segments_path = workdir.segments_json();
+    fsutil::write_json_atomic(&segments_path, &segments).map_err(io_err(&segments_path))?;
+    let manifest = Manifest::build(&segments, &opts.grouping);
+    let manifest_path = workdir.manifest_json();
+    fsutil::write_json_atomic(&manifest_path, &manifest).map_err(io_err(&manifest_path))?;
+    state.set(SUBS_HASH, sha256_hex(srt.as_bytes()));
+    state.save(&state_path).map_err(io_err(&state_path))?;
+    Ok(PrepOutcome {
+        segments,
+        manifest,
+        fixes,
+    })
+}

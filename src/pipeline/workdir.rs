@@ -1,0 +1,106 @@
+//! The work directory of one video: every file a stage reads or writes has its path here, and
+//! nowhere else, so that stages, tests and users agree on the layout.
+//!
+//! ```text
+//! <stem>.dub/
+//!   subs.srt            the subtitles synth speaks; a person may edit them between prep and synth
+//!   subs.orig.srt       the original-language subtitles when prep translated
+//!   segments.json       the normalised segments prep produced, in seconds
+//!   manifest.json       sentence groups and TTS chunks, in seconds (schema in the README)
+//!   report.json         how synth fitted every chunk (schema in the README)
+//!   dub.wav             the rendered voice track, exactly as long as the video
+//!   speech.wav          16 kHz mono audio for transcription
+//!   background.wav      the original mix, kept under the new voice
+//!   state.json          hashes of each stage's inputs, so unchanged work is skipped
+//!   cache/tts/          synthesized clips, content-addressed
+//!   cache/llm/          validated chat-model replies, content-addressed
+//!   youtube/            description.md, chapters.txt, tags.txt
+//! ```
+
+use std::path::{Path, PathBuf};
+
+/// Paths of one video's work directory.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Workdir {
+    root: PathBuf,
+}
+
+impl Workdir {
+    /// A work directory at `root`.
+    pub fn new(root: impl Into<PathBuf>) -> Self {
+        Self { root: root.into() }
+    }
+
+    /// `explicit` if given, else `./<video file stem>.dub` in the current directory.
+    pub fn for_video(video: &Path, explicit: Option<&Path>) -> Self {
+        match explicit {
+            Some(dir) => Self::new(dir),
+            None => {
+                let stem = video
+                    .file_stem()
+                    .map_or_else(|| "video".to_string(), |s| s.to_string_lossy().into_owned());
+                Self::new(format!("{stem}.dub"))
+            }
+        }
+    }
+
+    pub fn root(&self) -> &Path {
+        &self.root
+    }
+
+    /// Create the directory (and parents).
+    pub fn create(&self) -> std::io::Result<()> {
+        std::fs::create_dir_all(&self.root)
+    }
+
+    pub fn subs_srt(&self) -> PathBuf {
+        self.root.join("subs.srt")
+    }
+    pub fn subs_orig_srt(&self) -> PathBuf {
+        self.root.join("subs.orig.srt")
+    }
+    pub fn segments_json(&self) -> PathBuf {
+        self.root.join("segments.json")
+    }
+    pub fn manifest_json(&self) -> PathBuf {
+        self.root.join("manifest.json")
+    }
+    pub fn report_json(&self) -> PathBuf {
+        self.root.join("report.json")
+    }
+    pub fn dub_wav(&self) -> PathBuf {
+        self.root.join("dub.wav")
+    }
+    pub fn speech_wav(&self) -> PathBuf {
+        self.root.join("speech.wav")
+    }
+    pub fn background_wav(&self) -> PathBuf {
+        self.root.join("background.wav")
+    }
+    pub fn state_json(&self) -> PathBuf {
+        self.root.join("state.json")
+    }
+    pub fn tts_cache_dir(&self) -> PathBuf {
+        self.root.join("cache").join("tts")
+    }
+    pub fn llm_cache_dir(&self) -> PathBuf {
+        self.root.join("cache").join("llm")
+    }
+    pub fn youtube_dir(&self) -> PathBuf {
+        self.root.join("youtube")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn default_is_stem_dot_dub() {
+        let w = Workdir::for_video(Path::new("/videos/talk.final.mp4"), None);
+        assert_eq!(w.root(), Path::new("talk.final.dub"));
+        assert_eq!(w.subs_srt(), Path::new("talk.final.dub/subs.srt"));
+        let w = Workdir::for_video(Path::new("x.mp4"), Some(Path::new("/tmp/w")));
+        assert_eq!(w.manifest_json(), Path::new("/tmp/w/manifest.json"));
+    }
+}

@@ -1,0 +1,318 @@
+//! Subtitles in and out: SRT, WebVTT and JSON segments.
+//!
+//! Readers take what real files contain and report what they cannot read as `file:line: what was
+//! expected`; they never panic. After reading, [`normalize`] makes the cue list usable for timing
+//! (sorted, no overlaps, no empty or zero-length cues) and says what it changed, so that nothing is
+//! fixed silently.
+
+mod json;
+mod srt;
+pub mod time;
+mod vtt;
+
+use std::fmt;
+use std::path::{Path, PathBuf};
+
+use crate::segment::Segment;
+
+/// A cue as read, with the 1-based line of its timing line (for JSON: its index + 1).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Cue {
+    pub line: usize,
+    pub segment: Segment,
+}
+
+/// A parse failure inside a text, before it is tied to a file.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ParseError {
+    pub line: usize,
+    pub message: String,
+}
+
+impl ParseError {
+    pub fn new(line: usize, message: impl Into<String>) -> Self {
+        Self {
+            line,
+            message: message.into(),
+        }
+    }
+}
+
+/// Errors reading or writing a subtitle file; each names the file (and line).
+#[derive(Debug, thiserror::Error)]
+pub enum SubtitleError {
+    #[error("{}:{line}: {message}", path.display())]
+    Parse {
+        path: PathBuf,
+        line: usize,
+        message: String,
+    },
+    #[error("{}: {source}", path.display())]
+    Io {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    #[error("{}: not UTF-8 text (line {line}); save the file as UTF-8", path.display())]
+    Encoding { path: PathBuf, line: usize },
+    #[error("{}: unknown subtitle format; expected .srt, .vtt or .json", path.display())]
+    UnknownFormat { path: PathBuf },
+}
+
+/// The subtitle formats dubber reads and writes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Format {
+    Srt,
+    Vtt,
+    Json,
+}
+
+impl Format {
+    /// From a file extension (`srt`, `vtt`, `json`, any case).
+    pub fn from_path(path: &Path) -> Option<Format> {
+        let ext = path.extension()?.to_str()?.to_ascii_lowercase();
+        match ext.as_str() {
+            "srt" => Some(Format::Srt),
+            "vtt" | "webvtt" => Some(Format::Vtt),
+            "json" => Some(Format::Json),
+            _ => None,
+        }
+    }
+
+    /// Guess from content, for files without a known extension.
+    pub fn sniff(content: &str) -> Format {
+        let t = content.trim_start_matches('\u{feff}').trim_start();
+        if t.starts_with("WEBVTT") {
+            Format::Vtt
+        } else if t.starts_with('[') || t.starts_with('{') {
+            Format::Json
+        } else {
+            Format::Srt
+        }
+    }
+}
+
+/// Parse subtitle text of a known format.
+pub fn parse(content: &str, format: Format) -> Result<Vec<Cue>, ParseError> {
+    match format {
+        Format::Srt => srt::parse(content),
+        Format::Vtt => vtt::parse(content),
+        Format::Json => json::parse(content),
+    }
+}
+
+/// Write segments in a format.
+pub fn write(segments: &[Segment], format: Format) -> String {
+    match format {
+        Format::Srt => srt::write(segments),
+        Format::Vtt => vtt::write(segments),
+        Format::Json => json::write(segments),
+    }
+}
+
+/// Read and parse a subtitle file (format from the extension, else from the content).
+pub fn read_file(path: &Path) -> Result<Vec<Cue>, SubtitleError> {
+    let bytes = std::fs::read(path).map_err(|source| SubtitleError::Io {
+        path: path.to_path_buf(),
+        source,
+    })?;
+    let content = String::from_utf8(bytes).map_err(|e| {
+        let valid = &e.as_bytes()[..e.utf8_error().valid_up_to()];
+        let line = valid.iter().filter(|&&b| b == b'\n').count() + 1;
+        SubtitleError::Encoding {
+            path: path.to_path_buf(),
+            line,
+        }
+    })?;
+    let format = Format::from_path(path).unwrap_or_else(|| Format::sniff(&content));
+    parse(&content, format).map_err(|e| SubtitleError::Parse {
+        path: path.to_path_buf(),
+        line: e.line,
+        message: e.message,
+    })
+}
+
+/// Write a subtitle file atomically (temporary file, then rename), format from the extension.
+pub fn write_file(path: &Path, segments: &[Segment]) -> Result<(), SubtitleError> {
+    let format = Format::from_path(path)
+        .ok_or_else(|| SubtitleError::UnknownFormat { path: path.into() })?;
+    crate::fsutil::write_atomic(path, write(segments, format).as_bytes()).map_err(|source| {
+        SubtitleError::Io {
+            path: path.to_path_buf(),
+            source,
+        }
+    })
+}
+
+/// One change [`normalize`] made, with the source line of the cue it concerns.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Fix {
+    pub line: usize,
+    pub kind: FixKind,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum FixKind {
+    /// The cue had no speakable text and was dropped.
+    DroppedEmpty,
+    /// Cues were not in time order; this one was moved.
+    Reordered,
+    /// The cue ended at or before its start; it was given `new_end`.
+    ZeroLength { new_end_ms: u64 },
+    /// The cue ran into the next one by `overlap_ms`; its end was pulled back.
+    TrimmedOverlap { overlap_ms: u64 },
+    /// The cue started at the same time as the one before it; the two were merged.
+    Merged,
+}
+
+impl fmt::Display for Fix {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "line {}: ", self.line)?;
+        match &self.kind {
+            FixKind::DroppedEmpty => write!(f, "cue has no text; dropped"),
+            FixKind::Reordered => write!(f, "cue out of time order; sorted by start time"),
+            FixKind::ZeroLength { new_end_ms } => {
+                write!(
+                    f,
+                    "cue ends at or before its start; end set to {}",
+                    time::format_timestamp(*new_end_ms, ',')
+                )
+            }
+            FixKind::TrimmedOverlap { overlap_ms } => {
+                write!(
+                    f,
+                    "cue overlaps the next by {overlap_ms} ms; its end was pulled back"
+                )
+            }
+            FixKind::Merged => write!(f, "cue starts with the previous one; the two were merged"),
+        }
+    }
+}
+
+/// A zero-length cue gets this much time per character of speech (capped by the next cue), at
+/// least [`MIN_CUE_MS`]: roughly a comfortable speaking rate.
+const MS_PER_CHAR: u64 = 60;
+const MIN_CUE_MS: u64 = 1000;
+
+/// Make cues fit for timing, reporting each change:
+/// 1. cues without speakable text are dropped;
+/// 2. cues are sorted by start time (stable: equal starts keep file order);
+/// 3. cues starting together are merged into one (texts joined by a line break);
+/// 4. a cue that overlaps the next ends where the next starts;
+/// 5. a zero-length or inverted cue gets a duration from its text, up to the next cue's start.
+pub fn normalize(cues: Vec<Cue>) -> (Vec<Segment>, Vec<Fix>) {
+    let mut fixes = Vec::new();
+    let mut cues: Vec<Cue> = cues
+        .into_iter()
+        .filter(|c| {
+            let keep = !c.segment.spoken_text().is_empty();
+            if !keep {
+                fixes.push(Fix {
+                    line: c.line,
+                    kind: FixKind::DroppedEmpty,
+                });
+            }
+            keep
+        })
+        .collect();
+    if cues
+        .windows(2)
+        .any(|w| w[1].segment.start_ms < w[0].segment.start_ms)
+    {
+        let before: Vec<usize> = cues.iter().map(|c| c.line).collect();
+        cues.sort_by_key(|c| c.segment.start_ms);
+        for (cue, old_line) in cues.iter().zip(before) {
+            if cue.line != old_line {
+                fixes.push(Fix {
+                    line: cue.line,
+                    kind: FixKind::Reordered,
+                });
+            }
+        }
+    }
+    let mut merged: Vec<Cue> = Vec::with_capacity(cues.len());
+    for cue in cues {
+        match merged.last_mut() {
+            Some(prev) if prev.segment.start_ms == cue.segment.start_ms => {
+                fixes.push(Fix {
+                    line: cue.line,
+                    kind: FixKind::Merged,
+                });
+                prev.segment.text = format!("{}\n{}", prev.segment.text, cue.segment.text);
+                prev.segment.end_ms = prev.segment.end_ms.max(cue.segment.end_ms);
+            }
+            _ => merged.push(cue),
+        }
+    }
+    let next_starts: Vec<Option<u64>> = (0..merged.len())
+        .map(|i| merged.get(i + 1).map(|c| c.segment.start_ms))
+        .collect();
+    let mut segments = Vec::with_capacity(merged.len());
+    for (cue, next_start) in merged.into_iter().zip(next_starts) {
+        let mut seg = cue.segment;
+        if seg.end_ms <= seg.start_ms {
+            let chars = seg.spoken_text().chars().count() as u64;
+            let wanted = seg.start_ms + (chars * MS_PER_CHAR).max(MIN_CUE_MS);
+            seg.end_ms = next_start.map_or(wanted, |n| wanted.min(n));
+            fixes.push(Fix {
+                line: cue.line,
+                kind: FixKind::ZeroLength {
+                    new_end_ms: seg.end_ms,
+                },
+            });
+        } else if let Some(next) = next_start.filter(|&n| n < seg.end_ms) {
+            fixes.push(Fix {
+                line: cue.line,
+                kind: FixKind::TrimmedOverlap {
+                    overlap_ms: seg.end_ms - next,
+                },
+            });
+            seg.end_ms = next;
+        }
+        segments.push(seg);
+    }
+    (segments, fixes)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn cue(line: usize, start: u64, end: u64, text: &str) -> Cue {
+        Cue {
+            line,
+            segment: Segment::new(start, end, text),
+        }
+    }
+
+    #[test]
+    fn normalize_sorts_merges_trims_and_reports() {
+        let cues = vec![
+            cue(1, 5000, 6000, "late"),
+            cue(5, 1000, 2500, "early, overlapping"),
+            cue(9, 2000, 2000, "zero"),
+            cue(13, 2000, 3000, "same start"),
+            cue(17, 7000, 8000, "<i></i>"),
+        ];
+        let (segs, fixes) = normalize(cues);
+        let spans: Vec<(u64, u64)> = segs.iter().map(|s| (s.start_ms, s.end_ms)).collect();
+        assert_eq!(spans, vec![(1000, 2000), (2000, 3000), (5000, 6000)]);
+        assert_eq!(segs[1].text, "zero\nsame start");
+        let kinds: Vec<&FixKind> = fixes.iter().map(|f| &f.kind).collect();
+        assert!(kinds.contains(&&FixKind::DroppedEmpty));
+        assert!(kinds.contains(&&FixKind::Reordered));
+        assert!(kinds.contains(&&FixKind::Merged));
+        assert!(kinds.contains(&&FixKind::TrimmedOverlap { overlap_ms: 500 }));
+        // Sorted, no overlaps, nothing zero-length.
+        assert!(segs.windows(2).all(|w| w[0].end_ms <= w[1].start_ms));
+        assert!(segs.iter().all(|s| s.end_ms > s.start_ms));
+    }
+
+    #[test]
+    fn zero_length_cue_gets_time_from_its_text() {
+        let (segs, fixes) = normalize(vec![cue(1, 1000, 1000, "Hello"), cue(5, 9000, 9500, "x")]);
+        assert_eq!(segs[0].end_ms, 2000);
+        assert_eq!(fixes[0].kind, FixKind::ZeroLength { new_end_ms: 2000 });
+        let (segs, _) = normalize(vec![cue(1, 1000, 900, "Hello"), cue(5, 1400, 1500, "x")]);
+        assert_eq!(segs[0].end_ms, 1400);
+    }
+}

@@ -1,0 +1,127 @@
+//! `dubber prep VIDEO --subtitles FILE`, run as a user runs it.
+
+use std::path::Path;
+use std::process::{Command, Output};
+
+fn dubber(dir: &Path, args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_dubber"))
+        .args(args)
+        .current_dir(dir)
+        .env_remove("RUST_LOG")
+        .output()
+        .expect("run dubber")
+}
+
+fn srt_of(n: usize) -> String {
+    (0..n)
+        .map(|i| {
+            let start = i as u64 * 3000;
+            let ts = |ms: u64| {
+                format!(
+                    "{:02}:{:02}:{:02},{:03}",
+                    ms / 3_600_000,
+                    ms / 60_000 % 60,
+                    ms / 1000 % 60,
+                    ms % 1000
+                )
+            };
+            let text = if i % 3 == 2 {
+                "and this line ends here."
+            } else {
+                "A line that goes on"
+            };
+            format!(
+                "{}\n{} --> {}\n{text}\n\n",
+                i + 1,
+                ts(start),
+                ts(start + 2500)
+            )
+        })
+        .collect()
+}
+
+#[test]
+fn broken_srt_names_file_and_line() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("broken.srt"),
+        "1\n00:00:01,000 --> 00:00:02,000\nfine\n\n2\n00:00:03,000 --> 00:00:0x,500\nbroken\n",
+    )
+    .unwrap();
+    let out = dubber(dir.path(), &["prep", "x.mp4", "--subtitles", "broken.srt"]);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{stderr}");
+    assert!(
+        stderr.contains("broken.srt:6: invalid timestamp `00:00:0x,500`"),
+        "{stderr}"
+    );
+    assert!(!stderr.contains("panicked"), "{stderr}");
+    // Nothing half written.
+    assert!(!dir.path().join("x.dub").join("subs.srt").exists());
+}
+
+#[test]
+fn prep_writes_subs_segments_and_manifest() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("talk.srt"), srt_of(400)).unwrap();
+    let out = dubber(dir.path(), &["prep", "talk.mp4", "--subtitles", "talk.srt"]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let work = dir.path().join("talk.dub");
+    let subs = std::fs::read_to_string(work.join("subs.srt")).unwrap();
+    assert_eq!(subs.matches(" --> ").count(), 400);
+    assert!(subs.starts_with("1\n00:00:00,000 --> 00:00:02,500\nA line that goes on\n"));
+
+    let segments: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(work.join("segments.json")).unwrap()).unwrap();
+    assert_eq!(segments.as_array().unwrap().len(), 400);
+    assert_eq!(segments[1]["start"], 3.0);
+
+    let manifest: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(work.join("manifest.json")).unwrap()).unwrap();
+    let chunks = manifest["chunks"].as_array().unwrap();
+    // Three lines make one sentence; two sentences make a chunk: 400 lines → 134 sentences → 67 chunks.
+    assert_eq!(manifest["sentence_groups"].as_array().unwrap().len(), 134);
+    assert_eq!(chunks.len(), 67);
+    assert_eq!(chunks[0]["id"], 0);
+    assert_eq!(chunks[0]["windows"].as_array().unwrap().len(), 6);
+    assert_eq!(chunks[0]["windows"][5]["end"], 17.5);
+    assert_eq!(
+        chunks[0]["text"],
+        "A line that goes on A line that goes on and this line ends here. \
+         A line that goes on A line that goes on and this line ends here."
+    );
+}
+
+#[test]
+fn prep_keeps_a_persons_edits_unless_forced() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("in.vtt"),
+        "WEBVTT\n\n00:01.000 --> 00:02.000\nHello.\n",
+    )
+    .unwrap();
+    let args = ["prep", "v.mkv", "--subtitles", "in.vtt", "--workdir", "w"];
+    assert!(dubber(dir.path(), &args).status.success());
+    // Re-running over its own output is fine.
+    assert!(dubber(dir.path(), &args).status.success());
+    let subs = dir.path().join("w/subs.srt");
+    std::fs::write(&subs, "1\n00:00:01,000 --> 00:00:02,000\nHello, edited.\n").unwrap();
+    let out = dubber(dir.path(), &args);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("subs.srt: edited since prep wrote it"));
+    assert!(std::fs::read_to_string(&subs).unwrap().contains("edited"));
+    let forced = [&args[..], &["--force"]].concat();
+    assert!(dubber(dir.path(), &forced).status.success());
+    assert!(!std::fs::read_to_string(&subs).unwrap().contains("edited"));
+}
+
+#[test]
+fn usage_errors_exit_2() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dubber(dir.path(), &["prep"]);
+    assert_eq!(out.status.code(), Some(2));
+}
