@@ -2,7 +2,8 @@
 # that a fresh clone (and CI) does not rebuild every dependency.
 export CARGO_TARGET_DIR ?= $(HOME)/.cache/dubber/target
 CARGO_JOBS ?= 2
-DUBBER := $(CARGO_TARGET_DIR)/release/dubber
+# The dev profile optimises dependencies fully (Cargo.toml), and shares its artifacts with the tests.
+DUBBER := $(CARGO_TARGET_DIR)/debug/dubber
 
 .PHONY: setup build demo test lint ci
 
@@ -10,7 +11,7 @@ setup:
 	@bash scripts/setup.sh
 
 build: setup
-	cargo build --release -j$(CARGO_JOBS)
+	cargo build -j$(CARGO_JOBS)
 
 # The main job on the offline defaults: prep a sample subtitle file into out/demo.dub.
 demo: build
