@@ -6,6 +6,7 @@
 
 pub mod fsutil;
 pub mod manifest;
+pub mod media;
 pub mod pipeline;
 pub mod segment;
 pub mod subtitles;
