@@ -1,5 +1,6 @@
 //! Command-line arguments (clap derive) and the dispatch to one module per subcommand.
 
+pub mod burn;
 pub mod prep;
 
 use std::path::PathBuf;
@@ -17,7 +18,8 @@ use clap::{Args, Parser, Subcommand};
         `prep` turns subtitles into subs.srt and a manifest for review.",
     after_help = "Examples:\n  \
         dubber prep talk.mp4 --subtitles talk.srt\n  \
-        dubber prep talk.mp4 --subtitles talk.vtt --workdir /tmp/talk --sentences-per-chunk 3\n\n\
+        dubber prep talk.mp4 --subtitles talk.vtt --workdir /tmp/talk --sentences-per-chunk 3\n  \
+        dubber burn talk.mp4 --mode hard --font-size 28\n\n\
         Exit codes: 0 success, 1 failure, 2 usage error."
 )]
 pub struct Cli {
@@ -42,6 +44,8 @@ pub struct GlobalArgs {
 pub enum Command {
     /// Import subtitles, normalise and group them: writes subs.srt, segments.json, manifest.json.
     Prep(prep::PrepArgs),
+    /// Add subtitles to a video: as a subtitle stream (soft) or drawn into the picture (hard).
+    Burn(burn::BurnArgs),
 }
 
 /// The work directory option shared by the stages.
@@ -56,5 +60,6 @@ pub struct WorkdirArgs {
 pub fn run(cli: Cli) -> anyhow::Result<()> {
     match cli.command {
         Command::Prep(args) => prep::run(args, &cli.global),
+        Command::Burn(args) => burn::run(args, &cli.global),
     }
 }
