@@ -8,6 +8,7 @@ pub mod fsutil;
 pub mod manifest;
 pub mod media;
 pub mod pipeline;
+pub mod progress;
 pub mod segment;
 pub mod subtitles;
 pub mod text;
