@@ -2,5 +2,6 @@
 
 pub mod segment;
 pub mod text;
+pub mod tts;
 
 pub use segment::{Chunk, Segment, Window};
