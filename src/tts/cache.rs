@@ -151,7 +151,12 @@ fn clip(path: PathBuf, pcm: &Pcm, from_cache: bool) -> Clip {
     }
 }
 
-/// Write to a temporary file in the target's directory, flush it to disk, rename over the target.
+/// Write to a temporary file in the target's directory and rename it over the target.
+///
+/// No `fsync`: the rename already makes Ctrl-C and crashes of the process safe, and a file torn
+/// by a power loss fails validation on the next read and is synthesized again. A sync would sit
+/// inside the request window (in the bench it took 1.3 % over the ideal time instead of 0.6 %,
+/// more on slow disks).
 pub(crate) fn write_atomic(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
     let dir = match path.parent() {
         Some(p) if !p.as_os_str().is_empty() => p,
@@ -160,7 +165,6 @@ pub(crate) fn write_atomic(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
     std::fs::create_dir_all(dir)?;
     let mut tmp = tempfile::Builder::new().prefix(".tmp-").tempfile_in(dir)?;
     tmp.write_all(bytes)?;
-    tmp.as_file().sync_data()?;
     tmp.persist(path).map_err(|e| e.error)?;
     Ok(())
 }

@@ -287,6 +287,7 @@ fn openai_error(
 }
 
 async fn serve_connection(mut stream: TcpStream, shared: Shared) -> std::io::Result<()> {
+    stream.set_nodelay(true)?;
     let mut buf = Vec::new();
     while let Some(req) = read_request(&mut stream, &mut buf).await? {
         let stats = &shared.stats;
@@ -321,16 +322,16 @@ async fn serve_connection(mut stream: TcpStream, shared: Shared) -> std::io::Res
             head.push_str(&format!("{k}: {v}\r\n"));
         }
         head.push_str("\r\n");
-        stream.write_all(head.as_bytes()).await?;
-        match response.cut_at {
-            Some(n) => {
-                stream.write_all(&response.body[..n]).await?;
-                stream.flush().await?;
-                return Ok(());
-            }
-            None => stream.write_all(&response.body).await?,
-        }
+        // One write per response: a separate small write for the body would wait for the
+        // client's delayed ACK (Nagle), adding ~40 ms to every request.
+        let mut out = head.into_bytes();
+        let body_len = response.cut_at.unwrap_or(response.body.len());
+        out.extend_from_slice(&response.body[..body_len]);
+        stream.write_all(&out).await?;
         stream.flush().await?;
+        if response.cut_at.is_some() {
+            return Ok(());
+        }
     }
     Ok(())
 }
