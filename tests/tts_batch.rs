@@ -542,3 +542,32 @@ async fn synthesize_batch_writes_every_output() {
         assert_eq!(reader.duration() as u64, 24 * expected_ms(line));
     }
 }
+
+#[tokio::test]
+async fn progress_hook_counts_every_line_once() {
+    use std::sync::Arc;
+    use std::sync::atomic::{AtomicU64, Ordering};
+    let server = TestServer::start(Faults {
+        error_rate: 0.2,
+        seed: 3,
+        ..Faults::default()
+    })
+    .await;
+    let dir = tempfile::tempdir().unwrap();
+    let reqs = requests(&texts(30));
+    let done = Arc::new(AtomicU64::new(0));
+    let counter = done.clone();
+    let opts = BatchOptions {
+        progress: ProgressDisplay::Hook(Arc::new(move |n| {
+            counter.fetch_add(n, Ordering::SeqCst);
+        })),
+        ..options(4)
+    };
+    let runner = BatchRunner::new(Cache::open(dir.path()).unwrap(), opts);
+    runner.run(&openai(&server), &reqs[..10]).await.unwrap();
+    assert_eq!(done.load(Ordering::SeqCst), 10);
+    done.store(0, Ordering::SeqCst);
+    // 10 cache hits reported at once, then 20 lines as they finish (retries not double-counted).
+    runner.run(&openai(&server), &reqs).await.unwrap();
+    assert_eq!(done.load(Ordering::SeqCst), 30);
+}

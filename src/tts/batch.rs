@@ -26,6 +26,7 @@ use std::future::Future;
 use std::io::IsTerminal;
 use std::path::{Path, PathBuf};
 use std::pin::Pin;
+use std::sync::Arc;
 use std::time::Duration;
 
 use futures_util::StreamExt;
@@ -124,8 +125,12 @@ fn list_failed(lines: &[FailedLine]) -> String {
         .join("; ")
 }
 
+/// Called with the number of lines just finished: once with the cache hits at the start, then as
+/// lines complete (or finally fail). Lets a caller drive its own display.
+pub type ProgressHook = Arc<dyn Fn(u64) + Send + Sync>;
+
 /// How progress is shown.
-#[derive(Debug, Clone, Default)]
+#[derive(Clone, Default)]
 pub enum ProgressDisplay {
     /// A bar on stderr (count, rate, ETA) when stderr is a terminal; nothing otherwise.
     #[default]
@@ -134,6 +139,19 @@ pub enum ProgressDisplay {
     Hidden,
     /// Drive this bar (e.g. one of a `MultiProgress`); its length is set by the run.
     Bar(ProgressBar),
+    /// Report finished lines to this hook and show nothing.
+    Hook(ProgressHook),
+}
+
+impl std::fmt::Debug for ProgressDisplay {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            ProgressDisplay::Auto => "Auto",
+            ProgressDisplay::Hidden => "Hidden",
+            ProgressDisplay::Bar(_) => "Bar",
+            ProgressDisplay::Hook(_) => "Hook",
+        })
+    }
 }
 
 /// How a [`BatchRunner`] runs.
@@ -405,8 +423,8 @@ impl BatchRunner {
                 .iter()
                 .filter(|o| matches!(o, Some(Outcome::Blank)))
                 .count();
-        let bar = make_bar(&opts.progress, total as u64);
-        bar.set_position(cache_hits as u64);
+        let progress = Progress::new(&opts.progress, total as u64);
+        progress.inc(cache_hits as u64);
 
         let max_concurrent = opts.max_concurrent.max(1);
         let mut aimd = Aimd {
@@ -468,11 +486,11 @@ impl BatchRunner {
                     for &i in &job.indices {
                         outcomes[i] = Some(Outcome::Clip(clip.clone()));
                     }
-                    bar.inc(job.indices.len() as u64);
+                    progress.inc(job.indices.len() as u64);
                 }
                 Err(AttemptError::Store(e)) => return Err(e),
                 Err(AttemptError::Synth(error)) if error.is_fatal() => {
-                    bar.abandon();
+                    progress.bar.abandon();
                     return Err(TtsError::Fatal {
                         index: job.first,
                         text: excerpt(&requests[job.first].text),
@@ -502,7 +520,7 @@ impl BatchRunner {
                                 attempts,
                             });
                         }
-                        bar.inc(job.indices.len() as u64);
+                        progress.inc(job.indices.len() as u64);
                     } else {
                         let failures = if is_429 {
                             job.rate_limited
@@ -516,7 +534,7 @@ impl BatchRunner {
                 }
             }
         }
-        bar.finish();
+        progress.bar.finish();
 
         let outcomes = outcomes
             .into_iter()
@@ -590,25 +608,45 @@ async fn attempt<S: Synthesizer>(
     }
 }
 
-fn make_bar(display: &ProgressDisplay, len: u64) -> ProgressBar {
-    match display {
-        ProgressDisplay::Hidden => ProgressBar::hidden(),
-        ProgressDisplay::Auto if !std::io::stderr().is_terminal() => ProgressBar::hidden(),
-        ProgressDisplay::Auto => {
-            let bar = ProgressBar::new(len);
-            bar.set_style(
-                ProgressStyle::with_template(
-                    "synth [{bar:30}] {pos}/{len} {per_sec} ETA {eta} {msg}",
-                )
-                .unwrap_or_else(|_| ProgressStyle::default_bar())
-                .progress_chars("=> "),
-            );
-            bar.enable_steady_tick(Duration::from_millis(250));
-            bar
-        }
-        ProgressDisplay::Bar(bar) => {
-            bar.set_length(len);
-            bar.clone()
+/// The run's view of [`ProgressDisplay`].
+struct Progress {
+    bar: ProgressBar,
+    hook: Option<ProgressHook>,
+}
+
+impl Progress {
+    fn new(display: &ProgressDisplay, len: u64) -> Self {
+        let bar = match display {
+            ProgressDisplay::Hidden | ProgressDisplay::Hook(_) => ProgressBar::hidden(),
+            ProgressDisplay::Auto if !std::io::stderr().is_terminal() => ProgressBar::hidden(),
+            ProgressDisplay::Auto => {
+                let bar = ProgressBar::new(len);
+                bar.set_style(
+                    ProgressStyle::with_template(
+                        "synth [{bar:30}] {pos}/{len} {per_sec} ETA {eta} {msg}",
+                    )
+                    .unwrap_or_else(|_| ProgressStyle::default_bar())
+                    .progress_chars("=> "),
+                );
+                bar.enable_steady_tick(Duration::from_millis(250));
+                bar
+            }
+            ProgressDisplay::Bar(bar) => {
+                bar.set_length(len);
+                bar.clone()
+            }
+        };
+        let hook = match display {
+            ProgressDisplay::Hook(h) => Some(h.clone()),
+            _ => None,
+        };
+        Self { bar, hook }
+    }
+
+    fn inc(&self, n: u64) {
+        self.bar.inc(n);
+        if let Some(hook) = &self.hook {
+            hook(n);
         }
     }
 }

@@ -122,7 +122,24 @@ pub(crate) fn classify(
 ) -> SynthError {
     let provider = settings.provider;
     let message = error_message(body);
+    let code = serde_json::from_slice::<serde_json::Value>(body)
+        .ok()
+        .and_then(|j| {
+            j.pointer("/error/code")
+                .and_then(|c| c.as_str())
+                .map(str::to_string)
+        });
     match status {
+        // OpenAI answers an exhausted quota with 429 too, but no wait will fix that.
+        429 if code.as_deref() == Some("insufficient_quota") => SynthError::Rejected {
+            provider,
+            status,
+            message,
+            setting: format!(
+                "the plan and billing of the account behind {}",
+                settings.key_var
+            ),
+        },
         429 => SynthError::RateLimited {
             provider,
             message,
@@ -216,6 +233,12 @@ mod tests {
         assert!(e.is_fatal() && e.to_string().contains("--voice"), "{e}");
         let body = br#"{"detail":{"status":"voice_not_found","message":"A voice with the voice_id x was not found."}}"#;
         assert!(classify(404, &h, body, &s).to_string().contains("--voice"));
+        let body = br#"{"error":{"message":"You exceeded your current quota","type":"insufficient_quota","param":null,"code":"insufficient_quota"}}"#;
+        let e = classify(429, &h, body, &s);
+        assert!(
+            e.is_fatal() && e.to_string().contains("OPENAI_API_KEY"),
+            "{e}"
+        );
         assert!(classify(503, &h, b"oops", &s).is_retryable());
         assert!(classify(429, &h, b"{}", &s).is_retryable());
     }

@@ -29,8 +29,8 @@ use std::ops::RangeInclusive;
 use std::time::Duration;
 
 pub use batch::{
-    BatchOptions, BatchReport, BatchRunner, FailedLine, Outcome, ProgressDisplay, TtsError, speak,
-    synthesize_batch,
+    BatchOptions, BatchReport, BatchRunner, FailedLine, Outcome, ProgressDisplay, ProgressHook,
+    TtsError, speak, synthesize_batch,
 };
 pub use cache::{Cache, CacheKey, Clip};
 pub use elevenlabs::ElevenLabsTts;
