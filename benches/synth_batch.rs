@@ -80,6 +80,46 @@ async fn main() {
         );
         drop(report);
     }
+
+    // A service that admits only 3 in flight (429 + retry-after-ms) while we ask for 10: the
+    // adaptive limit must drain the queue with zero failures, near the service's own pace.
+    let admit = 3;
+    let latency = Duration::from_millis(200);
+    let capped = TestServer::start(Faults {
+        latency,
+        admit: Some(admit),
+        retry_after: common::RetryAfter::Ms(100),
+        ..Faults::default()
+    })
+    .await;
+    let tts = OpenAiTts::new(&capped.openai_base(), None).expect("client");
+    let dir = tempfile::tempdir().expect("temp dir");
+    let runner = BatchRunner::new(
+        Cache::open(dir.path()).expect("cache"),
+        BatchOptions {
+            max_concurrent: 10,
+            progress: ProgressDisplay::Hidden,
+            ..BatchOptions::default()
+        },
+    );
+    let start = Instant::now();
+    let report = runner.run(&tts, &requests).await.expect("batch");
+    let elapsed = start.elapsed().as_secs_f64();
+    let ideal = REQUESTS.div_ceil(admit) as f64 * latency.as_secs_f64();
+    let failed = report.failed(&requests).len();
+    let pass = failed == 0;
+    ok &= pass;
+    println!(
+        "server admits {admit}, max_concurrent 10, latency {latency:?}: {elapsed:.2} s (the \
+         server's own pace {ideal:.2} s, {:.0}% of it), {} requests, {} answered 429, {failed} \
+         failed, final limit {}  {}",
+        ideal / elapsed * 100.0,
+        report.requests,
+        report.rate_limited,
+        report.final_limit,
+        if pass { "PASS" } else { "FAIL" }
+    );
+
     if !ok {
         std::process::exit(1);
     }

@@ -217,6 +217,10 @@ mod tests {
         wav[4..8].copy_from_slice(&u32::MAX.to_le_bytes());
         wav[40..44].copy_from_slice(&u32::MAX.to_le_bytes());
         assert_eq!(decode(&wav, AudioFormat::Wav).unwrap().frames(), 480);
+        // What `espeak-ng --stdout` writes.
+        wav[4..8].copy_from_slice(&0x7FFF_F024u32.to_le_bytes());
+        wav[40..44].copy_from_slice(&0x7FFF_F000u32.to_le_bytes());
+        assert_eq!(decode(&wav, AudioFormat::Wav).unwrap().frames(), 480);
     }
 
     #[test]
