@@ -384,7 +384,7 @@ async fn a_line_that_keeps_failing_does_not_stop_the_others_and_no_tts_lists_it(
         },
     );
     let report = runner.run(&openai(&server), &reqs).await.unwrap();
-    let failed = report.failed(&reqs);
+    let failed = report.failed.clone();
     assert_eq!(failed.len(), 1);
     assert_eq!(failed[0].index, 4);
     assert_eq!(failed[0].attempts, 3);

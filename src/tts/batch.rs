@@ -231,28 +231,8 @@ pub struct BatchReport {
     /// The adaptive limit at the end of the run.
     pub final_limit: usize,
     pub elapsed: Duration,
-}
-
-impl BatchReport {
-    /// The lines that failed after all retries, in input order.
-    pub fn failed(&self, requests: &[SynthRequest]) -> Vec<FailedLine> {
-        self.outcomes
-            .iter()
-            .enumerate()
-            .filter_map(|(index, o)| match o {
-                Outcome::Failed { error, attempts } => Some(FailedLine {
-                    index,
-                    text: requests
-                        .get(index)
-                        .map(|r| r.text.clone())
-                        .unwrap_or_default(),
-                    error: error.clone(),
-                    attempts: *attempts,
-                }),
-                _ => None,
-            })
-            .collect()
-    }
+    /// The lines that failed after all retries, in input order (their outcomes are `Failed`).
+    pub failed: Vec<FailedLine>,
 }
 
 /// Runs batches of requests through a [`Synthesizer`] into a [`Cache`]. See the module doc.
@@ -536,11 +516,25 @@ impl BatchRunner {
         }
         progress.bar.finish();
 
-        let outcomes = outcomes
+        let outcomes: Vec<Outcome> = outcomes
             .into_iter()
             .map(|o| o.unwrap_or(Outcome::Blank))
             .collect();
+        let failed = outcomes
+            .iter()
+            .enumerate()
+            .filter_map(|(index, o)| match o {
+                Outcome::Failed { error, attempts } => Some(FailedLine {
+                    index,
+                    text: requests[index].text.clone(),
+                    error: error.clone(),
+                    attempts: *attempts,
+                }),
+                _ => None,
+            })
+            .collect();
         Ok(BatchReport {
+            failed,
             outcomes,
             requests: attempts_made,
             cache_hits,
@@ -761,11 +755,10 @@ where
             written.push(out.to_path_buf());
         }
     }
-    let failed = report.failed(&requests);
-    if failed.is_empty() {
+    if report.failed.is_empty() {
         Ok(written)
     } else {
-        Err(TtsError::Failed(failed))
+        Err(TtsError::Failed(report.failed))
     }
 }
 
