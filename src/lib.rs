@@ -12,5 +12,6 @@ pub mod progress;
 pub mod segment;
 pub mod subtitles;
 pub mod text;
+pub mod tts;
 
 pub use segment::{Chunk, Segment, Window};

@@ -1,0 +1,201 @@
+//! ElevenLabs speech: `POST {base}/v1/text-to-speech/{voice_id}?output_format=pcm_{rate}` with the
+//! `xi-api-key` header.
+//!
+//! We always ask for raw PCM (no MP3 decoding). Every response carries
+//! `current-concurrent-requests` and `maximum-concurrent-requests`; the maximum is the account's
+//! real limit, so it is kept and offered to the batch runner as a [`Synthesizer::concurrency_hint`].
+
+use std::future::Future;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::Duration;
+
+use serde_json::json;
+
+use super::http::{self, Settings};
+use super::{AudioFormat, Limits, SynthAudio, SynthError, SynthRequest, Synthesizer, check, split};
+
+/// Where requests go unless another base URL is given.
+pub const DEFAULT_BASE_URL: &str = "https://api.elevenlabs.io";
+/// A conservative per-request text limit (the smallest among current models).
+pub const MAX_INPUT_CHARS: usize = 5000;
+/// A sensible default model.
+pub const DEFAULT_MODEL: &str = "eleven_multilingual_v2";
+/// PCM rates the service offers (`pcm_{rate}`).
+pub const PCM_RATES: [u32; 6] = [8000, 16_000, 22_050, 24_000, 44_100, 48_000];
+
+const SETTINGS: Settings = Settings {
+    provider: "ElevenLabs",
+    key_var: "ELEVENLABS_API_KEY",
+    base_url: "--base-url",
+};
+
+/// A client for the ElevenLabs text-to-speech endpoint.
+#[derive(Debug, Clone)]
+pub struct ElevenLabsTts {
+    client: reqwest::Client,
+    base_url: String,
+    api_key: String,
+    /// `maximum-concurrent-requests` from the last response; 0 until one arrived.
+    max_concurrent: Arc<AtomicUsize>,
+}
+
+impl ElevenLabsTts {
+    /// A client for `base_url` (normally [`DEFAULT_BASE_URL`]) with `api_key`.
+    pub fn new(base_url: &str, api_key: impl Into<String>) -> Result<Self, SynthError> {
+        let client = reqwest::Client::builder()
+            .connect_timeout(Duration::from_secs(10))
+            .build()
+            .map_err(|e| SynthError::Config(format!("cannot build the HTTP client: {e}")))?;
+        Ok(Self {
+            client,
+            base_url: http::normalise_base(base_url),
+            api_key: api_key.into(),
+            max_concurrent: Arc::new(AtomicUsize::new(0)),
+        })
+    }
+
+    /// Configure from `ELEVENLABS_API_KEY`, with `base_url` or [`DEFAULT_BASE_URL`].
+    pub fn from_env(base_url: Option<&str>) -> Result<Self, SynthError> {
+        let key = std::env::var("ELEVENLABS_API_KEY")
+            .ok()
+            .filter(|k| !k.trim().is_empty())
+            .ok_or_else(|| {
+                SynthError::Config(
+                    "ELEVENLABS_API_KEY is not set: put your key in it (or in .env)".to_string(),
+                )
+            })?;
+        Self::new(base_url.unwrap_or(DEFAULT_BASE_URL), key)
+    }
+
+    fn url(&self, voice_id: &str, rate: u32) -> Result<reqwest::Url, SynthError> {
+        let mut url = reqwest::Url::parse(&format!("{}/v1/text-to-speech/", self.base_url))
+            .map_err(|e| {
+                SynthError::Config(format!("bad ElevenLabs base URL {:?}: {e}", self.base_url))
+            })?;
+        url.path_segments_mut()
+            .map_err(|()| {
+                SynthError::Config(format!("bad ElevenLabs base URL {:?}", self.base_url))
+            })?
+            .pop_if_empty()
+            .push(voice_id);
+        url.query_pairs_mut()
+            .append_pair("output_format", &format!("pcm_{rate}"));
+        Ok(url)
+    }
+
+    async fn request(&self, req: &SynthRequest, text: &str) -> Result<SynthAudio, SynthError> {
+        if req.instructions.as_deref().is_some_and(|i| !i.is_empty()) {
+            return Err(SynthError::Config(
+                "ElevenLabs takes no instructions; remove --instructions".to_string(),
+            ));
+        }
+        let rate = match req.format {
+            AudioFormat::Wav => 24_000,
+            AudioFormat::Pcm16 { sample_rate } if PCM_RATES.contains(&sample_rate) => sample_rate,
+            AudioFormat::Pcm16 { sample_rate } => {
+                return Err(SynthError::Config(format!(
+                    "ElevenLabs offers PCM at {PCM_RATES:?} Hz, not {sample_rate} Hz"
+                )));
+            }
+        };
+        let mut body = json!({ "text": text, "model_id": req.model });
+        if (req.speed - 1.0).abs() > f64::EPSILON {
+            body["voice_settings"] = json!({ "speed": req.speed });
+        }
+        let response = self
+            .client
+            .post(self.url(&req.voice, rate)?)
+            .header("xi-api-key", &self.api_key)
+            .json(&body)
+            .send()
+            .await
+            .map_err(|e| http::transport(SETTINGS.provider, &e))?;
+        let status = response.status().as_u16();
+        let headers = response.headers().clone();
+        self.learn_limit(&headers);
+        let bytes = response
+            .bytes()
+            .await
+            .map_err(|e| http::transport(SETTINGS.provider, &e))?;
+        if !(200..300).contains(&status) {
+            return Err(http::classify(status, &headers, &bytes, &SETTINGS));
+        }
+        Ok(SynthAudio {
+            bytes: bytes.to_vec(),
+            format: AudioFormat::Pcm16 { sample_rate: rate },
+        })
+    }
+
+    fn learn_limit(&self, headers: &reqwest::header::HeaderMap) {
+        let number = |name: &str| {
+            headers
+                .get(name)
+                .and_then(|v| v.to_str().ok())
+                .and_then(|v| v.trim().parse::<usize>().ok())
+        };
+        if let Some(max) = number("maximum-concurrent-requests").filter(|&m| m > 0) {
+            self.max_concurrent.store(max, Ordering::Relaxed);
+        }
+        if let Some(current) = number("current-concurrent-requests") {
+            tracing::debug!(current, "ElevenLabs concurrent requests");
+        }
+    }
+
+    async fn synthesize_split(&self, req: &SynthRequest) -> Result<SynthAudio, SynthError> {
+        let pieces = split::split_to_limit(&req.text, MAX_INPUT_CHARS);
+        if pieces.len() == 1 {
+            return self.request(req, &pieces[0]).await;
+        }
+        let mut samples = Vec::new();
+        let mut format = AudioFormat::Pcm16 {
+            sample_rate: 24_000,
+        };
+        for (i, piece) in pieces.iter().enumerate() {
+            let audio = self.request(req, piece).await?;
+            let pcm = check::decode(&audio.bytes, audio.format).map_err(|message| {
+                SynthError::InvalidAudio {
+                    message: format!(
+                        "{} part {} of {}: {message}",
+                        SETTINGS.provider,
+                        i + 1,
+                        pieces.len()
+                    ),
+                }
+            })?;
+            samples.extend(pcm.samples);
+            format = audio.format;
+        }
+        Ok(SynthAudio {
+            bytes: samples.iter().flat_map(|s| s.to_le_bytes()).collect(),
+            format,
+        })
+    }
+}
+
+impl Synthesizer for ElevenLabsTts {
+    fn synthesize(
+        &self,
+        req: &SynthRequest,
+    ) -> impl Future<Output = Result<SynthAudio, SynthError>> + Send {
+        self.synthesize_split(req)
+    }
+
+    fn cache_signature(&self) -> String {
+        format!("elevenlabs|{}", self.base_url)
+    }
+
+    fn limits(&self) -> Limits {
+        Limits {
+            max_input_chars: MAX_INPUT_CHARS,
+            speed: 0.7..=1.2,
+        }
+    }
+
+    fn concurrency_hint(&self) -> Option<usize> {
+        match self.max_concurrent.load(Ordering::Relaxed) {
+            0 => None,
+            n => Some(n),
+        }
+    }
+}

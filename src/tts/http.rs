@@ -1,0 +1,245 @@
+//! What the HTTP providers share: turning a status, headers and an error body into a classified
+//! [`SynthError`] that names the setting to fix, reading `Retry-After`, and mapping transport errors.
+
+use std::time::{Duration, SystemTime};
+
+use reqwest::header::HeaderMap;
+
+use super::SynthError;
+
+/// The settings a provider's errors point the user to.
+pub(crate) struct Settings {
+    pub provider: &'static str,
+    /// Environment variable holding the key, e.g. `OPENAI_API_KEY`.
+    pub key_var: &'static str,
+    /// Where the base URL is set, e.g. `--base-url / OPENAI_BASE_URL`.
+    pub base_url: &'static str,
+}
+
+/// The wait a response asks for: `retry-after-ms` (OpenAI's precise form) first, then
+/// `Retry-After` as seconds (fractions accepted) or as an HTTP date.
+pub(crate) fn retry_after(headers: &HeaderMap) -> Option<Duration> {
+    let text = |name: &str| {
+        headers
+            .get(name)
+            .and_then(|v| v.to_str().ok())
+            .map(str::trim)
+    };
+    if let Some(ms) = text("retry-after-ms").and_then(|v| v.parse::<f64>().ok()) {
+        if ms.is_finite() && ms >= 0.0 {
+            return Some(Duration::from_secs_f64(ms / 1000.0));
+        }
+    }
+    let value = text("retry-after")?;
+    if let Ok(secs) = value.parse::<f64>() {
+        return (secs.is_finite() && secs >= 0.0).then(|| Duration::from_secs_f64(secs));
+    }
+    let when = httpdate::parse_http_date(value).ok()?;
+    Some(
+        when.duration_since(SystemTime::now())
+            .unwrap_or(Duration::ZERO),
+    )
+}
+
+/// The human message in an error body: OpenAI's `{"error":{"message":..}}`, ElevenLabs'
+/// `{"detail":{"message":..}}` or `{"detail":"..."}`, or the raw text (shortened).
+pub(crate) fn error_message(body: &[u8]) -> String {
+    if let Ok(json) = serde_json::from_slice::<serde_json::Value>(body) {
+        let candidates = [
+            json.pointer("/error/message"),
+            json.pointer("/detail/message"),
+            json.pointer("/detail/0/msg"),
+            json.get("detail"),
+            json.get("message"),
+            json.get("error"),
+        ];
+        for c in candidates.into_iter().flatten() {
+            if let Some(s) = c.as_str() {
+                if !s.trim().is_empty() {
+                    return s.trim().to_string();
+                }
+            }
+        }
+        return shorten(&json.to_string());
+    }
+    let text = String::from_utf8_lossy(body);
+    if text.trim().is_empty() {
+        "(empty body)".to_string()
+    } else {
+        shorten(text.trim())
+    }
+}
+
+fn shorten(s: &str) -> String {
+    const MAX: usize = 300;
+    match s.char_indices().nth(MAX) {
+        Some((i, _)) => format!("{}…", &s[..i]),
+        None => s.to_string(),
+    }
+}
+
+/// Which setting an error body complains about, from its `param`/`code`/`status` fields and text.
+fn setting_for(status: u16, body: &[u8], message: &str, settings: &Settings) -> String {
+    let mut haystack = message.to_lowercase();
+    if let Ok(json) = serde_json::from_slice::<serde_json::Value>(body) {
+        for p in [
+            "/error/param",
+            "/error/code",
+            "/detail/status",
+            "/detail/0/loc",
+        ] {
+            if let Some(v) = json.pointer(p) {
+                haystack.push(' ');
+                haystack.push_str(&v.to_string().to_lowercase());
+            }
+        }
+    }
+    if haystack.contains("voice") {
+        "the voice (--voice)".to_string()
+    } else if haystack.contains("model") {
+        "the model (--tts-model)".to_string()
+    } else if haystack.contains("instruction") {
+        "the instructions (--instructions)".to_string()
+    } else if haystack.contains("speed") {
+        "the speed".to_string()
+    } else if haystack.contains("format") {
+        "the output format".to_string()
+    } else if haystack.contains("input") || haystack.contains("text") {
+        "the text of this line".to_string()
+    } else if status == 404 || status == 405 {
+        format!("the base URL ({})", settings.base_url)
+    } else {
+        "the TTS settings (--tts, --tts-model, --voice, --instructions)".to_string()
+    }
+}
+
+/// Classify a non-success response.
+pub(crate) fn classify(
+    status: u16,
+    headers: &HeaderMap,
+    body: &[u8],
+    settings: &Settings,
+) -> SynthError {
+    let provider = settings.provider;
+    let message = error_message(body);
+    let code = serde_json::from_slice::<serde_json::Value>(body)
+        .ok()
+        .and_then(|j| {
+            j.pointer("/error/code")
+                .and_then(|c| c.as_str())
+                .map(str::to_string)
+        });
+    match status {
+        // OpenAI answers an exhausted quota with 429 too, but no wait will fix that.
+        429 if code.as_deref() == Some("insufficient_quota") => SynthError::Rejected {
+            provider,
+            status,
+            message,
+            setting: format!(
+                "the plan and billing of the account behind {}",
+                settings.key_var
+            ),
+        },
+        429 => SynthError::RateLimited {
+            provider,
+            message,
+            retry_after: retry_after(headers),
+        },
+        401 | 403 => SynthError::Unauthorized {
+            provider,
+            status,
+            message,
+            setting: settings.key_var,
+        },
+        408 | 409 | 425 | 500..=599 => SynthError::Server {
+            provider,
+            status,
+            message,
+            retry_after: retry_after(headers),
+        },
+        _ => {
+            let setting = setting_for(status, body, &message, settings);
+            SynthError::Rejected {
+                provider,
+                status,
+                message,
+                setting,
+            }
+        }
+    }
+}
+
+/// A transport failure (connect, send, or reading the body) as a retryable error.
+pub(crate) fn transport(provider: &'static str, err: &reqwest::Error) -> SynthError {
+    let mut message = err.to_string();
+    let mut source = std::error::Error::source(err);
+    while let Some(s) = source {
+        message.push_str(": ");
+        message.push_str(&s.to_string());
+        source = s.source();
+    }
+    SynthError::Connection { provider, message }
+}
+
+/// The base URL without trailing slashes, so `…/v1/` and `…/v1` share cache entries.
+pub(crate) fn normalise_base(base: &str) -> String {
+    base.trim().trim_end_matches('/').to_string()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use reqwest::header::HeaderValue;
+
+    #[test]
+    fn retry_after_forms() {
+        let mut h = HeaderMap::new();
+        assert_eq!(retry_after(&h), None);
+        h.insert("retry-after", HeaderValue::from_static("2"));
+        assert_eq!(retry_after(&h), Some(Duration::from_secs(2)));
+        h.insert("retry-after-ms", HeaderValue::from_static("150"));
+        assert_eq!(retry_after(&h), Some(Duration::from_millis(150)));
+        let mut h = HeaderMap::new();
+        let later = SystemTime::now() + Duration::from_secs(30);
+        let date = httpdate::fmt_http_date(later);
+        h.insert("retry-after", HeaderValue::from_str(&date).unwrap());
+        let wait = retry_after(&h).unwrap();
+        assert!(
+            wait > Duration::from_secs(27) && wait <= Duration::from_secs(30),
+            "{wait:?}"
+        );
+        h.insert(
+            "retry-after",
+            HeaderValue::from_static("Wed, 21 Oct 2015 07:28:00 GMT"),
+        );
+        assert_eq!(retry_after(&h), Some(Duration::ZERO));
+    }
+
+    #[test]
+    fn classification_names_the_setting() {
+        let s = Settings {
+            provider: "OpenAI",
+            key_var: "OPENAI_API_KEY",
+            base_url: "--base-url / OPENAI_BASE_URL",
+        };
+        let h = HeaderMap::new();
+        let body = br#"{"error":{"message":"Incorrect API key provided","type":"invalid_request_error","code":"invalid_api_key"}}"#;
+        let e = classify(401, &h, body, &s);
+        assert!(e.is_fatal());
+        assert!(e.to_string().contains("OPENAI_API_KEY"), "{e}");
+        assert!(e.to_string().contains("Incorrect API key"), "{e}");
+        let body = br#"{"error":{"message":"Invalid value: 'bogus'.","type":"invalid_request_error","param":"voice","code":"invalid_value"}}"#;
+        let e = classify(400, &h, body, &s);
+        assert!(e.is_fatal() && e.to_string().contains("--voice"), "{e}");
+        let body = br#"{"detail":{"status":"voice_not_found","message":"A voice with the voice_id x was not found."}}"#;
+        assert!(classify(404, &h, body, &s).to_string().contains("--voice"));
+        let body = br#"{"error":{"message":"You exceeded your current quota","type":"insufficient_quota","param":null,"code":"insufficient_quota"}}"#;
+        let e = classify(429, &h, body, &s);
+        assert!(
+            e.is_fatal() && e.to_string().contains("OPENAI_API_KEY"),
+            "{e}"
+        );
+        assert!(classify(503, &h, b"oops", &s).is_retryable());
+        assert!(classify(429, &h, b"{}", &s).is_retryable());
+    }
+}

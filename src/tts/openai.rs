@@ -1,0 +1,187 @@
+//! OpenAI-compatible speech: `POST {base}/audio/speech`. Works with OpenAI itself and with every
+//! server speaking the same API (local ones included), chosen by the base URL.
+//!
+//! We ask for `wav` or `pcm` (24 kHz 16-bit mono) so no MP3 decoder is involved. Texts longer than
+//! the service's 4096-character limit are split at sentence boundaries and the audio joined.
+
+use std::future::Future;
+use std::time::Duration;
+
+use serde_json::json;
+
+use super::http::{self, Settings};
+use super::{AudioFormat, Limits, SynthAudio, SynthError, SynthRequest, Synthesizer, check, split};
+
+/// Where requests go when neither an explicit base URL nor `OPENAI_BASE_URL` is set.
+pub const DEFAULT_BASE_URL: &str = "https://api.openai.com/v1";
+/// The longest `input` the endpoint accepts, in characters.
+pub const MAX_INPUT_CHARS: usize = 4096;
+/// The only rate of OpenAI's `pcm` response format.
+pub const PCM_SAMPLE_RATE: u32 = 24_000;
+/// A sensible default model (supports `instructions`).
+pub const DEFAULT_MODEL: &str = "gpt-4o-mini-tts";
+/// A sensible default voice.
+pub const DEFAULT_VOICE: &str = "onyx";
+
+const SETTINGS: Settings = Settings {
+    provider: "OpenAI",
+    key_var: "OPENAI_API_KEY",
+    base_url: "--base-url / OPENAI_BASE_URL",
+};
+
+/// A client for an OpenAI-compatible `/audio/speech` endpoint.
+#[derive(Debug, Clone)]
+pub struct OpenAiTts {
+    client: reqwest::Client,
+    base_url: String,
+    api_key: Option<String>,
+}
+
+impl OpenAiTts {
+    /// A client for `base_url` (e.g. `https://api.openai.com/v1` or `http://127.0.0.1:8000/v1`),
+    /// sending `api_key` as a bearer token when given. Local servers often need no key.
+    pub fn new(base_url: &str, api_key: Option<String>) -> Result<Self, SynthError> {
+        let client = reqwest::Client::builder()
+            .connect_timeout(Duration::from_secs(10))
+            .build()
+            .map_err(|e| SynthError::Config(format!("cannot build the HTTP client: {e}")))?;
+        Ok(Self {
+            client,
+            base_url: http::normalise_base(base_url),
+            api_key: api_key.filter(|k| !k.trim().is_empty()),
+        })
+    }
+
+    /// Configure from the environment: the base URL is `base_url` if given, else `OPENAI_BASE_URL`,
+    /// else [`DEFAULT_BASE_URL`]; the key is `OPENAI_API_KEY`, required for the default base URL.
+    pub fn from_env(base_url: Option<&str>) -> Result<Self, SynthError> {
+        let env_base = std::env::var("OPENAI_BASE_URL")
+            .ok()
+            .filter(|b| !b.trim().is_empty());
+        let base = base_url
+            .map(str::to_string)
+            .or(env_base)
+            .unwrap_or_else(|| DEFAULT_BASE_URL.to_string());
+        let key = std::env::var("OPENAI_API_KEY")
+            .ok()
+            .filter(|k| !k.trim().is_empty());
+        if key.is_none() && http::normalise_base(&base) == DEFAULT_BASE_URL {
+            return Err(SynthError::Config(
+                "OPENAI_API_KEY is not set: put your key in it (or in .env), or point \
+                 --base-url / OPENAI_BASE_URL at a server that needs none"
+                    .to_string(),
+            ));
+        }
+        Self::new(&base, key)
+    }
+
+    /// The base URL requests go to (without a trailing slash).
+    pub fn base_url(&self) -> &str {
+        &self.base_url
+    }
+
+    /// One HTTP request for one piece of text.
+    async fn request(&self, req: &SynthRequest, input: &str) -> Result<SynthAudio, SynthError> {
+        let response_format = match req.format {
+            AudioFormat::Wav => "wav",
+            AudioFormat::Pcm16 {
+                sample_rate: PCM_SAMPLE_RATE,
+            } => "pcm",
+            AudioFormat::Pcm16 { sample_rate } => {
+                return Err(SynthError::Config(format!(
+                    "OpenAI sends PCM at {PCM_SAMPLE_RATE} Hz only, not {sample_rate} Hz; ask for \
+                     WAV or pcm16@{PCM_SAMPLE_RATE}"
+                )));
+            }
+        };
+        let mut body = json!({
+            "model": req.model,
+            "voice": req.voice,
+            "input": input,
+            "response_format": response_format,
+            "speed": req.speed,
+        });
+        if let Some(instructions) = req.instructions.as_deref().filter(|i| !i.is_empty()) {
+            body["instructions"] = json!(instructions);
+        }
+        let mut builder = self
+            .client
+            .post(format!("{}/audio/speech", self.base_url))
+            .json(&body);
+        if let Some(key) = &self.api_key {
+            builder = builder.bearer_auth(key);
+        }
+        let response = builder
+            .send()
+            .await
+            .map_err(|e| http::transport(SETTINGS.provider, &e))?;
+        let status = response.status().as_u16();
+        let headers = response.headers().clone();
+        let bytes = response
+            .bytes()
+            .await
+            .map_err(|e| http::transport(SETTINGS.provider, &e))?;
+        if !(200..300).contains(&status) {
+            return Err(http::classify(status, &headers, &bytes, &SETTINGS));
+        }
+        Ok(SynthAudio {
+            bytes: bytes.to_vec(),
+            format: req.format,
+        })
+    }
+
+    async fn synthesize_split(&self, req: &SynthRequest) -> Result<SynthAudio, SynthError> {
+        let pieces = split::split_to_limit(&req.text, MAX_INPUT_CHARS);
+        if pieces.len() == 1 {
+            return self.request(req, &pieces[0]).await;
+        }
+        let mut parts = Vec::with_capacity(pieces.len());
+        for (i, piece) in pieces.iter().enumerate() {
+            let audio = self.request(req, piece).await?;
+            let pcm = check::decode(&audio.bytes, audio.format).map_err(|message| {
+                SynthError::InvalidAudio {
+                    message: format!(
+                        "{} part {} of {}: {message}",
+                        SETTINGS.provider,
+                        i + 1,
+                        pieces.len()
+                    ),
+                }
+            })?;
+            parts.push(pcm);
+        }
+        let joined = check::join(parts).map_err(|message| SynthError::InvalidAudio { message })?;
+        let bytes = match req.format {
+            AudioFormat::Wav => joined.to_wav().map_err(SynthError::Engine)?,
+            AudioFormat::Pcm16 { .. } => joined
+                .samples
+                .iter()
+                .flat_map(|s| s.to_le_bytes())
+                .collect(),
+        };
+        Ok(SynthAudio {
+            bytes,
+            format: req.format,
+        })
+    }
+}
+
+impl Synthesizer for OpenAiTts {
+    fn synthesize(
+        &self,
+        req: &SynthRequest,
+    ) -> impl Future<Output = Result<SynthAudio, SynthError>> + Send {
+        self.synthesize_split(req)
+    }
+
+    fn cache_signature(&self) -> String {
+        format!("openai|{}", self.base_url)
+    }
+
+    fn limits(&self) -> Limits {
+        Limits {
+            max_input_chars: MAX_INPUT_CHARS,
+            speed: 0.25..=4.0,
+        }
+    }
+}

@@ -1,0 +1,144 @@
+//! Splitting a text that is longer than a provider accepts into pieces that each fit, at sentence
+//! boundaries where possible, so the joined audio sounds like one utterance with natural pauses.
+//!
+//! The pipeline's packer already keeps chunks short; this is the safety net for library callers
+//! and for odd inputs (one huge cue), so it only needs to be correct, not clever.
+
+/// Split `text` into pieces of at most `max_chars` characters (at least 1), preferring to cut after
+/// sentence-ending punctuation, then at whitespace, and only as a last resort inside a word.
+pub(crate) fn split_to_limit(text: &str, max_chars: usize) -> Vec<String> {
+    let max_chars = max_chars.max(1);
+    let text = text.trim();
+    if text.chars().count() <= max_chars {
+        return vec![text.to_string()];
+    }
+    let mut pieces = Vec::new();
+    let mut current = String::new();
+    for sentence in sentences(text) {
+        let sentence = sentence.trim();
+        if sentence.is_empty() {
+            continue;
+        }
+        let joined_len = current.chars().count() + 1 + sentence.chars().count();
+        if !current.is_empty() && joined_len <= max_chars {
+            current.push(' ');
+            current.push_str(sentence);
+            continue;
+        }
+        if !current.is_empty() {
+            pieces.push(std::mem::take(&mut current));
+        }
+        if sentence.chars().count() <= max_chars {
+            current = sentence.to_string();
+        } else {
+            let mut long = split_words(sentence, max_chars);
+            // The last piece of a long sentence can still take the next sentence.
+            current = long.pop().unwrap_or_default();
+            pieces.extend(long);
+        }
+    }
+    if !current.is_empty() {
+        pieces.push(current);
+    }
+    pieces
+}
+
+/// Sentences with their closing punctuation: a cut after `.`, `!`, `?`, `…` (and CJK full stops)
+/// followed by whitespace or closing quotes and brackets.
+fn sentences(text: &str) -> Vec<&str> {
+    let mut out = Vec::new();
+    let mut start = 0;
+    let mut chars = text.char_indices().peekable();
+    while let Some((i, c)) = chars.next() {
+        if !matches!(c, '.' | '!' | '?' | '…' | '。' | '！' | '？') {
+            continue;
+        }
+        let mut end = i + c.len_utf8();
+        while let Some(&(j, n)) = chars.peek() {
+            if matches!(
+                n,
+                '"' | '\'' | '”' | '’' | ')' | ']' | '»' | '.' | '!' | '?'
+            ) {
+                end = j + n.len_utf8();
+                chars.next();
+            } else {
+                break;
+            }
+        }
+        let at_break = match chars.peek() {
+            None => true,
+            Some(&(_, n)) => n.is_whitespace() || matches!(c, '。' | '！' | '？'),
+        };
+        if at_break {
+            out.push(&text[start..end]);
+            start = end;
+        }
+    }
+    if start < text.len() {
+        out.push(&text[start..]);
+    }
+    out
+}
+
+/// Pieces of at most `max_chars` characters, cut at whitespace when a word boundary is close enough.
+fn split_words(text: &str, max_chars: usize) -> Vec<String> {
+    let mut pieces = Vec::new();
+    let mut rest = text.trim();
+    while rest.chars().count() > max_chars {
+        let hard = rest
+            .char_indices()
+            .nth(max_chars)
+            .map_or(rest.len(), |(i, _)| i);
+        let cut = rest[..hard]
+            .rfind(char::is_whitespace)
+            .filter(|&i| i > 0)
+            .unwrap_or(hard);
+        pieces.push(rest[..cut].trim_end().to_string());
+        rest = rest[cut..].trim_start();
+    }
+    if !rest.is_empty() {
+        pieces.push(rest.to_string());
+    }
+    pieces
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn short_text_is_one_piece() {
+        assert_eq!(
+            split_to_limit("  Hello there.  ", 100),
+            vec!["Hello there."]
+        );
+    }
+
+    #[test]
+    fn cuts_at_sentence_ends_and_packs() {
+        let text = "One two. Three four! Five six? Seven.";
+        let pieces = split_to_limit(text, 20);
+        assert_eq!(pieces, vec!["One two. Three four!", "Five six? Seven."]);
+    }
+
+    #[test]
+    fn every_piece_fits_and_no_word_is_lost() {
+        let sentence = "This sentence has exactly several words in it and goes on. ";
+        let text = sentence.repeat(200) + &"x".repeat(9000);
+        for limit in [50, 4096] {
+            let pieces = split_to_limit(&text, limit);
+            assert!(pieces.iter().all(|p| p.chars().count() <= limit));
+            let rejoined: String = pieces.join(" ");
+            let words = |s: &str| s.split_whitespace().collect::<String>();
+            assert_eq!(words(&rejoined), words(&text));
+        }
+    }
+
+    #[test]
+    fn multibyte_text_is_cut_on_char_boundaries() {
+        let text = "ééééé ".repeat(50);
+        let pieces = split_to_limit(&text, 7);
+        assert!(pieces.iter().all(|p| p.chars().count() <= 7));
+        assert_eq!(pieces.len(), 50);
+    }
+}
