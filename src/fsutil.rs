@@ -4,8 +4,20 @@
 use std::io::Write;
 use std::path::Path;
 
-/// Write `bytes` to `path` atomically, creating the parent directory if needed.
+/// Write `bytes` to `path` atomically, creating the parent directory if needed, and flush it to
+/// disk before the rename: for files a person or a later stage relies on.
 pub fn write_atomic(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
+    write_via_temp(path, bytes, true)
+}
+
+/// Like [`write_atomic`] but without the flush to disk: for cache files, which are validated on
+/// every read (a file torn by a power loss is detected and made again), where a sync inside every
+/// request would cost throughput. The rename still makes Ctrl-C and crashes safe.
+pub fn write_atomic_unsynced(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
+    write_via_temp(path, bytes, false)
+}
+
+fn write_via_temp(path: &Path, bytes: &[u8], sync: bool) -> std::io::Result<()> {
     let dir = match path.parent() {
         Some(p) if !p.as_os_str().is_empty() => p,
         _ => Path::new("."),
@@ -13,7 +25,9 @@ pub fn write_atomic(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
     std::fs::create_dir_all(dir)?;
     let mut tmp = tempfile::Builder::new().prefix(".tmp-").tempfile_in(dir)?;
     tmp.write_all(bytes)?;
-    tmp.as_file().sync_data()?;
+    if sync {
+        tmp.as_file().sync_data()?;
+    }
     tmp.persist(path).map_err(|e| e.error)?;
     Ok(())
 }

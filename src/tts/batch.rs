@@ -34,8 +34,9 @@ use futures_util::stream::FuturesUnordered;
 use indicatif::{ProgressBar, ProgressStyle};
 use tokio::time::Instant;
 
-use super::cache::{Cache, CacheKey, Clip, write_atomic};
+use super::cache::{Cache, CacheKey, Clip};
 use super::{SynthError, SynthRequest, Synthesizer, check};
+use crate::fsutil::write_atomic;
 
 /// Errors that end a batch (or a single [`speak`]).
 #[derive(Debug, thiserror::Error)]

@@ -10,7 +10,6 @@
 //! the runner synthesizes it again. Every clip is stored as a plain 16-bit PCM WAV, whatever the
 //! engine sent, so readers need no knowledge of the provider.
 
-use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
@@ -134,7 +133,7 @@ impl Cache {
             path: path.clone(),
             message,
         })?;
-        write_atomic(&path, &wav).map_err(|source| TtsError::Cache {
+        crate::fsutil::write_atomic_unsynced(&path, &wav).map_err(|source| TtsError::Cache {
             path: path.clone(),
             source,
         })?;
@@ -149,24 +148,6 @@ fn clip(path: PathBuf, pcm: &Pcm, from_cache: bool) -> Clip {
         sample_rate: pcm.sample_rate,
         from_cache,
     }
-}
-
-/// Write to a temporary file in the target's directory and rename it over the target.
-///
-/// No `fsync`: the rename already makes Ctrl-C and crashes of the process safe, and a file torn
-/// by a power loss fails validation on the next read and is synthesized again. A sync would sit
-/// inside the request window (in the bench it took 1.3 % over the ideal time instead of 0.6 %,
-/// more on slow disks).
-pub(crate) fn write_atomic(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
-    let dir = match path.parent() {
-        Some(p) if !p.as_os_str().is_empty() => p,
-        _ => Path::new("."),
-    };
-    std::fs::create_dir_all(dir)?;
-    let mut tmp = tempfile::Builder::new().prefix(".tmp-").tempfile_in(dir)?;
-    tmp.write_all(bytes)?;
-    tmp.persist(path).map_err(|e| e.error)?;
-    Ok(())
 }
 
 #[cfg(test)]
