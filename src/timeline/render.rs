@@ -1,0 +1,182 @@
+//! Rendering a plan: each clip stretched as planned, faded at its edges, written at its exact
+//! sample position into a WAV exactly as long as the video.
+//!
+//! The track is written front to back: the silence before a clip, then the clip, then the next.
+//! Only one clip is in memory at a time and clips are asked for when needed ([`ClipSource`]), so
+//! memory stays flat however long the video is; the old tool copied the whole track for every
+//! clip. Clips that play at their natural speed are copied, never run through the stretcher.
+
+use super::TimelineError;
+use super::plan::Plan;
+use crate::audio::{self, AudioError, Clip};
+use std::fs::File;
+use std::io::BufWriter;
+use std::path::{Path, PathBuf};
+
+/// Samples written per block of silence.
+const BLOCK: usize = 8192;
+
+/// Where the renderer gets each chunk's clip, resampled to the plan's rate. Implemented for
+/// clips in memory (`[Clip]`) and files on disk ([`ClipFiles`]); implement it to produce clips
+/// lazily from anywhere else.
+pub trait ClipSource {
+    /// Length in samples at `rate` of chunk `index`'s clip; `None` if it has none.
+    fn natural_len(&mut self, index: usize, rate: u32) -> Result<Option<u64>, AudioError>;
+    /// Chunk `index`'s clip at `rate`; `None` if it has none.
+    fn load(&mut self, index: usize, rate: u32) -> Result<Option<Clip>, AudioError>;
+}
+
+impl ClipSource for [Clip] {
+    fn natural_len(&mut self, index: usize, rate: u32) -> Result<Option<u64>, AudioError> {
+        Ok(self.get(index).map(|c| c.len_at_rate(rate)))
+    }
+
+    fn load(&mut self, index: usize, rate: u32) -> Result<Option<Clip>, AudioError> {
+        self.get(index)
+            .map(|c| audio::resample(c, rate))
+            .transpose()
+    }
+}
+
+/// Clips in audio files (any format [`audio::decode`] reads), one optional path per chunk. A
+/// file is decoded once to learn its length and again when it is placed, to keep memory flat.
+#[derive(Debug, Clone, Default)]
+pub struct ClipFiles {
+    pub paths: Vec<Option<PathBuf>>,
+}
+
+impl ClipSource for ClipFiles {
+    fn natural_len(&mut self, index: usize, rate: u32) -> Result<Option<u64>, AudioError> {
+        Ok(self.load(index, rate)?.map(|c| c.len() as u64))
+    }
+
+    fn load(&mut self, index: usize, rate: u32) -> Result<Option<Clip>, AudioError> {
+        match self.paths.get(index) {
+            Some(Some(path)) => Ok(Some(audio::resample(&audio::read_wav(path)?, rate)?)),
+            _ => Ok(None),
+        }
+    }
+}
+
+/// What rendering did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct RenderStats {
+    /// Samples in the track (its exact length).
+    pub samples: u64,
+    pub clips_placed: usize,
+    /// Clips that went through the stretcher (speed ≠ 1).
+    pub clips_stretched: usize,
+}
+
+/// Writes the track for `plan` to `out` (mono 16-bit WAV at the plan's rate, exactly
+/// `plan.track_len` samples), fading each clip's edges over `fade_ms`.
+pub fn render<S: ClipSource + ?Sized>(
+    plan: &Plan,
+    clips: &mut S,
+    out: &Path,
+    fade_ms: u32,
+) -> Result<RenderStats, TimelineError> {
+    let wav_err = |source| TimelineError::Wav {
+        path: out.to_path_buf(),
+        source,
+    };
+    // A WAV's data size is a u32 of bytes.
+    if plan.track_len.saturating_mul(2) > u64::from(u32::MAX) - 64 {
+        return Err(TimelineError::TrackTooLong {
+            samples: plan.track_len,
+        });
+    }
+    let spec = hound::WavSpec {
+        channels: 1,
+        sample_rate: plan.rate,
+        bits_per_sample: 16,
+        sample_format: hound::SampleFormat::Int,
+    };
+    let file = File::create(out).map_err(|source| TimelineError::Io {
+        path: out.to_path_buf(),
+        source,
+    })?;
+    let mut writer =
+        hound::WavWriter::new(BufWriter::with_capacity(1 << 16, file), spec).map_err(wav_err)?;
+    let fade_len = (u64::from(fade_ms) * u64::from(plan.rate) / 1000) as usize;
+
+    let mut order: Vec<_> = plan
+        .placements
+        .iter()
+        .filter(|p| p.end() > p.start)
+        .collect();
+    order.sort_by_key(|p| p.start);
+    let mut stats = RenderStats {
+        samples: plan.track_len,
+        ..Default::default()
+    };
+    let mut cursor = 0u64;
+    for p in order {
+        let clip_err = |source| TimelineError::Clip {
+            id: p.id,
+            index: p.index,
+            source,
+        };
+        let clip = clips.load(p.index, plan.rate).map_err(clip_err)?.ok_or(
+            TimelineError::MissingClip {
+                id: p.id,
+                index: p.index,
+            },
+        )?;
+        if clip.len() as u64 != p.natural {
+            return Err(TimelineError::ClipLengthChanged {
+                id: p.id,
+                planned: p.natural,
+                actual: clip.len() as u64,
+            });
+        }
+        if p.start < cursor {
+            return Err(TimelineError::Overlap {
+                id: p.id,
+                start: p.start,
+                previous_end: cursor,
+            });
+        }
+        let mut samples = if p.played == p.natural {
+            clip.samples
+        } else {
+            stats.clips_stretched += 1;
+            audio::stretch_to_len(&clip.samples, plan.rate, p.played as usize)
+        };
+        audio::fade_edges(&mut samples, fade_len);
+        write_silence(&mut writer, p.start - cursor).map_err(wav_err)?;
+        let visible = (p.end() - p.start) as usize;
+        write_samples(&mut writer, &samples[..visible]).map_err(wav_err)?;
+        cursor = p.end();
+        stats.clips_placed += 1;
+    }
+    write_silence(&mut writer, plan.track_len.saturating_sub(cursor)).map_err(wav_err)?;
+    writer.finalize().map_err(wav_err)?;
+    Ok(stats)
+}
+
+type Writer = hound::WavWriter<BufWriter<File>>;
+
+fn write_samples(writer: &mut Writer, samples: &[f32]) -> Result<(), hound::Error> {
+    for block in samples.chunks(BLOCK) {
+        let mut w16 = writer.get_i16_writer(block.len() as u32);
+        for &s in block {
+            w16.write_sample(audio::wav::to_i16(s));
+        }
+        w16.flush()?;
+    }
+    Ok(())
+}
+
+fn write_silence(writer: &mut Writer, mut n: u64) -> Result<(), hound::Error> {
+    while n > 0 {
+        let len = n.min(BLOCK as u64) as u32;
+        let mut w16 = writer.get_i16_writer(len);
+        for _ in 0..len {
+            w16.write_sample(0i16);
+        }
+        w16.flush()?;
+        n -= u64::from(len);
+    }
+    Ok(())
+}
