@@ -19,7 +19,9 @@ pub fn stretch_to_len(samples: &[f32], rate: u32, len: usize) -> Vec<f32> {
         return vec![0.0; len];
     }
     let mut out = vec![0.0f32; len];
-    let mut stretch = Stretch::preset_default(1, rate.max(1));
+    // The library's cheaper preset (100 ms blocks every 40 ms) halves the cost of the default
+    // (120 ms every 30 ms); speech keeps its pitch and clarity (see the tests).
+    let mut stretch = Stretch::preset_cheaper(1, rate.max(1));
     if stretch.exact(samples, &mut out) {
         for s in &mut out {
             if !s.is_finite() {

@@ -60,6 +60,8 @@ pub enum TimelineError {
         start: u64,
         previous_end: u64,
     },
+    #[error("stretching the clip of chunk {id} failed")]
+    StretchFailed { id: usize },
     #[error("a track of {samples} samples is too long for a WAV file")]
     TrackTooLong { samples: u64 },
     #[error("writing {path}: {source}")]
@@ -80,7 +82,7 @@ pub enum TimelineError {
 
 /// The track length for a video of `video_secs` seconds: `round(video_secs × rate)` samples.
 pub fn track_len(video_secs: f64, rate: u32) -> Result<u64, TimelineError> {
-    if !video_secs.is_finite() || video_secs < 0.0 || video_secs > 1.0e7 {
+    if !(0.0..=1.0e7).contains(&video_secs) {
         return Err(TimelineError::InvalidDuration(video_secs));
     }
     Ok((video_secs * f64::from(rate)).round() as u64)

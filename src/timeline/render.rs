@@ -7,8 +7,9 @@
 //! clip. Clips that play at their natural speed are copied, never run through the stretcher.
 
 use super::TimelineError;
-use super::plan::Plan;
+use super::plan::{Placement, Plan};
 use crate::audio::{self, AudioError, Clip};
+use std::collections::VecDeque;
 use std::fs::File;
 use std::io::BufWriter;
 use std::path::{Path, PathBuf};
@@ -111,51 +112,99 @@ pub fn render<S: ClipSource + ?Sized>(
         ..Default::default()
     };
     let mut cursor = 0u64;
-    for p in order {
-        let clip_err = |source| TimelineError::Clip {
-            id: p.id,
-            index: p.index,
-            source,
-        };
-        let clip = clips.load(p.index, plan.rate).map_err(clip_err)?.ok_or(
-            TimelineError::MissingClip {
+    // Stretching is the only costly step: clips are loaded in order on this thread, stretched on
+    // up to `workers` scoped threads, and written in order, so at most `workers + 1` clips are in
+    // memory at once.
+    let workers = std::thread::available_parallelism()
+        .map_or(1, |n| n.get())
+        .min(4);
+    std::thread::scope(|scope| -> Result<(), TimelineError> {
+        let mut pending: VecDeque<(&Placement, Job<'_>)> = VecDeque::new();
+        for p in order {
+            let clip_err = |source| TimelineError::Clip {
                 id: p.id,
                 index: p.index,
-            },
-        )?;
-        if clip.len() as u64 != p.natural {
-            return Err(TimelineError::ClipLengthChanged {
-                id: p.id,
-                planned: p.natural,
-                actual: clip.len() as u64,
-            });
+                source,
+            };
+            let clip = clips.load(p.index, plan.rate).map_err(clip_err)?.ok_or(
+                TimelineError::MissingClip {
+                    id: p.id,
+                    index: p.index,
+                },
+            )?;
+            if clip.len() as u64 != p.natural {
+                return Err(TimelineError::ClipLengthChanged {
+                    id: p.id,
+                    planned: p.natural,
+                    actual: clip.len() as u64,
+                });
+            }
+            let job = if p.played == p.natural {
+                Job::Ready(clip.samples)
+            } else {
+                stats.clips_stretched += 1;
+                let (rate, len) = (plan.rate, p.played as usize);
+                Job::Running(scope.spawn(move || audio::stretch_to_len(&clip.samples, rate, len)))
+            };
+            pending.push_back((p, job));
+            while pending.len() > workers {
+                if let Some((p, job)) = pending.pop_front() {
+                    cursor = place(&mut writer, cursor, p, job, fade_len, out)?;
+                    stats.clips_placed += 1;
+                }
+            }
         }
-        if p.start < cursor {
-            return Err(TimelineError::Overlap {
-                id: p.id,
-                start: p.start,
-                previous_end: cursor,
-            });
+        while let Some((p, job)) = pending.pop_front() {
+            cursor = place(&mut writer, cursor, p, job, fade_len, out)?;
+            stats.clips_placed += 1;
         }
-        let mut samples = if p.played == p.natural {
-            clip.samples
-        } else {
-            stats.clips_stretched += 1;
-            audio::stretch_to_len(&clip.samples, plan.rate, p.played as usize)
-        };
-        audio::fade_edges(&mut samples, fade_len);
-        write_silence(&mut writer, p.start - cursor).map_err(wav_err)?;
-        let visible = (p.end() - p.start) as usize;
-        write_samples(&mut writer, &samples[..visible]).map_err(wav_err)?;
-        cursor = p.end();
-        stats.clips_placed += 1;
-    }
+        Ok(())
+    })?;
     write_silence(&mut writer, plan.track_len.saturating_sub(cursor)).map_err(wav_err)?;
     writer.finalize().map_err(wav_err)?;
     Ok(stats)
 }
 
 type Writer = hound::WavWriter<BufWriter<File>>;
+
+/// A clip's samples as they will be played: as they are, or being stretched on a worker.
+enum Job<'scope> {
+    Ready(Vec<f32>),
+    Running(std::thread::ScopedJoinHandle<'scope, Vec<f32>>),
+}
+
+/// Writes the silence up to `p.start`, then the clip (faded); returns the new write position.
+fn place(
+    writer: &mut Writer,
+    cursor: u64,
+    p: &Placement,
+    job: Job<'_>,
+    fade_len: usize,
+    out: &Path,
+) -> Result<u64, TimelineError> {
+    let wav_err = |source| TimelineError::Wav {
+        path: out.to_path_buf(),
+        source,
+    };
+    let mut samples = match job {
+        Job::Ready(samples) => samples,
+        Job::Running(handle) => handle
+            .join()
+            .map_err(|_| TimelineError::StretchFailed { id: p.id })?,
+    };
+    if p.start < cursor {
+        return Err(TimelineError::Overlap {
+            id: p.id,
+            start: p.start,
+            previous_end: cursor,
+        });
+    }
+    audio::fade_edges(&mut samples, fade_len);
+    write_silence(writer, p.start - cursor).map_err(wav_err)?;
+    let visible = ((p.end() - p.start) as usize).min(samples.len());
+    write_samples(writer, &samples[..visible]).map_err(wav_err)?;
+    Ok(p.end())
+}
 
 fn write_samples(writer: &mut Writer, samples: &[f32]) -> Result<(), hound::Error> {
     for block in samples.chunks(BLOCK) {

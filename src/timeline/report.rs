@@ -132,9 +132,10 @@ pub fn report(plan: &Plan, chunks: &[Chunk], policy: &Policy) -> Report {
             1.0
         },
         lines_above_1_15: speeds.iter().filter(|&&s| s > 1.15 + 1e-9).count(),
+        // A capped line plays at `max_speed` up to the rounding of its length to whole samples.
         lines_at_cap: speeds
             .iter()
-            .filter(|&&s| s >= policy.max_speed - 1e-6)
+            .filter(|&&s| s >= policy.max_speed * (1.0 - 1e-3))
             .count(),
         total_drift: spoken.iter().map(|p| p.shift.max(0) as f64).sum::<f64>()
             / f64::from(plan.rate),
