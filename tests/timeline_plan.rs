@@ -298,7 +298,7 @@ fn scenario() -> impl Strategy<Value = (Vec<Chunk>, Vec<u64>, u64, Policy)> {
                 max_speed,
                 ..Policy::default()
             };
-            ((chunks, natural, (t + tail) * 24, policy))
+            (chunks, natural, (t + tail) * 24, policy)
         })
 }
 
