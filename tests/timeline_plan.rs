@@ -90,6 +90,11 @@ fn overflow_at_max_speed_pushes_the_next_line_and_a_pause_absorbs_it() {
     // c: back on time.
     assert_eq!((p[2].start, p[2].shift), (5000, 0));
     assert!(p[2].warnings.is_empty());
+    let whole = plan(&chunks, &[2000, 800, 500], 10_000, 1000, &Policy::default()).unwrap();
+    assert_eq!(
+        whole.speech_intervals(),
+        vec![(0, 1600), (1680, 2480), (5000, 5500)]
+    );
 }
 
 #[test]

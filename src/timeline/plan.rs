@@ -80,6 +80,21 @@ pub struct Plan {
     pub placements: Vec<Placement>,
 }
 
+impl Plan {
+    /// The `[start, end)` sample ranges where speech plays, in order: what
+    /// [`crate::audio::duck_mix`] lowers a background under.
+    pub fn speech_intervals(&self) -> Vec<(u64, u64)> {
+        let mut v: Vec<(u64, u64)> = self
+            .placements
+            .iter()
+            .filter(|p| p.end() > p.start)
+            .map(|p| (p.start, p.end()))
+            .collect();
+        v.sort_unstable();
+        v
+    }
+}
+
 /// Why a plan cannot be made.
 #[derive(Debug, thiserror::Error, PartialEq)]
 pub enum PlanError {
@@ -215,7 +230,7 @@ pub fn plan(
             span_end
         };
         let (speed, capped) = if policy.strict_timing && natural_end > span_end + tol {
-            fastest_needed(&end_at, span_end, policy.max_speed)
+            fastest_needed(&end_at, span_end.min(limit), policy.max_speed)
         } else if natural_end > limit {
             fastest_needed(&end_at, limit, policy.max_speed)
         } else if slow_ok && natural_end < room && policy.min_speed < 1.0 {

@@ -48,7 +48,10 @@ pub struct ClipFiles {
 
 impl ClipSource for ClipFiles {
     fn natural_len(&mut self, index: usize, rate: u32) -> Result<Option<u64>, AudioError> {
-        Ok(self.load(index, rate)?.map(|c| c.len() as u64))
+        match self.paths.get(index) {
+            Some(Some(path)) => Ok(Some(audio::read_wav(path)?.len_at_rate(rate))),
+            _ => Ok(None),
+        }
     }
 
     fn load(&mut self, index: usize, rate: u32) -> Result<Option<Clip>, AudioError> {
