@@ -223,6 +223,15 @@ fn stretch_keeps_duration_and_pitch_from_0_8_to_1_5() {
             (rms - 0.5 / 2f32.sqrt()).abs() < 0.1,
             "speed {speed}: rms {rms}"
         );
+        // Nothing is lost or boosted at the edges: every 10 ms of the output, first and last
+        // included, peaks near the input's 0.5.
+        for (i, frame) in out.chunks(240).enumerate() {
+            let peak = frame.iter().fold(0f32, |m, s| m.max(s.abs()));
+            assert!(
+                (0.35..0.65).contains(&peak),
+                "speed {speed}: frame {i} peaks at {peak}"
+            );
+        }
     }
     // Speed 1 is a copy; tiny outputs still get their exact length.
     assert_eq!(

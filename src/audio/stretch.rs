@@ -7,6 +7,9 @@
 
 use signalsmith_stretch::Stretch;
 
+/// Silence added on each side of a clip before stretching: more than one block of the stretcher.
+const PAD_MS: u64 = 150;
+
 /// Stretches `samples` (mono, at `rate` Hz) to exactly `len` samples, keeping pitch.
 ///
 /// Speed is `samples.len() / len`. Outputs too short for the stretcher's window (a few tens of
@@ -18,17 +21,26 @@ pub fn stretch_to_len(samples: &[f32], rate: u32, len: usize) -> Vec<f32> {
     if len == 0 || samples.is_empty() {
         return vec![0.0; len];
     }
-    let mut out = vec![0.0f32; len];
+    // The stretcher's edges are weak: it folds its first window back at the start and runs out
+    // of input before the end, where the last tens of milliseconds fade away. Padding the clip
+    // with silence (what surrounds it on the track anyway) and keeping the middle of the output
+    // moves those edge effects into the padding, so no sound is lost.
+    let pad = (u64::from(rate) * PAD_MS / 1000) as usize;
+    let pad_out = (pad as f64 * len as f64 / samples.len() as f64).round() as usize;
+    let mut padded = vec![0.0f32; samples.len() + 2 * pad];
+    padded[pad..pad + samples.len()].copy_from_slice(samples);
+    let mut out = vec![0.0f32; len + 2 * pad_out];
     // The library's cheaper preset (100 ms blocks every 40 ms) halves the cost of the default
     // (120 ms every 30 ms); speech keeps its pitch and clarity (see the tests).
     let mut stretch = Stretch::preset_cheaper(1, rate.max(1));
-    if stretch.exact(samples, &mut out) {
-        for s in &mut out {
+    if stretch.exact(&padded, &mut out) {
+        let mut kept = out[pad_out..pad_out + len].to_vec();
+        for s in &mut kept {
             if !s.is_finite() {
                 *s = 0.0;
             }
         }
-        out
+        kept
     } else {
         interpolate_to_len(samples, len)
     }
