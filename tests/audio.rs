@@ -199,6 +199,9 @@ fn resampling_keeps_length_pitch_and_timing() {
             "{from}->{to}: onset {onset}"
         );
     }
+    // A corrupt header's absurd rate is an error, not a gigabyte FFT.
+    assert!(audio::resample(&Clip::new(1, vec![0.0; 10]), 24000).is_err());
+    assert!(audio::resample(&tone(24000, 440.0, 0.1, 0.5), 0).is_err());
 }
 
 #[test]

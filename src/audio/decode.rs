@@ -142,8 +142,8 @@ fn decode_inner(bytes: Vec<u8>, hint: Option<&str>) -> Result<Clip, String> {
             "all {failed_packets} packets failed to decode ({last_error})"
         ));
     }
-    if rate == 0 {
-        return Err("the stream has no sample rate".into());
+    if !(1000..=768_000).contains(&rate) {
+        return Err(format!("implausible sample rate {rate} Hz"));
     }
     // Codecs may emit non-finite values from corrupt data; silence them rather than poison the mix.
     for s in &mut mono {

@@ -22,11 +22,11 @@ pub(crate) fn resampled_len(len: usize, from: u32, to: u32) -> u64 {
 
 /// Converts `clip` to `rate` Hz. The result has exactly [`Clip::len_at_rate`] samples.
 pub fn resample(clip: &Clip, rate: u32) -> Result<Clip, AudioError> {
-    if rate == 0 {
-        return Err(AudioError::InvalidRate { rate });
-    }
-    if clip.rate == 0 {
-        return Err(AudioError::InvalidRate { rate: clip.rate });
+    // Outside audio rates the FFT sizes explode (a corrupt header may claim 1 Hz).
+    for r in [rate, clip.rate] {
+        if !(1000..=768_000).contains(&r) {
+            return Err(AudioError::InvalidRate { rate: r });
+        }
     }
     if clip.rate == rate || clip.samples.is_empty() {
         return Ok(Clip {
