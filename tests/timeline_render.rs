@@ -233,3 +233,35 @@ fn a_missing_clip_is_an_error_naming_the_chunk() {
         .is_err()
     );
 }
+
+#[test]
+fn padding_silence_of_tts_clips_can_be_trimmed_so_the_voice_starts_on_the_window() {
+    // 300 ms of silence, 1 s of tone, 400 ms of silence: the voice should start at 2.000 s.
+    let mut samples = vec![0.0f32; 7200];
+    samples.extend(burst(RATE, 1.0, 440.0).samples);
+    samples.extend(vec![0.0f32; 9600]);
+    let mut clips = [Clip::new(RATE, samples)];
+    let chunks = vec![chunk(0, "hi", &[(2000, 3000)])];
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("t.wav");
+    let mut trimmed = timeline::TrimSilence::new(&mut clips[..]);
+    let report =
+        timeline::build_track(&chunks, &mut trimmed, 5.0, &Policy::default(), &out).unwrap();
+    // 20 ms kept on each side: 1.04 s long, starting 20 ms before the voice.
+    assert!(
+        (report.chunks[0].natural - 1.04).abs() < 1e-4,
+        "{}",
+        report.chunks[0].natural
+    );
+    let samples: Vec<i16> = hound::WavReader::open(&out)
+        .unwrap()
+        .into_samples()
+        .map(Result::unwrap)
+        .collect();
+    let runs = voiced_runs(&samples, RATE);
+    assert_eq!(runs.len(), 1);
+    assert!((runs[0].0 - 2.02).abs() <= 0.002, "voice at {}", runs[0].0);
+
+    let silent = Clip::new(RATE, vec![0.0; 1000]);
+    assert!(dubber::audio::trim_silence(&silent, -50.0, 20).is_empty());
+}

@@ -58,3 +58,27 @@ pub fn normalize_loudness(clip: &mut Clip, target_lufs: f64) -> Result<f32, Audi
     apply_gain_db(&mut clip.samples, gain);
     Ok(gain)
 }
+
+/// The clip without its leading and trailing silence (samples below `threshold_db` dBFS), keeping
+/// `keep_ms` before the first and after the last sound so consonants keep their edges.
+///
+/// TTS engines pad clips with 50–500 ms of silence; left in, it delays the voice behind its
+/// window start and counts as speech when fitting. An all-silent clip becomes empty.
+pub fn trim_silence(clip: &Clip, threshold_db: f32, keep_ms: u32) -> Clip {
+    let threshold = 10f32.powf(threshold_db / 20.0);
+    let loud = |s: &f32| s.abs() > threshold;
+    let Some(first) = clip.samples.iter().position(loud) else {
+        return Clip {
+            rate: clip.rate,
+            samples: Vec::new(),
+        };
+    };
+    let last = clip.samples.iter().rposition(loud).unwrap_or(first);
+    let keep = (u64::from(keep_ms) * u64::from(clip.rate) / 1000) as usize;
+    let start = first.saturating_sub(keep);
+    let end = (last + 1 + keep).min(clip.samples.len());
+    Clip {
+        rate: clip.rate,
+        samples: clip.samples[start..end].to_vec(),
+    }
+}

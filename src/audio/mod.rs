@@ -14,7 +14,7 @@ mod stretch;
 pub(crate) mod wav;
 
 pub use decode::{decode, decode_pcm16};
-pub use level::{apply_gain_db, fade_edges, loudness_lufs, normalize_loudness};
+pub use level::{apply_gain_db, fade_edges, loudness_lufs, normalize_loudness, trim_silence};
 pub use mix::{Ducking, duck_mix, duck_mix_into};
 pub use resample::resample;
 pub use stretch::stretch_to_len;

@@ -18,7 +18,7 @@ mod report;
 
 pub use plan::{Placement, Plan, PlanError, Warning, plan};
 pub use policy::{FitMode, Mode, Policy};
-pub use render::{ClipFiles, ClipSource, RenderStats, render};
+pub use render::{ClipFiles, ClipSource, RenderStats, TrimSilence, render};
 pub use report::{ChunkReport, Report, Summary, report};
 
 use crate::audio::AudioError;

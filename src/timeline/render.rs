@@ -39,6 +39,49 @@ impl ClipSource for [Clip] {
     }
 }
 
+impl<S: ClipSource + ?Sized> ClipSource for &mut S {
+    fn natural_len(&mut self, index: usize, rate: u32) -> Result<Option<u64>, AudioError> {
+        (**self).natural_len(index, rate)
+    }
+
+    fn load(&mut self, index: usize, rate: u32) -> Result<Option<Clip>, AudioError> {
+        (**self).load(index, rate)
+    }
+}
+
+/// Another source's clips without their leading and trailing silence (see
+/// [`audio::trim_silence`]), so that the voice, not the engine's padding, starts on the window.
+#[derive(Debug, Clone)]
+pub struct TrimSilence<S> {
+    pub inner: S,
+    /// Level below which a sample is silence, dBFS.
+    pub threshold_db: f32,
+    /// Silence kept before the first and after the last sound.
+    pub keep_ms: u32,
+}
+
+impl<S> TrimSilence<S> {
+    /// Trims below -50 dBFS, keeping 20 ms on each side.
+    pub fn new(inner: S) -> Self {
+        Self {
+            inner,
+            threshold_db: -50.0,
+            keep_ms: 20,
+        }
+    }
+}
+
+impl<S: ClipSource> ClipSource for TrimSilence<S> {
+    fn natural_len(&mut self, index: usize, rate: u32) -> Result<Option<u64>, AudioError> {
+        Ok(self.load(index, rate)?.map(|c| c.len() as u64))
+    }
+
+    fn load(&mut self, index: usize, rate: u32) -> Result<Option<Clip>, AudioError> {
+        let clip = self.inner.load(index, rate)?;
+        Ok(clip.map(|c| audio::trim_silence(&c, self.threshold_db, self.keep_ms)))
+    }
+}
+
 /// Clips in audio files (any format [`audio::decode`] reads), one optional path per chunk. A
 /// file is decoded once to learn its length and again when it is placed, to keep memory flat.
 #[derive(Debug, Clone, Default)]
