@@ -25,11 +25,14 @@ use std::path::PathBuf;
 /// A mono clip: `samples` at `rate` samples per second.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct Clip {
+    /// Samples per second.
     pub rate: u32,
+    /// Mono samples, full scale ±1.
     pub samples: Vec<f32>,
 }
 
 impl Clip {
+    /// A clip of `samples` at `rate` Hz.
     pub fn new(rate: u32, samples: Vec<f32>) -> Self {
         Self { rate, samples }
     }
@@ -39,6 +42,7 @@ impl Clip {
         self.samples.len()
     }
 
+    /// True when the clip has no samples.
     pub fn is_empty(&self) -> bool {
         self.samples.is_empty()
     }

@@ -60,6 +60,7 @@ pub struct Placement {
     pub borrowed: u64,
     /// Samples lost at the video's end (0 unless all speech cannot fit in the video).
     pub cut: u64,
+    /// What was not clean about this line's fitting.
     pub warnings: Vec<Warning>,
 }
 
@@ -77,6 +78,7 @@ pub struct Plan {
     pub rate: u32,
     /// Length of the track: the video's length in samples.
     pub track_len: u64,
+    /// One per chunk, in the order of the chunks given to [`plan`].
     pub placements: Vec<Placement>,
 }
 

@@ -35,11 +35,13 @@ pub enum FitMode {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(default)]
 pub struct Policy {
+    /// How chunks are grouped before fitting.
     pub mode: Mode,
     /// Fit each utterance within its own window (± tolerance) before borrowing the pause after it.
     pub strict_timing: bool,
     /// How far a start or an end may miss its mark without a warning.
     pub tolerance_ms: u64,
+    /// What to do with clips shorter or longer than their window.
     pub fit_mode: FitMode,
     /// Slowest playback when slowing down (stretch-both, block mode); at most 1.
     pub min_speed: f64,

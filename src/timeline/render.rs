@@ -86,6 +86,7 @@ impl<S: ClipSource> ClipSource for TrimSilence<S> {
 /// file is decoded once to learn its length and again when it is placed, to keep memory flat.
 #[derive(Debug, Clone, Default)]
 pub struct ClipFiles {
+    /// The clip file of each chunk, by index; `None` for chunks without a clip (silence).
     pub paths: Vec<Option<PathBuf>>,
 }
 
@@ -110,6 +111,7 @@ impl ClipSource for ClipFiles {
 pub struct RenderStats {
     /// Samples in the track (its exact length).
     pub samples: u64,
+    /// Clips written to the track.
     pub clips_placed: usize,
     /// Clips that went through the stretcher (speed ≠ 1).
     pub clips_stretched: usize,

@@ -26,7 +26,9 @@ use std::path::Path;
 /// The whole report.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Report {
+    /// How well the speech fitted, over all lines.
     pub summary: Summary,
+    /// One entry per chunk, in the chunks' order.
     pub chunks: Vec<ChunkReport>,
 }
 
@@ -37,7 +39,9 @@ pub struct Summary {
     pub lines: usize,
     /// Lines placed without overflow, excessive drift, a strict-timing miss or a cut.
     pub lines_fitted: usize,
+    /// Fastest line.
     pub max_speed: f64,
+    /// Mean speed over lines with speech.
     pub mean_speed: f64,
     /// Lines played faster than 1.15× (where speed-up starts to be heard).
     pub lines_above_1_15: usize,
@@ -53,11 +57,13 @@ pub struct Summary {
     pub start_error_p50: f64,
     /// 99th percentile of |start − window start|, seconds.
     pub start_error_p99: f64,
+    /// Length of the track (the video), seconds.
     pub track_seconds: f64,
+    /// Sample rate of the track.
     pub rate: u32,
 }
 
-/// One chunk as placed.
+/// One chunk as placed; fields as in the module's schema.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct ChunkReport {
     pub id: usize,
