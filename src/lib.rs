@@ -1,9 +1,12 @@
 //! dubber: dub a video into new speech, aligned to the original timing.
 //!
-//! The modules follow the data as it flows: [`subtitles`] read timed lines into
-//! [`Segment`]s, [`text`] groups them into sentences and packs those into [`Chunk`]s (one TTS
-//! request each), and [`pipeline`] runs the stages over a work directory.
+//! The modules follow the data as it flows: [`subtitles`] read timed lines into [`Segment`]s,
+//! [`text`] groups them into sentences and packs those into [`Chunk`]s (one TTS request each),
+//! [`tts`] synthesizes the chunks concurrently through a cache, [`timeline`] fits every clip into
+//! its window and renders one exact-length track with [`audio`]'s in-process DSP, [`media`] muxes
+//! it into the video, and [`pipeline`] runs these stages over a work directory.
 
+pub mod audio;
 pub mod fsutil;
 pub mod manifest;
 pub mod media;
@@ -12,6 +15,7 @@ pub mod progress;
 pub mod segment;
 pub mod subtitles;
 pub mod text;
+pub mod timeline;
 pub mod tts;
 
 pub use segment::{Chunk, Segment, Window};

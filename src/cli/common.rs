@@ -1,0 +1,121 @@
+//! Flag groups that several subcommands share: grouping, timeline, TTS engine, output.
+
+use anyhow::{Result, bail};
+use clap::{Args, ValueEnum};
+use dubber::text::GroupOptions;
+use dubber::timeline::{FitMode, Mode, Policy};
+
+/// Seconds from a flag as whole milliseconds.
+pub fn secs_arg(name: &str, value: f64) -> Result<u64> {
+    match dubber::segment::secs_to_ms(value) {
+        Some(ms) => Ok(ms),
+        None => bail!("--{name} must be a number of seconds ≥ 0, got {value}"),
+    }
+}
+
+/// How lines are grouped into sentences and TTS chunks.
+#[derive(Debug, Args, Clone)]
+pub struct GroupingArgs {
+    /// A pause at least this long (seconds) ends a sentence and a TTS chunk.
+    #[arg(long, value_name = "S", default_value_t = 1.2)]
+    pub sentence_join_gap: f64,
+    /// Sentences spoken together in one TTS request.
+    #[arg(long, value_name = "N", default_value_t = 2, value_parser = clap::value_parser!(u16).range(1..))]
+    pub sentences_per_chunk: u16,
+    /// Longest sentence (seconds) before it is cut at a line end.
+    #[arg(long, value_name = "S", default_value_t = 12.0)]
+    pub max_sentence_secs: f64,
+    /// Most subtitle lines in one sentence before it is cut.
+    #[arg(long, value_name = "N", default_value_t = 6)]
+    pub max_segments: usize,
+    /// Longest TTS chunk, in seconds.
+    #[arg(long, value_name = "S", default_value_t = 20.0)]
+    pub max_chunk_secs: f64,
+}
+
+impl GroupingArgs {
+    pub fn options(&self) -> Result<GroupOptions> {
+        Ok(GroupOptions {
+            join_gap_ms: secs_arg("sentence-join-gap", self.sentence_join_gap)?,
+            max_sentence_ms: secs_arg("max-sentence-secs", self.max_sentence_secs)?,
+            max_sentence_segments: self.max_segments.max(1),
+            sentences_per_chunk: usize::from(self.sentences_per_chunk),
+            max_chunk_ms: secs_arg("max-chunk-secs", self.max_chunk_secs)?,
+            ..GroupOptions::default()
+        })
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ModeArg {
+    /// One clip per sentence group, spoken as one utterance over the group's whole span.
+    Sentence,
+    /// One clip per subtitle line, started at its window.
+    Segment,
+    /// Blocks between long pauses, speed kept gently around 1.
+    Block,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum FitModeArg {
+    /// Pad short clips with silence, speed up long ones.
+    PadOrSpeedup,
+    /// Also slow down short clips (not below --min-speed).
+    StretchBoth,
+}
+
+/// How clips are fitted into their windows.
+#[derive(Debug, Args, Clone)]
+pub struct TimelineArgs {
+    /// Timing mode.
+    #[arg(long = "timing", visible_alias = "timeline-mode", value_enum, default_value_t = ModeArg::Sentence)]
+    pub mode: ModeArg,
+    /// Fit every line within --tolerance-ms of its window.
+    #[arg(long)]
+    pub strict_timing: bool,
+    /// Allowed deviation from a window, in milliseconds.
+    #[arg(long, value_name = "MS", default_value_t = 30)]
+    pub tolerance_ms: u64,
+    /// How lines are fitted under --strict-timing.
+    #[arg(long, value_enum, default_value_t = FitModeArg::PadOrSpeedup)]
+    pub fit_mode: FitModeArg,
+    /// Slowest playback speed (stretch-both and block modes).
+    #[arg(long, value_name = "X", default_value_t = 0.9)]
+    pub min_speed: f64,
+    /// Fastest playback speed; speech is never sped up beyond it.
+    #[arg(long, value_name = "X", default_value_t = 1.25)]
+    pub max_speed: f64,
+    /// How far overflowing lines may push later ones, in milliseconds.
+    #[arg(long, value_name = "MS", default_value_t = 1000)]
+    pub max_drift_ms: u64,
+    /// Silence kept around blocks in block mode, in milliseconds.
+    #[arg(long, value_name = "MS", default_value_t = 200)]
+    pub breath_pad_ms: u64,
+}
+
+impl TimelineArgs {
+    pub fn policy(&self) -> Result<Policy> {
+        let policy = Policy {
+            mode: match self.mode {
+                ModeArg::Sentence => Mode::Sentence,
+                ModeArg::Segment => Mode::Segment,
+                ModeArg::Block => Mode::Block,
+            },
+            strict_timing: self.strict_timing,
+            tolerance_ms: self.tolerance_ms,
+            fit_mode: match self.fit_mode {
+                FitModeArg::PadOrSpeedup => FitMode::PadOrSpeedup,
+                FitModeArg::StretchBoth => FitMode::StretchBoth,
+            },
+            min_speed: self.min_speed,
+            max_speed: self.max_speed,
+            max_drift_ms: self.max_drift_ms,
+            breath_pad_ms: self.breath_pad_ms,
+            ..Policy::default()
+        };
+        if let Err(e) = policy.validate() {
+            bail!("{e} (--min-speed / --max-speed)");
+        }
+        Ok(policy)
+    }
+}

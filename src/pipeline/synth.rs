@@ -1,0 +1,238 @@
+//! The synth stage: the reviewed `subs.srt` in, a dubbed video out.
+//!
+//! subs.srt → segments → chunks (regrouped: a person may have edited the lines) → the batch runner
+//! through the cache → clips → timeline plan and render (`dub.wav`, exactly the video's length) →
+//! the original audio ducked under it → mux. `report.json` records how every chunk was fitted.
+
+use std::path::{Path, PathBuf};
+
+use crate::audio::Ducking;
+use crate::media::{self, MediaError, MuxOptions};
+use crate::pipeline::workdir::Workdir;
+use crate::progress::Progress;
+use crate::subtitles::{self, SubtitleError};
+use crate::text::{self, GroupOptions};
+use crate::timeline::{self, ClipFiles, Mode, Policy, Report, TimelineError};
+use crate::tts::{BatchOptions, BatchRunner, Cache, FailedLine, ProgressDisplay, SynthRequest, Synthesizer, TtsError};
+use crate::{Chunk, Segment};
+
+/// What to do with the original audio under the new voice.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Background {
+    /// Keep it, lowered while anyone speaks (music and effects survive).
+    #[default]
+    Duck,
+    /// Keep it at a constant level.
+    Mix,
+    /// A clean voice track.
+    None,
+}
+
+/// Settings of the synth stage.
+#[derive(Debug, Clone)]
+pub struct SynthOptions {
+    pub grouping: GroupOptions,
+    pub policy: Policy,
+    /// Voice, model, instructions, speed and format; the text is set per chunk.
+    pub request: SynthRequest,
+    pub batch: BatchOptions,
+    /// Render lines whose synthesis failed as silence (listed in the report) instead of failing.
+    pub allow_silence: bool,
+    pub background: Background,
+    pub ducking: Ducking,
+    pub mux: MuxOptions,
+    /// The dubbed video; `None` stops after `dub.wav` and `report.json`.
+    pub output: Option<PathBuf>,
+}
+
+/// What synth produced.
+#[derive(Debug, Clone)]
+pub struct SynthOutcome {
+    pub report: Report,
+    pub chunks: usize,
+    /// Requests made to the engine (0 when everything came from the cache).
+    pub requests: usize,
+    pub cache_hits: usize,
+    /// Lines rendered as silence because synthesis failed (`allow_silence`).
+    pub silenced: Vec<FailedLine>,
+    pub track: PathBuf,
+    pub output: Option<PathBuf>,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum SynthStageError {
+    #[error(transparent)]
+    Media(#[from] MediaError),
+    #[error(transparent)]
+    Subtitles(#[from] SubtitleError),
+    #[error("{}: no subtitles to speak; run `dubber prep` first", path.display())]
+    NoSubtitles { path: PathBuf },
+    #[error(transparent)]
+    Tts(#[from] TtsError),
+    #[error(
+        "{} of {} lines could not be synthesized (the others are cached; run again to retry, or pass --allow-silence):\n{}",
+        failed.len(), total, failed.iter().map(|f| format!("  line {}: {:?}: {}", f.index + 1, f.text, f.error)).collect::<Vec<_>>().join("\n")
+    )]
+    LinesFailed { failed: Vec<FailedLine>, total: usize },
+    #[error(transparent)]
+    Timeline(#[from] TimelineError),
+    #[error("{}: {source}", path.display())]
+    Io { path: PathBuf, source: std::io::Error },
+    #[error("{}: {source}", path.display())]
+    Wav { path: PathBuf, source: hound::Error },
+    #[error("invalid timeline settings: {0}")]
+    Policy(String),
+}
+
+/// Read the segments of the work directory's `subs.srt`, normalised.
+pub fn read_reviewed_subtitles(workdir: &Workdir) -> Result<Vec<Segment>, SynthStageError> {
+    let path = workdir.subs_srt();
+    if !path.exists() {
+        return Err(SynthStageError::NoSubtitles { path });
+    }
+    let (segments, fixes) = subtitles::normalize(subtitles::read_file(&path)?);
+    for fix in fixes {
+        tracing::warn!("{}:{fix}", path.display());
+    }
+    if segments.is_empty() {
+        return Err(SynthStageError::NoSubtitles { path });
+    }
+    Ok(segments)
+}
+
+/// The chunks the policy's mode speaks: one per segment in `segment` mode, sentence groups packed
+/// into chunks otherwise.
+pub fn chunks_for_mode(segments: &[Segment], grouping: &GroupOptions, mode: Mode) -> Vec<Chunk> {
+    match mode {
+        Mode::Segment => text::chunk_per_segment(segments),
+        _ => text::chunks_for(segments, grouping),
+    }
+}
+
+/// Run the synth stage for `video` over `workdir` with `engine`.
+pub async fn synth<S: Synthesizer>(
+    video: &Path,
+    workdir: &Workdir,
+    engine: &S,
+    opts: &SynthOptions,
+    progress: &Progress,
+) -> Result<SynthOutcome, SynthStageError> {
+    opts.policy.validate().map_err(SynthStageError::Policy)?;
+    let info = media::probe(video)?;
+    let video_secs = info.target_duration_secs();
+    let segments = read_reviewed_subtitles(workdir)?;
+    let mut chunks = chunks_for_mode(&segments, &opts.grouping, opts.policy.mode);
+
+    let requests: Vec<SynthRequest> =
+        chunks.iter().map(|c| opts.request.with_text(c.text.clone())).collect();
+    let label = video.file_name().map_or_else(|| "video".into(), |n| n.to_string_lossy().into_owned());
+    let stage = progress.stage(&label, "synthesize", requests.len() as u64);
+    let hook_stage = stage.clone();
+    let batch = BatchOptions {
+        progress: ProgressDisplay::Hook(std::sync::Arc::new(move |n| hook_stage.inc(n))),
+        ..opts.batch.clone()
+    };
+    let cache = Cache::open(workdir.tts_cache_dir())?;
+    let result = BatchRunner::new(cache, batch).run(engine, &requests).await?;
+    stage.finish();
+
+    if !result.failed.is_empty() && !opts.allow_silence {
+        return Err(SynthStageError::LinesFailed { failed: result.failed, total: requests.len() });
+    }
+    // A failed line (with allow_silence) is rendered as silence: its chunk speaks nothing.
+    for failed in &result.failed {
+        chunks[failed.index].text.clear();
+    }
+    let mut clips = ClipFiles {
+        paths: result.outcomes.iter().map(|o| o.clip().map(|c| c.path.clone())).collect(),
+    };
+    let track = workdir.dub_wav();
+    let (mut report, plan) = timeline::build_track_with_plan(&chunks, &mut clips, video_secs, &opts.policy, &track)?;
+    for failed in &result.failed {
+        if let Some(c) = report.chunks.get_mut(failed.index) {
+            c.text = requests[failed.index].text.clone();
+            c.warnings.push(timeline::Warning::SynthesisFailed { error: failed.error.to_string() });
+        }
+    }
+    report.write_json(&workdir.report_json())?;
+
+    let mut voice_track = track.clone();
+    if opts.background != Background::None && info.has_audio() {
+        let background = workdir.background_wav();
+        media::extract_background(video, &background, timeline::RATE)?;
+        let mut intervals = plan.speech_intervals();
+        // Duck under the original lines too: the original voice is in the background.
+        intervals.extend(segments.iter().map(|s| {
+            (s.start_ms * u64::from(timeline::RATE) / 1000, s.end_ms * u64::from(timeline::RATE) / 1000)
+        }));
+        intervals.sort_unstable();
+        let ducking = match opts.background {
+            Background::Mix => Ducking { depth_db: 0.0, ..opts.ducking },
+            _ => opts.ducking,
+        };
+        let mixed = workdir.root().join("mix.wav");
+        mix_background(&track, &background, &intervals, &ducking, &mixed)?;
+        voice_track = mixed;
+    }
+
+    if let Some(out) = &opts.output {
+        media::mux(video, &voice_track, out, &opts.mux)?;
+    }
+    Ok(SynthOutcome {
+        report,
+        chunks: chunks.len(),
+        requests: result.requests,
+        cache_hits: result.cache_hits,
+        silenced: result.failed,
+        track: voice_track,
+        output: opts.output.clone(),
+    })
+}
+
+/// Stream `speech` and `background` (both mono WAV at the same rate) into `out`, the background
+/// ducked under `intervals`; block by block, so memory stays flat.
+fn mix_background(
+    speech: &Path,
+    background: &Path,
+    intervals: &[(u64, u64)],
+    ducking: &Ducking,
+    out: &Path,
+) -> Result<(), SynthStageError> {
+    const BLOCK: usize = 16_384;
+    let wav_err = |path: &Path| {
+        let path = path.to_path_buf();
+        move |source| SynthStageError::Wav { path, source }
+    };
+    let mut speech_reader = hound::WavReader::open(speech).map_err(wav_err(speech))?;
+    let mut bg_reader = hound::WavReader::open(background).map_err(wav_err(background))?;
+    let spec = speech_reader.spec();
+    let bg_scale = 1.0 / f32::from(i16::MAX);
+    let tmp = out.with_extension("wav.part");
+    let mut writer = hound::WavWriter::create(&tmp, spec).map_err(wav_err(&tmp))?;
+    let mut speech_samples = speech_reader.samples::<i16>();
+    let mut bg_samples = bg_reader.samples::<i16>();
+    let mut offset = 0u64;
+    let mut block = Vec::with_capacity(BLOCK);
+    let mut bg_block = Vec::with_capacity(BLOCK);
+    loop {
+        block.clear();
+        bg_block.clear();
+        for s in speech_samples.by_ref().take(BLOCK) {
+            block.push(f32::from(s.map_err(wav_err(speech))?) * bg_scale);
+        }
+        if block.is_empty() {
+            break;
+        }
+        for s in bg_samples.by_ref().take(block.len()) {
+            bg_block.push(f32::from(s.map_err(wav_err(background))?) * bg_scale);
+        }
+        crate::audio::duck_mix_into(&mut block, offset, &bg_block, intervals, spec.sample_rate, ducking);
+        for &v in &block {
+            let v = (v.clamp(-1.0, 1.0) * f32::from(i16::MAX)).round() as i16;
+            writer.write_sample(v).map_err(wav_err(&tmp))?;
+        }
+        offset += block.len() as u64;
+    }
+    writer.finalize().map_err(wav_err(&tmp))?;
+    std::fs::rename(&tmp, out).map_err(|source| SynthStageError::Io { path: out.to_path_buf(), source })
+}

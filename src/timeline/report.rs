@@ -1,0 +1,204 @@
+//! `report.json`: the plan written out for people and scripts, with a summary of how well the
+//! speech fitted.
+//!
+//! Schema (times in seconds, speeds as factors, above 1 is faster):
+//!
+//! ```text
+//! {"summary": {"lines", "lines_fitted", "max_speed", "mean_speed", "lines_above_1_15",
+//!              "lines_at_cap", "total_drift", "max_drift", "overflows",
+//!              "start_error_p50", "start_error_p99", "track_seconds", "rate"},
+//!  "chunks": [{"id", "text", "windows": [{"start", "end"}], "start", "natural", "played",
+//!              "speed", "shift", "borrowed", "warnings": [{"kind", ...}]}]}
+//! ```
+//!
+//! `natural` is the clip's own length, `played` its length on the track, `speed` =
+//! natural / played, `shift` how far it starts after its window (negative: before), `borrowed` the
+//! pause after the window that it uses. Warning kinds are those of [`super::Warning`] in snake
+//! case (`overflow`, `shifted`, `drift_exceeded`, `beyond_window`, `pulled_early`,
+//! `cut_at_video_end`, `empty_clip`, `clip_ignored`).
+
+use super::plan::{Plan, Warning};
+use super::policy::Policy;
+use crate::segment::{Chunk, Window};
+use serde::{Deserialize, Serialize};
+use std::path::Path;
+
+/// The whole report.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Report {
+    /// How well the speech fitted, over all lines.
+    pub summary: Summary,
+    /// One entry per chunk, in the chunks' order.
+    pub chunks: Vec<ChunkReport>,
+}
+
+/// How well the speech fitted, over the lines with speech (chunks with text and audio).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Summary {
+    /// Lines with speech.
+    pub lines: usize,
+    /// Lines placed without overflow, excessive drift, a strict-timing miss or a cut.
+    pub lines_fitted: usize,
+    /// Fastest line.
+    pub max_speed: f64,
+    /// Mean speed over lines with speech.
+    pub mean_speed: f64,
+    /// Lines played faster than 1.15× (where speed-up starts to be heard).
+    pub lines_above_1_15: usize,
+    /// Lines played at the policy's maximum speed.
+    pub lines_at_cap: usize,
+    /// Sum of the lines' late starts (positive shifts), seconds.
+    pub total_drift: f64,
+    /// The latest start of any line after its window, seconds.
+    pub max_drift: f64,
+    /// Lines that pushed the next line later even at the maximum speed.
+    pub overflows: usize,
+    /// Median of |start − window start|, seconds.
+    pub start_error_p50: f64,
+    /// 99th percentile of |start − window start|, seconds.
+    pub start_error_p99: f64,
+    /// Length of the track (the video), seconds.
+    pub track_seconds: f64,
+    /// Sample rate of the track.
+    pub rate: u32,
+}
+
+/// One chunk as placed; fields as in the module's schema.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ChunkReport {
+    pub id: usize,
+    pub text: String,
+    pub windows: Vec<Window>,
+    pub start: f64,
+    pub natural: f64,
+    pub played: f64,
+    pub speed: f64,
+    pub shift: f64,
+    pub borrowed: f64,
+    pub warnings: Vec<Warning>,
+}
+
+/// Writes the plan out as a report. `chunks` are those the plan was made from.
+pub fn report(plan: &Plan, chunks: &[Chunk], policy: &Policy) -> Report {
+    let secs = |s: u64| s as f64 / f64::from(plan.rate);
+    let chunk_reports: Vec<ChunkReport> = plan
+        .placements
+        .iter()
+        .map(|p| {
+            let chunk = chunks.get(p.index);
+            ChunkReport {
+                id: p.id,
+                text: chunk.map(|c| c.text.clone()).unwrap_or_default(),
+                windows: chunk.map(|c| c.windows.clone()).unwrap_or_default(),
+                start: secs(p.start),
+                natural: secs(p.natural),
+                played: secs(p.played),
+                speed: p.speed,
+                shift: p.shift as f64 / f64::from(plan.rate),
+                borrowed: secs(p.borrowed),
+                warnings: p.warnings.clone(),
+            }
+        })
+        .collect();
+
+    let spoken: Vec<_> = plan.placements.iter().filter(|p| p.played > 0).collect();
+    let n = spoken.len();
+    let speeds: Vec<f64> = spoken.iter().map(|p| p.speed).collect();
+    let mut errors: Vec<u64> = spoken.iter().map(|p| p.shift.unsigned_abs()).collect();
+    errors.sort_unstable();
+    let percentile = |q: f64| -> f64 {
+        if errors.is_empty() {
+            return 0.0;
+        }
+        let rank = ((q * errors.len() as f64).ceil() as usize).clamp(1, errors.len());
+        errors[rank - 1] as f64 / f64::from(plan.rate)
+    };
+    let failed = |w: &Warning| {
+        matches!(
+            w,
+            Warning::Overflow { .. }
+                | Warning::DriftExceeded { .. }
+                | Warning::BeyondWindow { .. }
+                | Warning::CutAtVideoEnd { .. }
+        )
+    };
+    let summary = Summary {
+        lines: n,
+        lines_fitted: spoken
+            .iter()
+            .filter(|p| !p.warnings.iter().any(failed))
+            .count(),
+        max_speed: speeds
+            .iter()
+            .copied()
+            .fold(if n > 0 { 0.0 } else { 1.0 }, f64::max),
+        mean_speed: if n > 0 {
+            speeds.iter().sum::<f64>() / n as f64
+        } else {
+            1.0
+        },
+        lines_above_1_15: speeds.iter().filter(|&&s| s > 1.15 + 1e-9).count(),
+        // A capped line plays at `max_speed` up to the rounding of its length to whole samples.
+        lines_at_cap: speeds
+            .iter()
+            .filter(|&&s| s >= policy.max_speed * (1.0 - 1e-3))
+            .count(),
+        total_drift: spoken.iter().map(|p| p.shift.max(0) as f64).sum::<f64>()
+            / f64::from(plan.rate),
+        max_drift: spoken.iter().map(|p| p.shift.max(0)).max().unwrap_or(0) as f64
+            / f64::from(plan.rate),
+        overflows: spoken
+            .iter()
+            .filter(|p| {
+                p.warnings
+                    .iter()
+                    .any(|w| matches!(w, Warning::Overflow { .. }))
+            })
+            .count(),
+        start_error_p50: percentile(0.5),
+        start_error_p99: percentile(0.99),
+        track_seconds: secs(plan.track_len),
+        rate: plan.rate,
+    };
+    Report {
+        summary,
+        chunks: chunk_reports,
+    }
+}
+
+impl Report {
+    /// A few lines for people, printed at the end of `synth`.
+    pub fn human_summary(&self) -> String {
+        let s = &self.summary;
+        format!(
+            "{} of {} lines fitted; speed max {:.2}×, mean {:.2}×; {} above 1.15×, {} at the cap; \
+             {} overflow(s), drift total {:.2} s, max {:.2} s; start error p50 {:.0} ms, p99 {:.0} ms; \
+             track {:.3} s",
+            s.lines_fitted,
+            s.lines,
+            s.max_speed,
+            s.mean_speed,
+            s.lines_above_1_15,
+            s.lines_at_cap,
+            s.overflows,
+            s.total_drift,
+            s.max_drift,
+            s.start_error_p50 * 1000.0,
+            s.start_error_p99 * 1000.0,
+            s.track_seconds,
+        )
+    }
+
+    /// Writes the report as pretty JSON.
+    pub fn write_json(&self, path: &Path) -> Result<(), super::TimelineError> {
+        let json =
+            serde_json::to_string_pretty(self).map_err(|e| super::TimelineError::Report {
+                path: path.to_path_buf(),
+                reason: e.to_string(),
+            })?;
+        std::fs::write(path, json).map_err(|e| super::TimelineError::Report {
+            path: path.to_path_buf(),
+            reason: e.to_string(),
+        })
+    }
+}
