@@ -32,7 +32,7 @@ for ((k = 0; k < i; k++)); do mix+="[s$k]"; done
 filters+="${mix}amix=inputs=$i:normalize=0:duration=longest,apad[speech];"
 filters+="sine=frequency=220:sample_rate=48000:duration=$length[m1];"
 filters+="sine=frequency=330:sample_rate=48000:duration=$length[m2];"
-filters+="[m1][m2]amix=inputs=2:normalize=0,volume=0.06[music];"
+filters+="[m1][m2]amix=inputs=2:normalize=0,volume=0.5[music];"
 filters+="[speech][music]amix=inputs=2:normalize=0:duration=shortest,atrim=0:$length[a]"
 
 ffmpeg -hide_banner -loglevel error -y "${inputs[@]}" \

@@ -1,7 +1,9 @@
 //! Command-line arguments (clap derive) and the dispatch to one module per subcommand.
 
 pub mod burn;
+pub mod common;
 pub mod prep;
+pub mod synth;
 
 use std::path::PathBuf;
 
@@ -38,12 +40,28 @@ pub struct GlobalArgs {
     /// Print nothing but errors.
     #[arg(short, long, global = true, conflicts_with = "verbose")]
     pub quiet: bool,
+    /// Machine-readable progress: one JSON event a line on stdout.
+    #[arg(long, global = true)]
+    pub json: bool,
+}
+
+impl GlobalArgs {
+    pub fn output_mode(&self) -> dubber::progress::OutputMode {
+        use dubber::progress::OutputMode;
+        match (self.json, self.quiet) {
+            (true, _) => OutputMode::Json,
+            (false, true) => OutputMode::Quiet,
+            _ => OutputMode::Auto,
+        }
+    }
 }
 
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Import subtitles, normalise and group them: writes subs.srt, segments.json, manifest.json.
     Prep(prep::PrepArgs),
+    /// Synthesize subs.srt, fit it to the original timing, render and mux the dubbed video.
+    Synth(synth::SynthArgs),
     /// Add subtitles to a video: as a subtitle stream (soft) or drawn into the picture (hard).
     Burn(burn::BurnArgs),
 }
@@ -60,6 +78,7 @@ pub struct WorkdirArgs {
 pub fn run(cli: Cli) -> anyhow::Result<()> {
     match cli.command {
         Command::Prep(args) => prep::run(args, &cli.global),
+        Command::Synth(args) => synth::run(args, &cli.global),
         Command::Burn(args) => burn::run(args, &cli.global),
     }
 }

@@ -6,8 +6,8 @@ use std::time::Duration;
 use anyhow::{Context, Result};
 use clap::{Args, ValueEnum};
 use dubber::media::MuxOptions;
-use dubber::pipeline::synth::{Background, SynthOptions, SynthOutcome, synth};
 use dubber::pipeline::Workdir;
+use dubber::pipeline::synth::{Background, SynthOptions, SynthOutcome, synth};
 use dubber::progress::Progress;
 use dubber::tts::{AudioFormat, BatchOptions, ElevenLabsTts, OpenAiTts, SynthRequest, Synthesizer};
 
@@ -95,7 +95,10 @@ impl SynthArgs {
     pub fn options(&self, output: PathBuf) -> Result<SynthOptions> {
         let (model, voice) = match self.tts.provider {
             Provider::Openai => ("gpt-4o-mini-tts", "onyx"),
-            Provider::Elevenlabs => (dubber::tts::elevenlabs::DEFAULT_MODEL, "21m00Tcm4TlvDq8ikWAM"),
+            Provider::Elevenlabs => (
+                dubber::tts::elevenlabs::DEFAULT_MODEL,
+                "21m00Tcm4TlvDq8ikWAM",
+            ),
         };
         let mut request = SynthRequest::new(
             "",
@@ -104,7 +107,9 @@ impl SynthArgs {
         );
         request.instructions = self.tts.instructions.clone();
         // Raw PCM at the timeline's rate: nothing to decode or resample.
-        request.format = AudioFormat::Pcm16 { sample_rate: dubber::timeline::RATE };
+        request.format = AudioFormat::Pcm16 {
+            sample_rate: dubber::timeline::RATE,
+        };
         Ok(SynthOptions {
             grouping: self.grouping.options()?,
             policy: self.timeline.policy()?,
@@ -199,7 +204,12 @@ pub fn print_outcome(outcome: &SynthOutcome, workdir: &Workdir, global: &GlobalA
         workdir.report_json().display()
     );
     for failed in &outcome.silenced {
-        println!("silenced line {}: {:?} ({})", failed.index + 1, failed.text, failed.error);
+        println!(
+            "silenced line {}: {:?} ({})",
+            failed.index + 1,
+            failed.text,
+            failed.error
+        );
     }
     if let Some(out) = &outcome.output {
         println!("{}", out.display());

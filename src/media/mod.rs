@@ -164,6 +164,22 @@ pub fn extract_audio(
     })
 }
 
+/// Extract the original mix as mono 16-bit WAV at `rate`, to be mixed under the new voice.
+pub fn extract_background(video: &Path, out: &Path, rate: u32) -> Result<(), MediaError> {
+    if !probe(video)?.has_audio() {
+        return Err(MediaError::NoStream {
+            path: video.to_path_buf(),
+            kind: "audio",
+        });
+    }
+    ffmpeg_to(&[out], |tmp| {
+        let mut a: Vec<std::ffi::OsString> = vec!["-i".into(), video.into()];
+        a.extend(["-map", "0:a:0", "-vn", "-ac", "1", "-c:a", "pcm_s16le"].map(Into::into));
+        a.extend(["-ar".into(), rate.to_string().into(), tmp[0].clone().into()]);
+        a
+    })
+}
+
 /// Settings of [`mux`].
 #[derive(Debug, Clone, Default)]
 pub struct MuxOptions {

@@ -3,6 +3,7 @@
 
 pub mod prep;
 pub mod state;
+pub mod synth;
 pub mod workdir;
 
 pub use prep::{PrepError, PrepOptions, PrepOutcome, prep_from_subtitles};

@@ -12,8 +12,11 @@ use crate::pipeline::workdir::Workdir;
 use crate::progress::Progress;
 use crate::subtitles::{self, SubtitleError};
 use crate::text::{self, GroupOptions};
-use crate::timeline::{self, ClipFiles, Mode, Policy, Report, TimelineError};
-use crate::tts::{BatchOptions, BatchRunner, Cache, FailedLine, ProgressDisplay, SynthRequest, Synthesizer, TtsError};
+use crate::timeline::{self, ClipFiles, Mode, Policy, Report, TimelineError, TrimSilence};
+use crate::tts::{
+    BatchOptions, BatchRunner, Cache, FailedLine, ProgressDisplay, SynthRequest, Synthesizer,
+    TtsError,
+};
 use crate::{Chunk, Segment};
 
 /// What to do with the original audio under the new voice.
@@ -73,11 +76,17 @@ pub enum SynthStageError {
         "{} of {} lines could not be synthesized (the others are cached; run again to retry, or pass --allow-silence):\n{}",
         failed.len(), total, failed.iter().map(|f| format!("  line {}: {:?}: {}", f.index + 1, f.text, f.error)).collect::<Vec<_>>().join("\n")
     )]
-    LinesFailed { failed: Vec<FailedLine>, total: usize },
+    LinesFailed {
+        failed: Vec<FailedLine>,
+        total: usize,
+    },
     #[error(transparent)]
     Timeline(#[from] TimelineError),
     #[error("{}: {source}", path.display())]
-    Io { path: PathBuf, source: std::io::Error },
+    Io {
+        path: PathBuf,
+        source: std::io::Error,
+    },
     #[error("{}: {source}", path.display())]
     Wav { path: PathBuf, source: hound::Error },
     #[error("invalid timeline settings: {0}")]
@@ -123,9 +132,13 @@ pub async fn synth<S: Synthesizer>(
     let segments = read_reviewed_subtitles(workdir)?;
     let mut chunks = chunks_for_mode(&segments, &opts.grouping, opts.policy.mode);
 
-    let requests: Vec<SynthRequest> =
-        chunks.iter().map(|c| opts.request.with_text(c.text.clone())).collect();
-    let label = video.file_name().map_or_else(|| "video".into(), |n| n.to_string_lossy().into_owned());
+    let requests: Vec<SynthRequest> = chunks
+        .iter()
+        .map(|c| opts.request.with_text(c.text.clone()))
+        .collect();
+    let label = video
+        .file_name()
+        .map_or_else(|| "video".into(), |n| n.to_string_lossy().into_owned());
     let stage = progress.stage(&label, "synthesize", requests.len() as u64);
     let hook_stage = stage.clone();
     let batch = BatchOptions {
@@ -133,25 +146,38 @@ pub async fn synth<S: Synthesizer>(
         ..opts.batch.clone()
     };
     let cache = Cache::open(workdir.tts_cache_dir())?;
-    let result = BatchRunner::new(cache, batch).run(engine, &requests).await?;
+    let result = BatchRunner::new(cache, batch)
+        .run(engine, &requests)
+        .await?;
     stage.finish();
 
     if !result.failed.is_empty() && !opts.allow_silence {
-        return Err(SynthStageError::LinesFailed { failed: result.failed, total: requests.len() });
+        return Err(SynthStageError::LinesFailed {
+            failed: result.failed,
+            total: requests.len(),
+        });
     }
     // A failed line (with allow_silence) is rendered as silence: its chunk speaks nothing.
     for failed in &result.failed {
         chunks[failed.index].text.clear();
     }
-    let mut clips = ClipFiles {
-        paths: result.outcomes.iter().map(|o| o.clip().map(|c| c.path.clone())).collect(),
-    };
+    // Engines pad their clips with silence; trimmed, the voice itself starts on the window.
+    let mut clips = TrimSilence::new(ClipFiles {
+        paths: result
+            .outcomes
+            .iter()
+            .map(|o| o.clip().map(|c| c.path.clone()))
+            .collect(),
+    });
     let track = workdir.dub_wav();
-    let (mut report, plan) = timeline::build_track_with_plan(&chunks, &mut clips, video_secs, &opts.policy, &track)?;
+    let (mut report, plan) =
+        timeline::build_track_with_plan(&chunks, &mut clips, video_secs, &opts.policy, &track)?;
     for failed in &result.failed {
         if let Some(c) = report.chunks.get_mut(failed.index) {
             c.text = requests[failed.index].text.clone();
-            c.warnings.push(timeline::Warning::SynthesisFailed { error: failed.error.to_string() });
+            c.warnings.push(timeline::Warning::SynthesisFailed {
+                error: failed.error.to_string(),
+            });
         }
     }
     report.write_json(&workdir.report_json())?;
@@ -163,11 +189,17 @@ pub async fn synth<S: Synthesizer>(
         let mut intervals = plan.speech_intervals();
         // Duck under the original lines too: the original voice is in the background.
         intervals.extend(segments.iter().map(|s| {
-            (s.start_ms * u64::from(timeline::RATE) / 1000, s.end_ms * u64::from(timeline::RATE) / 1000)
+            (
+                s.start_ms * u64::from(timeline::RATE) / 1000,
+                s.end_ms * u64::from(timeline::RATE) / 1000,
+            )
         }));
         intervals.sort_unstable();
         let ducking = match opts.background {
-            Background::Mix => Ducking { depth_db: 0.0, ..opts.ducking },
+            Background::Mix => Ducking {
+                depth_db: 0.0,
+                ..opts.ducking
+            },
             _ => opts.ducking,
         };
         let mixed = workdir.root().join("mix.wav");
@@ -226,7 +258,14 @@ fn mix_background(
         for s in bg_samples.by_ref().take(block.len()) {
             bg_block.push(f32::from(s.map_err(wav_err(background))?) * bg_scale);
         }
-        crate::audio::duck_mix_into(&mut block, offset, &bg_block, intervals, spec.sample_rate, ducking);
+        crate::audio::duck_mix_into(
+            &mut block,
+            offset,
+            &bg_block,
+            intervals,
+            spec.sample_rate,
+            ducking,
+        );
         for &v in &block {
             let v = (v.clamp(-1.0, 1.0) * f32::from(i16::MAX)).round() as i16;
             writer.write_sample(v).map_err(wav_err(&tmp))?;
@@ -234,5 +273,8 @@ fn mix_background(
         offset += block.len() as u64;
     }
     writer.finalize().map_err(wav_err(&tmp))?;
-    std::fs::rename(&tmp, out).map_err(|source| SynthStageError::Io { path: out.to_path_buf(), source })
+    std::fs::rename(&tmp, out).map_err(|source| SynthStageError::Io {
+        path: out.to_path_buf(),
+        source,
+    })
 }

@@ -128,6 +128,17 @@ pub fn build_track<S: ClipSource + ?Sized>(
     policy: &Policy,
     out: &Path,
 ) -> Result<Report, TimelineError> {
+    build_track_with_plan(chunks, clips, video_secs, policy, out).map(|(report, _)| report)
+}
+
+/// [`build_track`], also returning the [`Plan`] (for ducking a background under its speech).
+pub fn build_track_with_plan<S: ClipSource + ?Sized>(
+    chunks: &[Chunk],
+    clips: &mut S,
+    video_secs: f64,
+    policy: &Policy,
+    out: &Path,
+) -> Result<(Report, Plan), TimelineError> {
     let track = track_len(video_secs, RATE)?;
     let mut natural = Vec::with_capacity(chunks.len());
     for (index, chunk) in chunks.iter().enumerate() {
@@ -150,5 +161,5 @@ pub fn build_track<S: ClipSource + ?Sized>(
     }
     let plan = plan(chunks, &natural, track, RATE, policy)?;
     render(&plan, clips, out, policy.fade_ms)?;
-    Ok(report(&plan, chunks, policy))
+    Ok((report(&plan, chunks, policy), plan))
 }

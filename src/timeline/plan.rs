@@ -36,6 +36,9 @@ pub enum Warning {
     EmptyClip,
     /// The chunk has no text (silence), so its clip of this length was not placed.
     ClipIgnored { seconds: f64 },
+    /// Synthesis of the line failed after every retry; it was rendered as silence
+    /// (`--allow-silence`).
+    SynthesisFailed { error: String },
 }
 
 /// Where one chunk's clip goes on the track and how it was fitted. Positions are samples at

@@ -1,0 +1,202 @@
+//! `dubber prep` + `dubber synth` end to end: a generated video, real ffmpeg, the OpenAI wire
+//! format served locally. Checks the track length, where speech is, the background between lines,
+//! the cache on re-runs, and that editing one line re-synthesizes exactly one chunk.
+
+mod common;
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use common::{Faults, TestServer};
+
+const DEMO_SRT: &str = "1\n00:00:01,000 --> 00:00:04,500\nWelcome to this short demonstration\n\n\
+2\n00:00:04,600 --> 00:00:05,900\nof automatic dubbing.\n\n\
+3\n00:00:07,000 --> 00:00:10,500\nEvery line starts exactly where the original line started.\n\n\
+4\n00:00:13,000 --> 00:00:16,000\nSpeech is never cut off, and never rushed past the limit.\n\n\
+5\n00:00:19,000 --> 00:00:22,500\nThe music underneath stays audible between the lines.\n\n\
+6\n00:00:25,000 --> 00:00:27,000\nThank you for watching this demo.\n";
+
+fn manifest_dir() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
+
+fn make_demo(dir: &Path) -> PathBuf {
+    let video = dir.join("demo.mp4");
+    let status = Command::new("bash")
+        .arg(manifest_dir().join("scripts/make-demo-video.sh"))
+        .arg(&video)
+        .status()
+        .unwrap();
+    assert!(status.success());
+    std::fs::write(dir.join("demo.srt"), DEMO_SRT).unwrap();
+    video
+}
+
+async fn dubber(dir: &Path, args: Vec<String>) -> std::process::Output {
+    let dir = dir.to_path_buf();
+    tokio::task::spawn_blocking(move || {
+        Command::new(env!("CARGO_BIN_EXE_dubber"))
+            .args(&args)
+            .current_dir(&dir)
+            .env_remove("OPENAI_API_KEY")
+            .env_remove("OPENAI_BASE_URL")
+            .output()
+            .unwrap()
+    })
+    .await
+    .unwrap()
+}
+
+fn read_wav(path: &Path) -> (u32, Vec<f32>) {
+    let mut r = hound::WavReader::open(path).unwrap();
+    let rate = r.spec().sample_rate;
+    let s = r
+        .samples::<i16>()
+        .map(|s| f32::from(s.unwrap()) / 32768.0)
+        .collect();
+    (rate, s)
+}
+
+fn rms(s: &[f32]) -> f32 {
+    (s.iter().map(|v| v * v).sum::<f32>() / s.len().max(1) as f32).sqrt()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn synth_dubs_caches_and_resynthesizes_only_edited_lines() {
+    let server = TestServer::start(Faults::default()).await;
+    let dir = tempfile::tempdir().unwrap();
+    let video = make_demo(dir.path());
+    let s = |v: &[&str]| v.iter().map(|x| x.to_string()).collect::<Vec<_>>();
+
+    let out = dubber(
+        dir.path(),
+        s(&["prep", "demo.mp4", "--subtitles", "demo.srt"]),
+    )
+    .await;
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+
+    let synth_args = s(&[
+        "synth",
+        "demo.mp4",
+        "--tts",
+        "openai",
+        "--base-url",
+        &server.openai_base(),
+        "-q",
+    ]);
+    let out = dubber(dir.path(), synth_args.clone()).await;
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let work = dir.path().join("demo.dub");
+    let report: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(work.join("report.json")).unwrap()).unwrap();
+    let chunks = report["chunks"].as_array().unwrap();
+    // Lines 1+2 are one sentence, packed with line 3 (1.1 s apart); 4, 5 and 6 stand alone
+    // behind pauses of 1.2 s or more.
+    assert_eq!(chunks.len(), 4);
+    assert_eq!(chunks[0]["windows"].as_array().unwrap().len(), 3);
+    assert_eq!(server.stats.requests(), 4);
+
+    // The voice track is exactly as long as the video: 30 s at 24 kHz.
+    let (rate, voice) = read_wav(&work.join("dub.wav"));
+    assert_eq!(rate, 24_000);
+    assert_eq!(voice.len(), 720_000);
+    // Speech where the report says, silence elsewhere.
+    for c in chunks {
+        let start = (c["start"].as_f64().unwrap() * 24_000.0) as usize;
+        let played = (c["played"].as_f64().unwrap() * 24_000.0) as usize;
+        assert!(played > 0);
+        assert!(
+            rms(&voice[start + played / 4..start + 3 * played / 4]) > 0.1,
+            "{c}"
+        );
+        assert!(
+            (c["start"].as_f64().unwrap() - c["windows"][0]["start"].as_f64().unwrap()).abs()
+                < 0.03
+        );
+    }
+    assert!(
+        rms(&voice[17 * 24_000..18 * 24_000]) < 0.001,
+        "silence between lines"
+    );
+    // With the default --background duck, the music is still there between lines.
+    let (_, mix) = read_wav(&work.join("mix.wav"));
+    assert!(
+        rms(&mix[17 * 24_000..18 * 24_000]) > 0.03,
+        "background between lines"
+    );
+
+    // The dubbed video's audio is as long as the video, within one AAC frame.
+    let dubbed = dir.path().join("demo.dubbed.mp4");
+    let probe = dubber::media::probe(&dubbed).unwrap();
+    let audio = probe
+        .streams
+        .iter()
+        .find(|s| s.kind == dubber::media::StreamKind::Audio)
+        .unwrap();
+    assert!(
+        (audio.duration_secs.unwrap() - 30.0).abs() <= 1024.0 / 24_000.0,
+        "{audio:?}"
+    );
+    assert!(
+        (probe.target_duration_secs()
+            - dubber::media::probe(&video).unwrap().target_duration_secs())
+        .abs()
+            < 1e-6
+    );
+
+    // A second run makes no request.
+    let out = dubber(dir.path(), synth_args.clone()).await;
+    assert!(out.status.success());
+    assert_eq!(server.stats.requests(), 4);
+
+    // Editing one line re-synthesizes exactly its chunk.
+    let subs = work.join("subs.srt");
+    let edited = std::fs::read_to_string(&subs)
+        .unwrap()
+        .replace("Thank you for watching", "Thanks for watching");
+    std::fs::write(&subs, edited).unwrap();
+    let out = dubber(dir.path(), synth_args).await;
+    assert!(out.status.success());
+    assert_eq!(server.stats.requests(), 5);
+    assert_eq!(
+        server.stats.inputs().last().unwrap(),
+        "Thanks for watching this demo."
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn synth_without_prep_or_key_fails_clearly() {
+    let dir = tempfile::tempdir().unwrap();
+    make_demo(dir.path());
+    let s = |v: &[&str]| v.iter().map(|x| x.to_string()).collect::<Vec<_>>();
+    let out = dubber(dir.path(), s(&["synth", "demo.mp4", "--tts", "openai"])).await;
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(err.contains("OPENAI_API_KEY"), "{err}");
+
+    let out = dubber(
+        dir.path(),
+        s(&[
+            "synth",
+            "demo.mp4",
+            "--tts",
+            "openai",
+            "--base-url",
+            "http://127.0.0.1:9/v1",
+        ]),
+    )
+    .await;
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("subs.srt: no subtitles to speak; run `dubber prep` first"),
+        "{err}"
+    );
+}
