@@ -6,5 +6,5 @@ pub mod state;
 pub mod synth;
 pub mod workdir;
 
-pub use prep::{PrepError, PrepOptions, PrepOutcome, prep_from_subtitles};
+pub use prep::{PrepError, PrepOptions, PrepOutcome, prep_from_subtitles, prep_is_current};
 pub use workdir::Workdir;

@@ -13,6 +13,24 @@ use crate::text::{self, GroupOptions};
 
 /// State key of the hash of the `subs.srt` prep last wrote.
 const SUBS_HASH: &str = "prep.subs_srt";
+/// State key of the hash of prep's inputs (the subtitle file and the options).
+const INPUT_HASH: &str = "prep.input";
+
+/// Hash of what prep reads: the subtitle file's bytes and the options that shape its output.
+fn input_hash(subtitles_path: &Path, opts: &PrepOptions) -> Result<String, PrepError> {
+    let mut bytes = std::fs::read(subtitles_path).map_err(io_err(subtitles_path))?;
+    bytes.extend(format!("{:?}|{}", opts.grouping, opts.split_sentences).as_bytes());
+    Ok(sha256_hex(&bytes))
+}
+
+/// True when the work directory holds prep's output for exactly these inputs, so a resumed run
+/// can skip prep (and keep any edits a person made to `subs.srt` since).
+pub fn prep_is_current(workdir: &Workdir, subtitles_path: &Path, opts: &PrepOptions) -> bool {
+    let state = State::load(&workdir.state_json());
+    workdir.subs_srt().exists()
+        && workdir.manifest_json().exists()
+        && input_hash(subtitles_path, opts).is_ok_and(|h| state.get(INPUT_HASH) == Some(h.as_str()))
+}
 
 #[derive(Debug, thiserror::Error)]
 pub enum PrepError {
@@ -64,6 +82,7 @@ pub fn prep_from_subtitles(
     subtitles_path: &Path,
     opts: &PrepOptions,
 ) -> Result<PrepOutcome, PrepError> {
+    let input = input_hash(subtitles_path, opts)?;
     let cues = subtitles::read_file(subtitles_path)?;
     let (segments, fixes) = subtitles::normalize(cues);
     if segments.is_empty() {
@@ -76,7 +95,12 @@ pub fn prep_from_subtitles(
     } else {
         segments
     };
-    write_outputs(workdir, segments, fixes, opts)
+    let outcome = write_outputs(workdir, segments, fixes, opts)?;
+    let state_path = workdir.state_json();
+    let mut state = State::load(&state_path);
+    state.set(INPUT_HASH, input);
+    state.save(&state_path).map_err(io_err(&state_path))?;
+    Ok(outcome)
 }
 
 /// Write `subs.srt`, `segments.json` and `manifest.json` for `segments`. Refuses to overwrite a

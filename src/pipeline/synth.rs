@@ -8,6 +8,7 @@ use std::path::{Path, PathBuf};
 
 use crate::audio::Ducking;
 use crate::media::{self, MediaError, MuxOptions};
+use crate::pipeline::state::{State, sha256_hex};
 use crate::pipeline::workdir::Workdir;
 use crate::progress::Progress;
 use crate::subtitles::{self, SubtitleError};
@@ -18,6 +19,9 @@ use crate::tts::{
     TtsError,
 };
 use crate::{Chunk, Segment};
+
+/// State key of the hash of what the last mux was made from.
+const MUX_HASH: &str = "synth.mux";
 
 /// What to do with the original audio under the new voice.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -208,7 +212,33 @@ pub async fn synth<S: Synthesizer>(
     }
 
     if let Some(out) = &opts.output {
-        media::mux(video, &voice_track, out, &opts.mux)?;
+        // Muxing is skipped when the output exists and was made from this very track and video.
+        let bytes = std::fs::read(&voice_track).map_err(|source| SynthStageError::Io {
+            path: voice_track.clone(),
+            source,
+        })?;
+        let key = format!(
+            "{}|{}|{:?}|{}",
+            video.display(),
+            out.display(),
+            opts.mux,
+            sha256_hex(&bytes)
+        );
+        let key = sha256_hex(key.as_bytes());
+        let state_path = workdir.state_json();
+        let mut state = State::load(&state_path);
+        if out.exists() && state.get(MUX_HASH) == Some(key.as_str()) {
+            tracing::info!("{}: up to date", out.display());
+        } else {
+            media::mux(video, &voice_track, out, &opts.mux)?;
+            state.set(MUX_HASH, key);
+            state
+                .save(&state_path)
+                .map_err(|source| SynthStageError::Io {
+                    path: state_path.clone(),
+                    source,
+                })?;
+        }
     }
     Ok(SynthOutcome {
         report,

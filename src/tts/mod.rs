@@ -21,6 +21,7 @@ mod check;
 pub mod elevenlabs;
 mod http;
 pub mod openai;
+pub mod shared;
 mod split;
 
 use std::fmt;
@@ -35,6 +36,7 @@ pub use batch::{
 pub use cache::{Cache, CacheKey, Clip};
 pub use elevenlabs::ElevenLabsTts;
 pub use openai::OpenAiTts;
+pub use shared::SharedLimit;
 
 /// How synthesized audio is encoded: a WAV file, or bare 16-bit little-endian mono PCM at a rate.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
