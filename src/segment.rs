@@ -77,7 +77,11 @@ pub struct Segment {
 
 impl Segment {
     pub fn new(start_ms: u64, end_ms: u64, text: impl Into<String>) -> Self {
-        Self { start_ms, end_ms, text: text.into() }
+        Self {
+            start_ms,
+            end_ms,
+            text: text.into(),
+        }
     }
 
     pub fn window(&self) -> Window {
@@ -161,7 +165,10 @@ mod tests {
     #[test]
     fn window_json_is_in_seconds() {
         let w = Window::new(1500, 2000);
-        assert_eq!(serde_json::to_string(&w).unwrap(), r#"{"start":1.5,"end":2.0}"#);
+        assert_eq!(
+            serde_json::to_string(&w).unwrap(),
+            r#"{"start":1.5,"end":2.0}"#
+        );
         let back: Window = serde_json::from_str(r#"{"start":1.5,"end":2}"#).unwrap();
         assert_eq!(back, w);
     }

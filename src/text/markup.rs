@@ -49,7 +49,9 @@ pub fn fold_whitespace(s: &str) -> String {
 /// starts with a letter, `/` or a digit (VTT timestamps) and holds no further `<`.
 fn looks_like_tag(inner: &str) -> bool {
     match inner.chars().next() {
-        Some(c) => (c.is_ascii_alphabetic() || c == '/' || c.is_ascii_digit()) && !inner.contains('<'),
+        Some(c) => {
+            (c.is_ascii_alphabetic() || c == '/' || c.is_ascii_digit()) && !inner.contains('<')
+        }
         None => false,
     }
 }
@@ -64,7 +66,10 @@ fn entity_at(s: &str) -> Option<(char, usize)> {
         ("&lrm;", ' '),
         ("&rlm;", ' '),
     ];
-    ENTITIES.iter().find(|(name, _)| s.starts_with(name)).map(|(name, c)| (*c, name.len()))
+    ENTITIES
+        .iter()
+        .find(|(name, _)| s.starts_with(name))
+        .map(|(name, c)| (*c, name.len()))
 }
 
 #[cfg(test)]
@@ -75,7 +80,10 @@ mod tests {
     fn removes_markup_keeps_words() {
         assert_eq!(spoken_text("<i>Hello</i>,\nworld"), "Hello, world");
         assert_eq!(spoken_text("{\\an8}Top line"), "Top line");
-        assert_eq!(spoken_text("<c.yellow>Tom</c> &amp; <v Ann>Jerry"), "Tom & Jerry");
+        assert_eq!(
+            spoken_text("<c.yellow>Tom</c> &amp; <v Ann>Jerry"),
+            "Tom & Jerry"
+        );
         assert_eq!(spoken_text("a <00:00:01.500>b"), "a b");
         assert_eq!(spoken_text("x < y and y > z"), "x < y and y > z");
         assert_eq!(spoken_text("  \n "), "");
