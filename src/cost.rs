@@ -532,14 +532,24 @@ pub fn spoken_chars(segments: &[Segment]) -> u64 {
 }
 
 /// Stand-in lines for a transcript not made yet: `audio_ms` of speech at
-/// [`SPEECH_CHARS_PER_MINUTE`], in lines of 60 characters.
+/// [`SPEECH_CHARS_PER_MINUTE`], in lines of 60 characters (four-letter words).
 fn assumed_segments(audio_ms: u64) -> Vec<Segment> {
-    let chars = (audio_ms as f64 / 60_000.0 * SPEECH_CHARS_PER_MINUTE).round() as usize;
-    let line = "word ".repeat(12);
-    let count = chars.div_ceil(60);
-    (0..count as u64)
-        .map(|i| Segment::new(i * 4000, i * 4000 + 4000, line.trim()))
-        .collect()
+    const LINE_CHARS: usize = 60;
+    let words = |n: usize| -> String {
+        (0..n)
+            .map(|k| if k % 5 == 4 && k + 1 != n { ' ' } else { 'w' })
+            .collect()
+    };
+    let mut chars = (audio_ms as f64 / 60_000.0 * SPEECH_CHARS_PER_MINUTE).round() as usize;
+    let mut segments = Vec::new();
+    let mut start = 0u64;
+    while chars > 0 {
+        let n = chars.min(LINE_CHARS);
+        segments.push(Segment::new(start, start + 4000, words(n)));
+        chars -= n;
+        start += 4000;
+    }
+    segments
 }
 
 /// The cost per stage of `plan` at `prices`: transcribe (audio minutes), polish and translate
