@@ -121,8 +121,9 @@ where
         let reply = model.complete(&conversation).await?;
         match validate(&reply) {
             Ok(value) => {
-                if let Some(cache) = cache {
-                    cache.put(&key, &identity, &reply)?;
+                // A cache that cannot be written costs a repeated request later, not this run.
+                if let Some(Err(e)) = cache.map(|c| c.put(&key, &identity, &reply)) {
+                    tracing::warn!("could not cache the reply for {task}: {e}");
                 }
                 return Ok(value);
             }

@@ -177,6 +177,18 @@ fn shorten_prompt(char_budget: usize) -> String {
     )
 }
 
+/// Characters a line may have to be spoken in `available_ms` by a voice that speaks
+/// `chars_per_second` at normal speed, sped up by at most `max_speed` (1.0 = not at all): the
+/// budget to give [`LineEditor::shorten`]. At least 1.
+pub fn char_budget(available_ms: u64, chars_per_second: f64, max_speed: f64) -> usize {
+    let chars = available_ms as f64 / 1000.0 * chars_per_second * max_speed.max(1.0);
+    if chars.is_finite() && chars >= 1.0 {
+        chars.floor() as usize
+    } else {
+        1
+    }
+}
+
 /// Rough tokens of a text.
 fn tokens_of(text: &str) -> u64 {
     (text.chars().count() as u64).div_ceil(CHARS_PER_TOKEN)
@@ -409,6 +421,19 @@ mod tests {
         assert!(prompt.contains("from English into French"));
         assert!(prompt.contains("\"pull request\" → \"demande de fusion\""));
         assert!(!prompt.contains("\"merge\""));
+    }
+
+    #[test]
+    fn char_budget_scales_with_time_rate_and_speed() {
+        assert_eq!(char_budget(2000, 15.0, 1.0), 30);
+        assert_eq!(char_budget(2000, 15.0, 1.25), 37);
+        assert_eq!(
+            char_budget(2000, 15.0, 0.5),
+            30,
+            "a max speed below 1 does not slow down"
+        );
+        assert_eq!(char_budget(0, 15.0, 1.0), 1);
+        assert_eq!(char_budget(1000, f64::NAN, 1.0), 1);
     }
 
     #[test]

@@ -23,7 +23,7 @@ pub mod reply;
 
 pub use ask::{ReplyCache, ask_validated};
 pub use client::{ChatConfig, ChatMessage, ChatModel, OpenAiChat, Role};
-pub use edit::{EditOptions, LineEditor, TokenEstimate, Translation, estimate_tokens};
+pub use edit::{EditOptions, LineEditor, TokenEstimate, Translation, char_budget, estimate_tokens};
 pub use glossary::Glossary;
 
 use std::path::PathBuf;
