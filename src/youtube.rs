@@ -40,6 +40,9 @@ const OFFLINE_TITLE_CHARS: usize = 60;
 const MAX_OFFLINE_CHAPTERS: u64 = 20;
 /// Video length per offline chapter aimed at, in seconds.
 const SECS_PER_OFFLINE_CHAPTER: u64 = 120;
+/// Longest description summary accepted from the model: YouTube allows 5,000 characters and the
+/// chapter list needs room too.
+const MAX_SUMMARY_CHARS: usize = 4_000;
 /// Most transcript characters sent to the model for `--ai`.
 const MAX_TRANSCRIPT_CHARS: usize = 48_000;
 
@@ -633,6 +636,12 @@ fn parse_model_assets(reply: &str, video_ms: u64) -> Result<ModelAssets, String>
         .map(|d| d.replace(['<', '>'], " ").trim().to_string())
         .filter(|d| !d.is_empty())
         .ok_or(r#"the JSON object has no non-empty string "description""#)?;
+    let chars = summary.chars().count();
+    if chars > MAX_SUMMARY_CHARS {
+        return Err(format!(
+            "the description has {chars} characters; at most {MAX_SUMMARY_CHARS} are allowed"
+        ));
+    }
     let tags = match value.get("tags") {
         None | Some(Value::Null) => Vec::new(),
         Some(Value::Array(items)) => {
@@ -917,6 +926,50 @@ mod tests {
         );
         let assets = offline_assets(&[Segment::new(0, 1000, "Hi there.")], 25_400, None);
         assert_eq!(assets.description, "Hi there.\n\n");
+    }
+
+    #[test]
+    fn model_answers_are_checked_field_by_field() {
+        let chapters = r#"[{"start": "0:00", "title": "A"}, {"start": 20, "title": "B"}, {"start": "0:40", "title": "C"}]"#;
+        let answer = |description: &str| {
+            format!(r#"{{"chapters": {chapters}, "description": "{description}", "tags": ["x"]}}"#)
+        };
+        let ok = parse_model_assets(&answer("Fine."), 60_000).unwrap();
+        assert_eq!(
+            ok.chapters
+                .list()
+                .iter()
+                .map(|c| c.start_secs)
+                .collect::<Vec<_>>(),
+            vec![0, 20, 40]
+        );
+        let long = parse_model_assets(&answer(&"d".repeat(4001)), 60_000)
+            .err()
+            .unwrap();
+        assert_eq!(
+            long,
+            "the description has 4001 characters; at most 4000 are allowed"
+        );
+        let empty = parse_model_assets(&answer(" "), 60_000).err().unwrap();
+        assert!(
+            empty.contains("non-empty string \"description\""),
+            "{empty}"
+        );
+        let bad_time = parse_model_assets(
+            r#"{"chapters": [{"start": "soon", "title": "A"}], "description": "d"}"#,
+            60_000,
+        );
+        assert!(
+            bad_time
+                .err()
+                .unwrap()
+                .contains("chapter 1 has no \"start\" time")
+        );
+        let bad_tags = parse_model_assets(
+            r#"{"chapters": [], "description": "d", "tags": "a, b"}"#,
+            60_000,
+        );
+        assert!(bad_tags.err().unwrap().contains("array of strings"));
     }
 
     #[test]

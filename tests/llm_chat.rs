@@ -350,3 +350,29 @@ async fn shortening_keeps_to_the_budget() {
     assert_eq!(results.len(), 2);
     assert_eq!(results[1].as_deref().unwrap(), "Ok.");
 }
+
+#[tokio::test]
+async fn a_model_without_temperature_is_asked_again_without_it() {
+    let server = ChatServer::start(|_, req| {
+        if req.body.get("temperature").is_some() {
+            Reply::error(
+                400,
+                "Unsupported value: 'temperature' does not support 0.2 with this model.",
+            )
+        } else {
+            Reply::content(upper(req))
+        }
+    })
+    .await;
+    let editor = LineEditor::new(chat(&server));
+    assert_eq!(
+        editor.polish(&segments(1)).await.unwrap()[0].text,
+        "LINE NUMBER 0 GOES HERE"
+    );
+    assert_eq!(
+        editor.polish(&segments(2)).await.unwrap()[1].text,
+        "LINE NUMBER 1 GOES HERE"
+    );
+    // One refused request, then none: the client remembers.
+    assert_eq!(server.count(), 3);
+}

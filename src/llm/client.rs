@@ -8,6 +8,7 @@
 
 use std::future::Future;
 use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, SystemTime};
 
 use reqwest::StatusCode;
@@ -113,7 +114,8 @@ pub struct ChatConfig {
     pub model: String,
     /// Bearer token; local servers usually need none.
     pub api_key: Option<String>,
-    /// Sampling temperature; `None` leaves the server's default (some models accept no other).
+    /// Sampling temperature; `None` leaves the server's default. Models that accept only their
+    /// default (reasoning models answer HTTP 400 naming `temperature`) are asked again without it.
     pub temperature: Option<f32>,
     /// Ask for `response_format: {"type": "json_object"}`. Off by default because not every
     /// compatible server accepts it; replies are parsed robustly either way.
@@ -178,6 +180,8 @@ pub struct OpenAiChat {
     endpoint: String,
     http: reqwest::Client,
     in_flight: Arc<Semaphore>,
+    /// Set once the server refused our temperature; later requests leave it out.
+    omit_temperature: Arc<AtomicBool>,
 }
 
 /// Why one attempt failed, and whether another could succeed.
@@ -214,6 +218,7 @@ impl OpenAiChat {
         Ok(Self {
             endpoint: config.endpoint(),
             in_flight: Arc::new(Semaphore::new(config.max_concurrent)),
+            omit_temperature: Arc::new(AtomicBool::new(false)),
             http,
             config,
         })
@@ -226,7 +231,11 @@ impl OpenAiChat {
 
     fn request_body(&self, messages: &[ChatMessage]) -> serde_json::Value {
         let mut body = serde_json::json!({ "model": self.config.model, "messages": messages });
-        if let Some(t) = self.config.temperature {
+        if let Some(t) = self
+            .config
+            .temperature
+            .filter(|_| !self.omit_temperature.load(Ordering::Relaxed))
+        {
             body["temperature"] = serde_json::json!(t);
         }
         if self.config.json_mode {
@@ -296,11 +305,20 @@ impl ChatModel for OpenAiChat {
     }
 
     async fn complete(&self, messages: &[ChatMessage]) -> Result<String, LlmError> {
-        let body = self.request_body(messages);
+        let mut body = self.request_body(messages);
         let mut retry = 0u32;
         loop {
             match self.attempt(&body).await {
                 Ok(content) => return Ok(content),
+                Err(AttemptError::Fatal(LlmError::Refused {
+                    status: 400,
+                    body: answer,
+                    ..
+                })) if body.get("temperature").is_some() && answer.contains("temperature") => {
+                    tracing::info!("the model accepts no temperature setting; asking without it");
+                    self.omit_temperature.store(true, Ordering::Relaxed);
+                    body = self.request_body(messages);
+                }
                 Err(AttemptError::Fatal(e)) => return Err(e),
                 Err(AttemptError::Transient {
                     message,
