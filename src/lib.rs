@@ -4,10 +4,14 @@
 //! [`text`] groups them into sentences and packs those into [`Chunk`]s (one TTS request each),
 //! [`tts`] synthesizes the chunks concurrently through a cache, [`timeline`] fits every clip into
 //! its window and renders one exact-length track with [`audio`]'s in-process DSP, [`media`] muxes
-//! it into the video, and [`pipeline`] runs these stages over a work directory.
+//! it into the video, and [`pipeline`] runs these stages over a work directory. [`llm`] polishes,
+//! translates and shortens lines with a chat model; [`youtube`] and [`cost`] serve publishing and
+//! budgeting.
 
 pub mod audio;
+pub mod cost;
 pub mod fsutil;
+pub mod llm;
 pub mod manifest;
 pub mod media;
 pub mod pipeline;
@@ -17,5 +21,6 @@ pub mod subtitles;
 pub mod text;
 pub mod timeline;
 pub mod tts;
+pub mod youtube;
 
 pub use segment::{Chunk, Segment, Window};

@@ -2,7 +2,6 @@
 //! permit of a common semaphore for every request, so that the videos processed at once never have
 //! more than the limit in flight together, however each run's own window moves.
 
-use std::future::Future;
 use std::sync::Arc;
 
 use tokio::sync::Semaphore;
@@ -23,17 +22,13 @@ impl<'a, S> SharedLimit<'a, S> {
 }
 
 impl<S: Synthesizer> Synthesizer for SharedLimit<'_, S> {
-    fn synthesize(
-        &self,
-        req: &SynthRequest,
-    ) -> impl Future<Output = Result<SynthAudio, SynthError>> + Send {
-        async move {
-            let _permit =
-                self.permits.acquire().await.map_err(|_| {
-                    SynthError::Config("the shared request limit was closed".into())
-                })?;
-            self.inner.synthesize(req).await
-        }
+    async fn synthesize(&self, req: &SynthRequest) -> Result<SynthAudio, SynthError> {
+        let _permit = self
+            .permits
+            .acquire()
+            .await
+            .map_err(|_| SynthError::Config("the shared request limit was closed".into()))?;
+        self.inner.synthesize(req).await
     }
 
     fn cache_signature(&self) -> String {
