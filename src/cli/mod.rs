@@ -3,6 +3,7 @@
 pub mod burn;
 pub mod common;
 pub mod prep;
+pub mod run;
 pub mod synth;
 
 use std::path::PathBuf;
@@ -60,6 +61,8 @@ impl GlobalArgs {
 pub enum Command {
     /// Import subtitles, normalise and group them: writes subs.srt, segments.json, manifest.json.
     Prep(prep::PrepArgs),
+    /// Dub videos end to end: prep → synth → (burn); several at once with --jobs.
+    Run(run::RunArgs),
     /// Synthesize subs.srt, fit it to the original timing, render and mux the dubbed video.
     Synth(synth::SynthArgs),
     /// Add subtitles to a video: as a subtitle stream (soft) or drawn into the picture (hard).
@@ -78,6 +81,7 @@ pub struct WorkdirArgs {
 pub fn run(cli: Cli) -> anyhow::Result<()> {
     match cli.command {
         Command::Prep(args) => prep::run(args, &cli.global),
+        Command::Run(args) => run::run(args, &cli.global),
         Command::Synth(args) => synth::run(args, &cli.global),
         Command::Burn(args) => burn::run(args, &cli.global),
     }

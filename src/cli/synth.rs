@@ -9,7 +9,7 @@ use dubber::media::MuxOptions;
 use dubber::pipeline::Workdir;
 use dubber::pipeline::synth::{Background, SynthOptions, SynthOutcome, synth};
 use dubber::progress::Progress;
-use dubber::tts::{AudioFormat, BatchOptions, ElevenLabsTts, OpenAiTts, SynthRequest, Synthesizer};
+use dubber::tts::{AnyEngine, AudioFormat, BatchOptions, ElevenLabsTts, OpenAiTts, SynthRequest};
 
 use super::common::{GroupingArgs, TimelineArgs};
 use super::{GlobalArgs, WorkdirArgs};
@@ -137,33 +137,15 @@ impl SynthArgs {
     }
 }
 
-/// Run synth with the engine the flags name.
-pub async fn run_synth(
-    args: &SynthArgs,
-    workdir: &Workdir,
-    opts: &SynthOptions,
-    progress: &Progress,
-) -> Result<SynthOutcome> {
-    async fn go<S: Synthesizer>(
-        args: &SynthArgs,
-        workdir: &Workdir,
-        engine: &S,
-        opts: &SynthOptions,
-        progress: &Progress,
-    ) -> Result<SynthOutcome> {
-        Ok(synth(&args.video, workdir, engine, opts, progress).await?)
-    }
-    let base = args.tts.base_url.as_deref();
-    match args.tts.provider {
-        Provider::Openai => {
-            let engine = OpenAiTts::from_env(base).context("--tts openai")?;
-            go(args, workdir, &engine, opts, progress).await
-        }
+/// The engine the flags name.
+pub fn build_engine(tts: &TtsArgs) -> Result<AnyEngine> {
+    let base = tts.base_url.as_deref();
+    Ok(match tts.provider {
+        Provider::Openai => AnyEngine::OpenAi(OpenAiTts::from_env(base).context("--tts openai")?),
         Provider::Elevenlabs => {
-            let engine = ElevenLabsTts::from_env(base).context("--tts elevenlabs")?;
-            go(args, workdir, &engine, opts, progress).await
+            AnyEngine::ElevenLabs(ElevenLabsTts::from_env(base).context("--tts elevenlabs")?)
         }
-    }
+    })
 }
 
 pub fn run(args: SynthArgs, global: &GlobalArgs) -> Result<()> {
@@ -174,8 +156,9 @@ pub fn run(args: SynthArgs, global: &GlobalArgs) -> Result<()> {
         .unwrap_or_else(|| super::burn::sibling_output(&args.video, "dubbed", None));
     let opts = args.options(output)?;
     let progress = Progress::new(global.output_mode());
+    let engine = build_engine(&args.tts)?;
     let runtime = tokio::runtime::Runtime::new().context("starting the async runtime")?;
-    let outcome = runtime.block_on(run_synth(&args, &workdir, &opts, &progress))?;
+    let outcome = runtime.block_on(synth(&args.video, &workdir, &engine, &opts, &progress))?;
     print_outcome(&outcome, &workdir, global);
     Ok(())
 }

@@ -15,6 +15,7 @@
 //! - [`batch`]: [`BatchRunner`], [`speak`] and [`synthesize_batch`].
 //! - [`cache`]: [`Cache`], clips named by the SHA-256 of everything that changes the audio.
 
+pub mod any;
 pub mod batch;
 pub mod cache;
 mod check;
@@ -29,6 +30,7 @@ use std::future::Future;
 use std::ops::RangeInclusive;
 use std::time::Duration;
 
+pub use any::AnyEngine;
 pub use batch::{
     BatchOptions, BatchReport, BatchRunner, FailedLine, Outcome, ProgressDisplay, ProgressHook,
     TtsError, speak, synthesize_batch,
