@@ -15,7 +15,7 @@
 //! natural / played, `shift` how far it starts after its window (negative: before), `borrowed` the
 //! pause after the window that it uses. Warning kinds are those of [`super::Warning`] in snake
 //! case (`overflow`, `shifted`, `drift_exceeded`, `beyond_window`, `pulled_early`,
-//! `cut_at_video_end`, `empty_clip`, `clip_ignored`).
+//! `cut_at_video_end`, `empty_clip`, `clip_ignored`, `synthesis_failed`).
 
 use super::plan::{Plan, Warning};
 use super::policy::Policy;
