@@ -222,6 +222,11 @@ pub fn mux(video: &Path, dub: &Path, out: &Path, opts: &MuxOptions) -> Result<()
             a.extend(["-map", "0:a:0"].map(Into::into));
         }
         a.extend(["-c:v", "copy", "-c:a:0", codec, "-b:a:0", "160k"].map(Into::into));
+        if codec == "aac" {
+            // ffmpeg's default AAC coder (two-loop search) encodes 20 minutes of speech in about a
+            // minute here; the fast coder takes a third of that at no audible cost for speech.
+            a.extend(["-aac_coder", "fast"].map(Into::into));
+        }
         if keep {
             a.extend(["-c:a:1", "copy"].map(Into::into));
             if let Some(lang) = &opts.original_language {
