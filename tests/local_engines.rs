@@ -46,7 +46,11 @@ async fn whisper_transcribes_a_long_clip_with_segments_at_real_pauses() {
     let hypothesis = hypothesis.join(" ");
     let reference = SENTENCES.join(" ");
     let error = wer(&reference, &hypothesis);
-    eprintln!("tiny.en WER on {} ms of espeak-ng: {:.1} %", clip.duration_ms(), error * 100.0);
+    eprintln!(
+        "tiny.en WER on {} ms of espeak-ng: {:.1} %",
+        clip.duration_ms(),
+        error * 100.0
+    );
     for s in &segments {
         eprintln!("  {:>6} {:>6}  {}", s.start_ms, s.end_ms, s.text);
     }
@@ -57,8 +61,14 @@ async fn whisper_transcribes_a_long_clip_with_segments_at_real_pauses() {
     let near_pause = |t: u64| pauses.iter().any(|&(a, b)| a <= t + 300 && t <= b + 300);
     for s in &segments {
         assert!(s.start_ms < s.end_ms, "{s:?}");
-        assert!(near_pause(s.start_ms), "start of {s:?} not at a pause {pauses:?}");
-        assert!(near_pause(s.end_ms), "end of {s:?} not at a pause {pauses:?}");
+        assert!(
+            near_pause(s.start_ms),
+            "start of {s:?} not at a pause {pauses:?}"
+        );
+        assert!(
+            near_pause(s.end_ms),
+            "end of {s:?} not at a pause {pauses:?}"
+        );
     }
     // Segments are in order and inside the clip.
     for pair in segments.windows(2) {
@@ -97,7 +107,11 @@ async fn whisper_returns_nothing_for_silence_and_keeps_times_relative() {
 
     // Speech that starts 4 s into the audio gets a start time near 4 s.
     let mut audio = vec![0f32; 16_000 * 4];
-    audio.extend(resample(&common::espeak("Good morning everyone."), 22_050, 16_000));
+    audio.extend(resample(
+        &common::espeak("Good morning everyone."),
+        22_050,
+        16_000,
+    ));
     audio.extend(vec![0f32; 16_000]);
     let segments = model
         .transcribe(audio, &TranscribeOptions::default())
@@ -108,7 +122,10 @@ async fn whisper_returns_nothing_for_silence_and_keeps_times_relative() {
         (3_700..=4_300).contains(&segments[0].start_ms),
         "{segments:?}"
     );
-    assert!(wer("Good morning everyone.", &segments[0].text) <= 0.34, "{segments:?}");
+    assert!(
+        wer("Good morning everyone.", &segments[0].text) <= 0.34,
+        "{segments:?}"
+    );
 }
 
 #[test]
@@ -185,6 +202,8 @@ fn espeak_voice_speaks_and_follows_speed() {
     assert!((2.0..6.0).contains(&seconds), "{seconds} s");
     let ratio = fast.len() as f32 / normal.len() as f32;
     assert!((0.4..0.65).contains(&ratio), "ratio {ratio}");
-    let err = EspeakVoice::new("no-such-voice-xx").speak("hi", 1.0).unwrap_err();
+    let err = EspeakVoice::new("no-such-voice-xx")
+        .speak("hi", 1.0)
+        .unwrap_err();
     assert!(err.to_string().contains("no-such-voice-xx"), "{err}");
 }

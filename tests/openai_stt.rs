@@ -58,7 +58,13 @@ async fn serve(responses: Vec<(u16, String)>) -> (String, Arc<Mutex<Vec<Request>
             let lower = head.to_lowercase();
             let mut request_body = Vec::new();
             if let Some(at) = lower.find("content-length:") {
-                let len: usize = lower[at + 15..].lines().next().unwrap().trim().parse().unwrap();
+                let len: usize = lower[at + 15..]
+                    .lines()
+                    .next()
+                    .unwrap()
+                    .trim()
+                    .parse()
+                    .unwrap();
                 request_body.resize(len, 0);
                 reader.read_exact(&mut request_body).await.unwrap();
             } else if lower.contains("transfer-encoding: chunked") {
@@ -109,14 +115,19 @@ fn verbose_json(segments: &[(f64, f64, &str)]) -> String {
 #[tokio::test]
 async fn uploads_wav_pieces_and_shifts_segment_times() {
     let (base, seen) = serve(vec![
-        (200, verbose_json(&[(0.0, 0.9, " Hello there."), (1.1, 1.8, " Second line.")])),
+        (
+            200,
+            verbose_json(&[(0.0, 0.9, " Hello there."), (1.1, 1.8, " Second line.")]),
+        ),
         (200, verbose_json(&[(0.25, 0.75, " After the cut.")])),
     ])
     .await;
     let transcriber =
         OpenAiTranscriber::new(&base, Some("sk-test".into()), "whisper-1").piece_secs(2);
     assert_eq!(transcriber.name(), "openai:whisper-1");
-    let audio: Vec<f32> = (0..48_000).map(|i| ((i as f32) * 0.05).sin() * 0.3).collect();
+    let audio: Vec<f32> = (0..48_000)
+        .map(|i| ((i as f32) * 0.05).sin() * 0.3)
+        .collect();
     let options = TranscribeOptions {
         language: Some("en".into()),
     };
@@ -137,12 +148,34 @@ async fn uploads_wav_pieces_and_shifts_segment_times() {
     let seen = seen.lock().unwrap();
     assert_eq!(seen.len(), 2);
     let first = &seen[0];
-    assert!(first.head.starts_with("POST /v1/audio/transcriptions HTTP/1.1"), "{}", first.head);
-    assert!(first.head.to_lowercase().contains("authorization: bearer sk-test"));
-    assert!(first.head.to_lowercase().contains("multipart/form-data; boundary="));
+    assert!(
+        first
+            .head
+            .starts_with("POST /v1/audio/transcriptions HTTP/1.1"),
+        "{}",
+        first.head
+    );
+    assert!(
+        first
+            .head
+            .to_lowercase()
+            .contains("authorization: bearer sk-test")
+    );
+    assert!(
+        first
+            .head
+            .to_lowercase()
+            .contains("multipart/form-data; boundary=")
+    );
     assert_eq!(first.field("model").as_deref(), Some("whisper-1"));
-    assert_eq!(first.field("response_format").as_deref(), Some("verbose_json"));
-    assert_eq!(first.field("timestamp_granularities[]").as_deref(), Some("segment"));
+    assert_eq!(
+        first.field("response_format").as_deref(),
+        Some("verbose_json")
+    );
+    assert_eq!(
+        first.field("timestamp_granularities[]").as_deref(),
+        Some("segment")
+    );
     assert_eq!(first.field("language").as_deref(), Some("en"));
     // First piece: 2 s of 16 kHz 16-bit mono; second piece: the remaining 1 s.
     let wav = hound::WavReader::new(std::io::Cursor::new(first.file())).unwrap();
@@ -155,7 +188,8 @@ async fn uploads_wav_pieces_and_shifts_segment_times() {
 
 #[tokio::test]
 async fn server_errors_carry_status_and_message() {
-    let body = r#"{"error":{"message":"Incorrect API key provided","type":"invalid_request_error"}}"#;
+    let body =
+        r#"{"error":{"message":"Incorrect API key provided","type":"invalid_request_error"}}"#;
     let (base, _) = serve(vec![(401, body.to_string()), (200, "not json".into())]).await;
     let transcriber = OpenAiTranscriber::new(&base, None, "whisper-1");
     let options = TranscribeOptions::default();

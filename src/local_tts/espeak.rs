@@ -37,7 +37,7 @@ impl EspeakVoice {
     pub fn check(&self) -> Result<(), LocalTtsError> {
         let base = self.voice.split('+').next().unwrap_or("").to_lowercase();
         let known = known_voices()?;
-        if known.iter().any(|v| *v == base) {
+        if known.contains(&base) {
             Ok(())
         } else {
             Err(LocalTtsError::Espeak(format!(
@@ -51,8 +51,14 @@ impl EspeakVoice {
     /// −1..1 and the sample rate (22050 Hz).
     pub fn speak(&self, text: &str, speed: f32) -> Result<(Vec<f32>, u32), LocalTtsError> {
         self.check()?;
-        let speed = if speed.is_finite() && speed > 0.0 { speed } else { 1.0 };
-        let wpm = (DEFAULT_WPM * speed).clamp(WPM_RANGE.0, WPM_RANGE.1).round() as u32;
+        let speed = if speed.is_finite() && speed > 0.0 {
+            speed
+        } else {
+            1.0
+        };
+        let wpm = (DEFAULT_WPM * speed)
+            .clamp(WPM_RANGE.0, WPM_RANGE.1)
+            .round() as u32;
         let dir = tempfile::tempdir()
             .map_err(|e| LocalTtsError::Espeak(format!("cannot create a temp dir: {e}")))?;
         let wav = dir.path().join("speech.wav");

@@ -120,11 +120,7 @@ pub fn split_clauses(text: &str) -> Vec<Clause> {
             j += 1;
         }
         let at_break = j >= chars.len() || chars[j].is_whitespace();
-        let last_word = current
-            .rsplit(' ')
-            .next()
-            .unwrap_or("")
-            .to_lowercase();
+        let last_word = current.rsplit(' ').next().unwrap_or("").to_lowercase();
         let abbreviation = c == '.' && j == i + 1 && ABBREVIATIONS.contains(&last_word.as_str());
         if !at_break || abbreviation {
             current.extend(&chars[i..j]);

@@ -87,7 +87,9 @@ pub fn init_onnxruntime(library: &Path) -> Result<(), LocalTtsError> {
     runtime(Some(library)).map(|_| ())
 }
 
-fn runtime(library: Option<&Path>) -> Result<&'static ort::environment::Environment, LocalTtsError> {
+fn runtime(
+    library: Option<&Path>,
+) -> Result<&'static ort::environment::Environment, LocalTtsError> {
     let result = RUNTIME.get_or_init(|| {
         let path = match library {
             Some(path) => path.to_path_buf(),
@@ -214,11 +216,13 @@ impl PiperVoice {
             if ids.len() <= 3 {
                 continue; // Nothing speakable (only symbols the voice lacks).
             }
-            let samples = self.infer(&ids, scales).map_err(|message| LocalTtsError::Inference {
-                path: self.path.clone(),
-                sentence: index,
-                message,
-            })?;
+            let samples = self
+                .infer(&ids, scales)
+                .map_err(|message| LocalTtsError::Inference {
+                    path: self.path.clone(),
+                    sentence: index,
+                    message,
+                })?;
             if !audio.is_empty() {
                 audio.resize(audio.len() + gap, 0.0);
             }

@@ -25,7 +25,10 @@ pub fn wav_bytes(samples: &[f32], sample_rate: u32) -> Result<Vec<u8>, hound::Er
 
 /// Mono samples as raw little-endian 16-bit PCM (no header).
 pub fn pcm16_bytes(samples: &[f32]) -> Vec<u8> {
-    samples.iter().flat_map(|&s| pcm16(s).to_le_bytes()).collect()
+    samples
+        .iter()
+        .flat_map(|&s| pcm16(s).to_le_bytes())
+        .collect()
 }
 
 fn pcm16(sample: f32) -> i16 {

@@ -216,7 +216,11 @@ mod tests {
         // spans 0–74.5 Hz, so only bin 1 (40 Hz) is non-zero, with weight 0.02486.
         assert_eq!(filters[0].first_bin, 1);
         assert_eq!(filters[0].weights.len(), 1);
-        assert!((filters[0].weights[0] - 0.024_86).abs() < 0.000_1, "{:?}", filters[0]);
+        assert!(
+            (filters[0].weights[0] - 0.024_86).abs() < 0.000_1,
+            "{:?}",
+            filters[0]
+        );
         // The last filter ends at the top bin (8 kHz) or just below it.
         let last = &filters[79];
         assert!(last.first_bin + last.weights.len() <= 201);
@@ -238,7 +242,10 @@ mod tests {
             .max_by(|&a, &b| column[a].total_cmp(&column[b]))
             .unwrap();
         let f = &extractor.filters[loudest];
-        assert!(f.first_bin <= 25 && 25 < f.first_bin + f.weights.len(), "{loudest}");
+        assert!(
+            f.first_bin <= 25 && 25 < f.first_bin + f.weights.len(),
+            "{loudest}"
+        );
         // Normalisation: max maps to (max + 4) / 4 and nothing is below it minus 2.
         let top = mel.data.iter().copied().fold(f32::MIN, f32::max);
         let bottom = mel.data.iter().copied().fold(f32::MAX, f32::min);

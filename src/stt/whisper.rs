@@ -148,9 +148,10 @@ impl LocalWhisper {
             max_initial_timestamp_index: MAX_INITIAL_TIMESTAMP_INDEX,
             ..WhisperOptions::default()
         };
-        let name = dir
-            .file_name()
-            .map_or_else(|| "whisper".to_string(), |n| n.to_string_lossy().into_owned());
+        let name = dir.file_name().map_or_else(
+            || "whisper".to_string(),
+            |n| n.to_string_lossy().into_owned(),
+        );
         let mel = MelExtractor::new(model.n_mels());
         Ok(Self {
             engine: Arc::new(Engine {
@@ -268,19 +269,23 @@ impl Engine {
         let token = match language {
             Some(code) => format!("<|{code}|>"),
             None => {
-                let detected = self
-                    .model
-                    .detect_language(encoded)
-                    .map_err(|e| SttError::Inference {
-                        at_ms,
-                        message: format!("{e:#}"),
-                    })?;
+                let detected =
+                    self.model
+                        .detect_language(encoded)
+                        .map_err(|e| SttError::Inference {
+                            at_ms,
+                            message: format!("{e:#}"),
+                        })?;
                 let best = detected
                     .first()
                     .and_then(|langs| langs.first())
                     .map(|d| d.language.clone())
                     .unwrap_or_else(|| "<|en|>".to_string());
-                *language = Some(best.trim_start_matches("<|").trim_end_matches("|>").to_string());
+                *language = Some(
+                    best.trim_start_matches("<|")
+                        .trim_end_matches("|>")
+                        .to_string(),
+                );
                 best
             }
         };
@@ -391,11 +396,12 @@ impl Engine {
     }
 }
 
-
 /// Inverse of GPT-2's `bytes_to_unicode`: printable Latin-1 bytes stand for themselves, the other
 /// 68 bytes (controls, space, …) were shifted to U+0100.. in byte order.
 fn byte_of_bpe_char(c: char) -> Option<u8> {
-    let is_printable = |b: u32| (0x21..=0x7E).contains(&b) || (0xA1..=0xAC).contains(&b) || (0xAE..=0xFF).contains(&b);
+    let is_printable = |b: u32| {
+        (0x21..=0x7E).contains(&b) || (0xA1..=0xAC).contains(&b) || (0xAE..=0xFF).contains(&b)
+    };
     let code = u32::from(c);
     if code < 0x100 {
         return is_printable(code).then_some(code as u8);

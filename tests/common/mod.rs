@@ -69,7 +69,10 @@ pub fn espeak(text: &str) -> Vec<f32> {
 pub fn trim_silence(samples: &[f32]) -> Vec<f32> {
     let loud = |s: &&f32| s.abs() >= 0.01;
     let first = samples.iter().position(|s| loud(&s)).unwrap_or(0);
-    let last = samples.iter().rposition(|s| loud(&s)).map_or(first, |i| i + 1);
+    let last = samples
+        .iter()
+        .rposition(|s| loud(&s))
+        .map_or(first, |i| i + 1);
     samples[first..last].to_vec()
 }
 
@@ -207,7 +210,13 @@ pub fn espeak_clip(sentences: &[&str], straddle_ms: &[u64]) -> Clip {
 pub fn words(text: &str) -> Vec<String> {
     text.to_lowercase()
         .chars()
-        .map(|c| if c.is_alphanumeric() || c == '\'' { c } else { ' ' })
+        .map(|c| {
+            if c.is_alphanumeric() || c == '\'' {
+                c
+            } else {
+                ' '
+            }
+        })
         .collect::<String>()
         .split_whitespace()
         .map(str::to_string)
