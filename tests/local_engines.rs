@@ -36,14 +36,18 @@ fn voice() -> Option<&'static PiperVoice> {
 async fn whisper_transcribes_a_long_clip_with_segments_at_real_pauses() {
     let Some(model) = whisper() else { return };
     // 24 sentences, ~75 s, a sentence spoken across the 30 s and 60 s window edges.
+    let started = std::time::Instant::now();
     let clip = espeak_clip(&SENTENCES, &[30_000, 60_000]);
+    eprintln!("clip generated in {:?}", started.elapsed());
     assert!(clip.duration_ms() >= 62_000, "{}", clip.duration_ms());
+    let started = std::time::Instant::now();
     let segments = model
         .transcribe(clip.audio.clone(), &TranscribeOptions::default())
         .await
         .unwrap();
     let hypothesis: Vec<&str> = segments.iter().map(|s| s.text.as_str()).collect();
     let hypothesis = hypothesis.join(" ");
+    eprintln!("transcribed in {:?}", started.elapsed());
     let reference = SENTENCES.join(" ");
     let error = wer(&reference, &hypothesis);
     eprintln!(
@@ -51,8 +55,11 @@ async fn whisper_transcribes_a_long_clip_with_segments_at_real_pauses() {
         clip.duration_ms(),
         error * 100.0
     );
+    for (text, start, end) in &clip.spoken {
+        eprintln!("  spoken {start:>6} {end:>6}  {text}");
+    }
     for s in &segments {
-        eprintln!("  {:>6} {:>6}  {}", s.start_ms, s.end_ms, s.text);
+        eprintln!("  heard  {:>6} {:>6}  {}", s.start_ms, s.end_ms, s.text);
     }
     assert!(error <= 0.10, "WER {error:.3}\n{hypothesis}");
 

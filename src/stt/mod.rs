@@ -5,6 +5,7 @@
 //! `/audio/transcriptions` server ([`openai::OpenAiTranscriber`]). The trait returns a boxed
 //! future so it can be used as `Box<dyn Transcriber>`; local inference runs on blocking threads.
 
+pub mod activity;
 pub mod mel;
 pub mod openai;
 pub mod whisper;

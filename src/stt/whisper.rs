@@ -13,6 +13,7 @@ use std::sync::Arc;
 
 use ct2rs::sys::{ComputeType, Config, Device, StorageView, Whisper, WhisperOptions};
 
+use super::activity::Activity;
 use super::mel::{FRAMES_PER_WINDOW, HOP, MelExtractor, SAMPLES_PER_WINDOW};
 use super::{BoxFuture, SttError, TranscribeOptions, Transcriber};
 use crate::Segment;
@@ -25,6 +26,10 @@ const FRAME_MS: u64 = (HOP as u64 * 1000) / 16_000;
 const FRAMES_PER_TIMESTAMP: usize = (TIMESTAMP_STEP_MS / FRAME_MS) as usize;
 /// Latest first timestamp the decoder may emit, in 20 ms steps (the whole 30 s window).
 const MAX_INITIAL_TIMESTAMP_INDEX: usize = 1500;
+/// How far a segment start may move back to the onset of its line.
+const EARLY_START_MS: u64 = 300;
+/// How far before the last timestamp the decoder may resume to catch a line's first word.
+const MAX_SEEK_BACK_MS: u64 = 1_000;
 /// Trailing audio shorter than this (frames) is not worth a decoder pass.
 const MIN_WINDOW_FRAMES: usize = 10;
 
@@ -216,6 +221,7 @@ impl Engine {
         let mel = self.mel.compute(audio, SAMPLES_PER_WINDOW);
         let content_frames = audio.len() / HOP;
         let audio_end_ms = audio.len() as u64 * 1000 / 16_000;
+        let activity = Activity::new(audio);
         let mut language: Option<String> = options.language.clone();
         let mut segments = Vec::new();
         let mut seek = 0usize;
@@ -247,8 +253,25 @@ impl Engine {
             }
             let ids = result.sequences_ids.into_iter().next().unwrap_or_default();
             let window = self.split_at_timestamps(&ids, seek, size, audio_end_ms);
-            segments.extend(window.segments);
-            seek += window.advance.max(1);
+            for mut segment in window.segments {
+                // Starts tend to be a little late: move to the line's onset when it is near,
+                // never into the previous segment.
+                let previous_end = segments.last().map_or(0, |s: &Segment| s.end_ms);
+                let onset = activity.onset_before(segment.start_ms, EARLY_START_MS);
+                let start = onset.max(previous_end).min(segment.start_ms);
+                (segment.start_ms, segment.end_ms) = activity.tighten(start, segment.end_ms);
+                segments.push(segment);
+            }
+            let mut next = seek + window.advance.max(1);
+            if window.advance < size {
+                // The last timestamp may already be inside the next line: resume where that
+                // line's sound begins, or its first word is cut off.
+                let next_ms = next as u64 * FRAME_MS;
+                let onset = activity.onset_before(next_ms, MAX_SEEK_BACK_MS);
+                next = (onset / FRAME_MS) as usize;
+                next = next.max(seek + 1);
+            }
+            seek = next;
         }
         Ok(segments)
     }
