@@ -193,6 +193,19 @@ fn piper_is_deterministic_without_noise_and_speaks_faster_on_request() {
     let ratio = faster.len() as f32 / normal.len() as f32;
     assert!((0.55..0.82).contains(&ratio), "ratio {ratio}");
 
+    // Shared loading gives the same voice back; the signature names the model file.
+    let (onnx, _) = common::piper_voice().unwrap();
+    let shared = PiperVoice::load_shared(&onnx).unwrap();
+    assert!(std::sync::Arc::ptr_eq(
+        &shared,
+        &PiperVoice::load_shared(&onnx).unwrap()
+    ));
+    assert!(
+        shared
+            .cache_signature()
+            .starts_with("piper:en_US-joe-medium.onnx:")
+    );
+
     let wav = wav_bytes(&a, rate).unwrap();
     assert_eq!(wav.len(), 44 + 2 * a.len());
     assert!(voice.speak("", 1.0).unwrap().0.is_empty());
@@ -209,6 +222,11 @@ fn espeak_voice_speaks_and_follows_speed() {
     assert!((2.0..6.0).contains(&seconds), "{seconds} s");
     let ratio = fast.len() as f32 / normal.len() as f32;
     assert!((0.4..0.65).contains(&ratio), "ratio {ratio}");
+    assert!(
+        voice.cache_signature().starts_with("espeak-ng:1."),
+        "{}",
+        voice.cache_signature()
+    );
     let err = EspeakVoice::new("no-such-voice-xx")
         .speak("hi", 1.0)
         .unwrap_err();

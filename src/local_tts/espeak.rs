@@ -10,6 +10,8 @@ use super::LocalTtsError;
 
 /// espeak-ng's default speaking rate in words per minute.
 const DEFAULT_WPM: f32 = 175.0;
+/// Speeds (relative to 175 words per minute) espeak-ng accepts.
+pub const SPEED_RANGE: std::ops::RangeInclusive<f64> = 0.5..=2.5;
 /// espeak-ng's accepted rate range.
 const WPM_RANGE: (f32, f32) = (80.0, 450.0);
 
@@ -30,6 +32,22 @@ impl EspeakVoice {
     /// The espeak-ng voice name.
     pub fn voice(&self) -> &str {
         &self.voice
+    }
+
+    /// Identifies the engine for cache keys: `espeak-ng:<version>:<voice>`.
+    pub fn cache_signature(&self) -> String {
+        let version = Command::new("espeak-ng")
+            .arg("--version")
+            .output()
+            .ok()
+            .and_then(|o| {
+                String::from_utf8_lossy(&o.stdout)
+                    .split_whitespace()
+                    .find(|w| w.chars().next().is_some_and(|c| c.is_ascii_digit()))
+                    .map(str::to_string)
+            })
+            .unwrap_or_else(|| "unknown".to_string());
+        format!("espeak-ng:{version}:{}", self.voice)
     }
 
     /// Checks that espeak-ng knows the voice (it silently falls back to another one otherwise).

@@ -7,8 +7,9 @@
 //! carries no native runtime and builds offline.
 
 use std::collections::HashMap;
+use std::ops::RangeInclusive;
 use std::path::{Path, PathBuf};
-use std::sync::{Mutex, OnceLock};
+use std::sync::{Arc, Mutex, OnceLock};
 
 use ort::session::Session;
 use ort::value::Tensor;
@@ -17,6 +18,9 @@ use serde::Deserialize;
 use super::LocalTtsError;
 use super::phonemes::phonemize_sentences;
 use crate::models::{DataDir, voice_config_path};
+
+/// Speeds a Piper voice speaks well at (through `length_scale`); beyond them words blur or drag.
+pub const SPEED_RANGE: RangeInclusive<f64> = 0.5..=2.0;
 
 /// Silence Piper puts between sentences.
 const SENTENCE_SILENCE_SECS: f32 = 0.2;
@@ -117,6 +121,8 @@ pub struct PiperVoice {
     path: PathBuf,
     /// Extra inputs the model takes (`sid` for multi-speaker models).
     has_speaker_input: bool,
+    /// Identifies the model file for cache keys.
+    signature: String,
 }
 
 impl std::fmt::Debug for PiperVoice {
@@ -172,12 +178,44 @@ impl PiperVoice {
             .commit_from_file(onnx)
             .map_err(|e| voice_error(e.to_string()))?;
         let has_speaker_input = session.inputs().iter().any(|i| i.name() == "sid");
+        let bytes = std::fs::metadata(onnx).map_or(0, |m| m.len());
+        let name = onnx.file_name().unwrap_or_default().to_string_lossy();
+        let signature = format!("piper:{name}:{bytes}");
         Ok(Self {
             session: Mutex::new(session),
             config,
             path: onnx.to_path_buf(),
             has_speaker_input,
+            signature,
         })
+    }
+
+    /// The voice at `onnx`, loaded on first use and shared afterwards (loading takes 0.3–0.7 s;
+    /// a dub asks for the same voice hundreds of times).
+    pub fn load_shared(onnx: &Path) -> Result<Arc<Self>, LocalTtsError> {
+        static VOICES: OnceLock<Mutex<HashMap<PathBuf, Arc<PiperVoice>>>> = OnceLock::new();
+        let voices = VOICES.get_or_init(Default::default);
+        let key = onnx.canonicalize().unwrap_or_else(|_| onnx.to_path_buf());
+        // Held while loading, so two threads asking at once load the voice once.
+        let mut loaded = voices
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
+        if let Some(voice) = loaded.get(&key) {
+            return Ok(Arc::clone(voice));
+        }
+        let voice = Arc::new(Self::load(onnx)?);
+        loaded.insert(key, Arc::clone(&voice));
+        Ok(voice)
+    }
+
+    /// Identifies the model for cache keys: `piper:<file name>:<size in bytes>`.
+    pub fn cache_signature(&self) -> &str {
+        &self.signature
+    }
+
+    /// The model file.
+    pub fn path(&self) -> &Path {
+        &self.path
     }
 
     /// The voice's config (sample rate, espeak voice, default scales).
