@@ -11,6 +11,11 @@ use dubber::local_tts::{PiperVoice, init_onnxruntime};
 use dubber::stt::{LocalWhisper, TranscribeOptions, WhisperConfig};
 
 fn main() {
+    // RUST_LOG=dubber=debug shows per-window timings.
+    tracing_subscriber::fmt()
+        .with_env_filter(tracing_subscriber::EnvFilter::from_default_env())
+        .with_writer(std::io::stderr)
+        .init();
     let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
     println!("local engines, {threads} cores available");
     bench_whisper();
@@ -23,10 +28,11 @@ fn bench_whisper() {
     };
     let clip = common::espeak_clip(&common::SENTENCES, &[30_000, 60_000]);
     let audio_secs = clip.audio.len() as f64 / 16_000.0;
-    for beam_size in [5, 1] {
+    for (beam_size, threads) in [(5, 0), (5, 1), (1, 0)] {
         let start = Instant::now();
         let config = WhisperConfig {
             beam_size,
+            threads,
             ..WhisperConfig::default()
         };
         let model = LocalWhisper::load(&dir, &config).expect("model loads");
@@ -43,7 +49,7 @@ fn bench_whisper() {
         let text: Vec<&str> = segments.iter().map(|s| s.text.as_str()).collect();
         let error = common::wer(&common::SENTENCES.join(" "), &text.join(" "));
         println!(
-            "stt whisper {} INT8 beam {beam_size}: load {load:.2} s, {audio_secs:.1} s audio in \
+            "stt whisper {} INT8 beam {beam_size} threads {threads} (0 = cores): load {load:.2} s, {audio_secs:.1} s audio in \
              {best:.2} s, RTF {:.3}, WER {:.1} %, {} segments",
             dir.file_name().unwrap_or_default().to_string_lossy(),
             best / audio_secs,

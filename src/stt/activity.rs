@@ -127,8 +127,10 @@ mod tests {
     fn tones(total_ms: u64, spans: &[(u64, u64)]) -> Vec<f32> {
         let mut audio = vec![0f32; (total_ms * 16) as usize];
         for &(a, b) in spans {
-            for i in (a * 16) as usize..(b * 16) as usize {
-                audio[i] = (i as f32 * 2.0 * std::f32::consts::PI * 440.0 / 16_000.0).sin() * 0.3;
+            let span = (a * 16) as usize..(b * 16) as usize;
+            for (i, sample) in audio[span.clone()].iter_mut().enumerate() {
+                let n = (span.start + i) as f32;
+                *sample = (n * 2.0 * std::f32::consts::PI * 440.0 / 16_000.0).sin() * 0.3;
             }
         }
         audio

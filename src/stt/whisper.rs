@@ -229,6 +229,7 @@ impl Engine {
             let size = (content_frames - seek).min(FRAMES_PER_WINDOW);
             let at_ms = seek as u64 * FRAME_MS;
             let inference = |message: String| SttError::Inference { at_ms, message };
+            let window_started = std::time::Instant::now();
             let mut features = mel.window(seek, size);
             let shape = [1, mel.n_mels, FRAMES_PER_WINDOW];
             let view = StorageView::new(&shape, &mut features, Device::CPU)
@@ -237,6 +238,7 @@ impl Engine {
                 .model
                 .encode(&view, false)
                 .map_err(|e| inference(format!("{e:#}")))?;
+            let encoded_after = window_started.elapsed();
             let prompt = self.prompt(&encoded, &mut language, at_ms)?;
             let results = self
                 .model
@@ -246,6 +248,16 @@ impl Engine {
                 return Err(inference("no result".to_string()));
             };
             let avg_logprob = result.scores.first().copied().unwrap_or(0.0);
+            tracing::debug!(
+                at_ms,
+                frames = size,
+                tokens = result.sequences_ids.first().map_or(0, Vec::len),
+                encode_ms = encoded_after.as_millis() as u64,
+                total_ms = window_started.elapsed().as_millis() as u64,
+                no_speech = result.no_speech_prob,
+                avg_logprob,
+                "whisper window"
+            );
             // Silence: Whisper's own rule (no-speech probability high and decoding unsure).
             if result.no_speech_prob > 0.6 && avg_logprob < -1.0 {
                 seek += size;

@@ -14,6 +14,8 @@
 //! variable → the data directory. When nothing is found, the error says how to install it,
 //! because "file not found" alone leaves a user stuck.
 
+pub mod fetch;
+
 use std::ffi::OsString;
 use std::path::{Path, PathBuf};
 
