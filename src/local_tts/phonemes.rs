@@ -170,8 +170,31 @@ pub fn phonemize_clauses(clauses: &[Clause], voice: &str) -> Result<Vec<String>,
         .collect()
 }
 
+/// NFD-normalised phonemes without espeak-ng's language-switch marks (`(en)`, `(fr)`), which
+/// are not phonemes and would be spoken as brackets.
 fn normalize(line: &str) -> String {
-    line.trim().nfd().collect()
+    let mut out = String::with_capacity(line.len());
+    let mut rest = line.trim();
+    while let Some(open) = rest.find('(') {
+        let after = &rest[open + 1..];
+        match after.find(')') {
+            Some(close)
+                if close > 0
+                    && after[..close]
+                        .chars()
+                        .all(|c| c.is_ascii_lowercase() || c == '-') =>
+            {
+                out.push_str(&rest[..open]);
+                rest = &after[close + 1..];
+            }
+            _ => {
+                out.push_str(&rest[..=open]);
+                rest = after;
+            }
+        }
+    }
+    out.push_str(rest);
+    out.nfd().collect()
 }
 
 /// A sentence as Piper speaks it: phonemes with clause punctuation, one model call each.
@@ -267,6 +290,15 @@ mod tests {
             ]
         );
         assert!(split_clauses("  ...  ").is_empty());
+    }
+
+    #[test]
+    fn language_switch_marks_are_removed() {
+        assert_eq!(
+            normalize(" ʒə pˈaʁl (en)ˈɪŋɡlɪʃ(fr) ybˈe "),
+            "ʒə pˈaʁl ˈɪŋɡlɪʃ ybˈe"
+        );
+        assert_eq!(normalize("a (b c) (x)"), "a (b c) ");
     }
 
     #[test]
