@@ -140,7 +140,17 @@ install_file() { # src dst
 }
 
 if (( need_ort )); then
-  dir="$(find_package onnxruntime "$ORT_SPEC")"
+  # dubber needs ONNX Runtime >= 1.31: an older one installed in Python is ignored.
+  ort_ok="$("$python" -c '
+from importlib import metadata
+major, minor = (int(x) for x in metadata.version("onnxruntime").split(".")[:2])
+print("yes" if (major, minor) >= (1, 31) else "no")' 2>/dev/null || echo no)"
+  if [[ "$ort_ok" == yes ]]; then
+    dir="$(find_package onnxruntime "$ORT_SPEC")"
+  else
+    dir="$pip_dir/onnxruntime"
+    [[ -d "$dir" ]] || pip_install "$ORT_SPEC"
+  fi
   lib="$(ls "$dir"/capi/libonnxruntime.so* 2>/dev/null | sort | tail -n 1 || true)"
   [[ -n "$lib" ]] || die "no libonnxruntime.so in $dir/capi"
   install_file "$lib" "$lib_dst"
