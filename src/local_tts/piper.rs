@@ -247,7 +247,9 @@ impl PiperVoice {
     ) -> Result<(Vec<f32>, u32), LocalTtsError> {
         let rate = self.sample_rate();
         let sentences = phonemize_sentences(text, &self.config.espeak.voice)?;
-        let gap = (SENTENCE_SILENCE_SECS * rate as f32) as usize;
+        // The pause between sentences follows the tempo, so a faster take is faster throughout.
+        let tempo = scales.length_scale / self.config.inference.length_scale.max(f32::EPSILON);
+        let gap = (SENTENCE_SILENCE_SECS * tempo.clamp(0.25, 4.0) * rate as f32) as usize;
         let mut audio = Vec::new();
         for (index, phonemes) in sentences.iter().enumerate() {
             let ids = self.phoneme_ids(phonemes);
