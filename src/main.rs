@@ -36,3 +36,14 @@ fn init_logging(global: &cli::GlobalArgs) {
         .without_time()
         .init();
 }
+
+#[cfg(test)]
+mod tests {
+    use clap::CommandFactory;
+
+    /// clap checks argument names and ids only when a command is built: do it for every one.
+    #[test]
+    fn cli_definition_is_valid() {
+        super::cli::Cli::command().debug_assert();
+    }
+}

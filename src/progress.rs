@@ -133,7 +133,8 @@ impl Stage {
                 json!({ "done": done, "total": self.inner.total }),
             ),
             OutputMode::Plain
-                if self.inner.total >= 10 && done % (self.inner.total / 10).max(1) == 0 =>
+                if self.inner.total >= 10
+                    && done.is_multiple_of((self.inner.total / 10).max(1)) =>
             {
                 tracing::info!(
                     "{}: {} {done}/{}",

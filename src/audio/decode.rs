@@ -49,7 +49,7 @@ pub fn decode_pcm16(bytes: &[u8], rate: u32) -> Result<Clip, AudioError> {
     if rate == 0 {
         return Err(AudioError::InvalidRate { rate });
     }
-    if bytes.len() % 2 != 0 {
+    if !bytes.len().is_multiple_of(2) {
         return Err(AudioError::OddPcmLength { len: bytes.len() });
     }
     let samples = bytes

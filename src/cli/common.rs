@@ -119,3 +119,66 @@ impl TimelineArgs {
         Ok(policy)
     }
 }
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum SttProvider {
+    /// Whisper on this machine (CTranslate2; the model from the data dir).
+    Local,
+    /// An OpenAI-compatible /audio/transcriptions endpoint (--stt-base-url / OPENAI_BASE_URL).
+    Openai,
+}
+
+/// Which engine transcribes, when no subtitles are given.
+#[derive(Debug, Args, Clone)]
+pub struct SttArgs {
+    /// The speech-to-text engine.
+    #[arg(long, value_enum, default_value_t = SttProvider::Local)]
+    pub stt: SttProvider,
+    /// Whisper model: a name in the data dir (tiny.en) or a folder; for openai, the model name
+    /// [default: tiny.en / DUBBER_WHISPER_MODEL; whisper-1]
+    #[arg(long, value_name = "MODEL")]
+    pub stt_model: Option<String>,
+    /// Base URL of an OpenAI-compatible transcription server (else OPENAI_BASE_URL).
+    #[arg(long, value_name = "URL")]
+    pub stt_base_url: Option<String>,
+    /// Spoken language (ISO 639-1, e.g. en); detected when not given (multilingual models).
+    #[arg(long = "stt-language", value_name = "LANG")]
+    pub stt_language: Option<String>,
+}
+
+impl SttArgs {
+    pub fn transcriber(&self) -> Result<Box<dyn dubber::stt::Transcriber>> {
+        use anyhow::Context;
+        Ok(match self.stt {
+            SttProvider::Local => {
+                let data = dubber::models::DataDir::from_env()?;
+                let dir = data.whisper_model_from_env(self.stt_model.as_deref())?;
+                let whisper = dubber::stt::LocalWhisper::load(&dir, &Default::default())
+                    .with_context(|| format!("loading the Whisper model in {}", dir.display()))?;
+                Box::new(whisper)
+            }
+            SttProvider::Openai => {
+                let base = self
+                    .stt_base_url
+                    .clone()
+                    .or_else(|| {
+                        std::env::var("OPENAI_BASE_URL")
+                            .ok()
+                            .filter(|b| !b.is_empty())
+                    })
+                    .unwrap_or_else(|| "https://api.openai.com/v1".into());
+                let key = std::env::var("OPENAI_API_KEY")
+                    .ok()
+                    .filter(|k| !k.is_empty());
+                let model = self.stt_model.clone().unwrap_or_else(|| "whisper-1".into());
+                Box::new(dubber::stt::OpenAiTranscriber::new(&base, key, &model))
+            }
+        })
+    }
+
+    pub fn options(&self) -> dubber::stt::TranscribeOptions {
+        dubber::stt::TranscribeOptions {
+            language: self.stt_language.clone(),
+        }
+    }
+}

@@ -2,11 +2,12 @@
 
 use std::path::PathBuf;
 
-use anyhow::{Result, bail};
+use anyhow::{Context, Result};
 use clap::Args;
-use dubber::pipeline::{PrepOptions, Workdir, prep_from_subtitles};
+use dubber::pipeline::transcribe::transcribe_video;
+use dubber::pipeline::{PrepOptions, Workdir, prep_from_subtitles, prep_from_transcript};
 
-use super::common::GroupingArgs;
+use super::common::{GroupingArgs, SttArgs};
 use super::{GlobalArgs, WorkdirArgs};
 
 #[derive(Debug, Args)]
@@ -14,13 +15,16 @@ pub struct PrepArgs {
     /// The video to dub (names the work directory).
     #[arg(value_name = "VIDEO")]
     pub video: PathBuf,
-    /// Import these subtitles (.srt, .vtt, or .json [{start, end, text}] in seconds).
+    /// Import these subtitles (.srt, .vtt, or .json [{start, end, text}] in seconds) instead of
+    /// transcribing the video.
     #[arg(long, value_name = "FILE")]
     pub subtitles: Option<PathBuf>,
     #[command(flatten)]
     pub workdir: WorkdirArgs,
     #[command(flatten)]
     pub grouping: GroupingArgs,
+    #[command(flatten)]
+    pub stt: SttArgs,
     /// Split lines that hold several sentences, sharing their time by characters.
     #[arg(long)]
     pub split_sentences: bool,
@@ -36,15 +40,26 @@ pub fn run(args: PrepArgs, global: &GlobalArgs) -> Result<()> {
         split_sentences: args.split_sentences,
         force: args.force,
     };
-    let Some(subtitles) = &args.subtitles else {
-        bail!(
-            "{}: transcription is not built yet; pass --subtitles FILE (.srt, .vtt or .json)",
-            args.video.display()
-        );
+    let outcome = match &args.subtitles {
+        Some(subtitles) => prep_from_subtitles(&workdir, subtitles, &opts)?,
+        None => {
+            let transcriber = args.stt.transcriber()?;
+            let runtime = tokio::runtime::Runtime::new().context("starting the async runtime")?;
+            let segments = runtime.block_on(transcribe_video(
+                &args.video,
+                &workdir,
+                transcriber.as_ref(),
+                &args.stt.options(),
+            ))?;
+            prep_from_transcript(&workdir, segments, &opts)?
+        }
     };
-    let outcome = prep_from_subtitles(&workdir, subtitles, &opts)?;
+    let source = args
+        .subtitles
+        .clone()
+        .unwrap_or_else(|| workdir.transcript_json());
     for fix in &outcome.fixes {
-        tracing::warn!("{}:{fix}", subtitles.display());
+        tracing::warn!("{}:{fix}", source.display());
     }
     if !global.quiet {
         println!(

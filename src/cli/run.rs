@@ -9,8 +9,12 @@ use anyhow::{Context, Result, bail};
 use clap::Args;
 use dubber::media::{self, HardSubtitleStyle, SubtitleTrack};
 use dubber::pipeline::synth::{SynthOptions, SynthOutcome, synth};
-use dubber::pipeline::{PrepOptions, Workdir, prep_from_subtitles, prep_is_current};
+use dubber::pipeline::transcribe::transcribe_video;
+use dubber::pipeline::{
+    PrepOptions, Workdir, prep_from_subtitles, prep_from_transcript, prep_is_current,
+};
 use dubber::progress::Progress;
+use dubber::stt::Transcriber;
 use dubber::tts::{SharedLimit, Synthesizer};
 use futures_util::StreamExt;
 use tokio::sync::Semaphore;
@@ -27,7 +31,8 @@ pub struct RunArgs {
     /// Videos, or folders of videos, to dub.
     #[arg(value_name = "VIDEO", required = true)]
     pub videos: Vec<PathBuf>,
-    /// Subtitles to import (one video only) [default: VIDEO's sibling .srt/.vtt/.json]
+    /// Subtitles to import (one video only) [default: VIDEO's sibling .srt/.vtt/.json, else the
+    /// video is transcribed]
     #[arg(long, value_name = "FILE")]
     pub subtitles: Option<PathBuf>,
     /// Videos processed at once (they share one --max-concurrent limit).
@@ -39,6 +44,8 @@ pub struct RunArgs {
     /// Redo every stage, even those whose inputs did not change (overwrites edits to subs.srt).
     #[arg(long)]
     pub force: bool,
+    #[command(flatten)]
+    pub stt: super::common::SttArgs,
     #[command(flatten)]
     pub synth: SynthArgsForRun,
 }
@@ -182,21 +189,41 @@ pub fn run(args: RunArgs, global: &GlobalArgs) -> Result<()> {
     let progress = Progress::new(global.output_mode());
     let runtime = tokio::runtime::Runtime::new().context("starting the async runtime")?;
     let engine = build_engine(&as_synth.tts)?;
+    // Loaded once, for the videos that have no subtitles.
+    let transcriber = match jobs.iter().any(|j| j.subtitles.is_none()) {
+        true => Some(args.stt.transcriber()?),
+        false => None,
+    };
+    let stt = Stt {
+        transcriber: transcriber.as_deref(),
+        options: args.stt.options(),
+    };
     let permits = Arc::new(Semaphore::new(usize::from(args.synth.tts.max_concurrent)));
     let shared = SharedLimit::new(&engine, permits);
     let results = runtime.block_on(
         futures_util::stream::iter(jobs.iter())
-            .map(|job| dub_one(job, &shared, &base_opts, &prep_opts, args.burn, &progress))
+            .map(|job| {
+                dub_one(
+                    job, &shared, &stt, &base_opts, &prep_opts, args.burn, &progress,
+                )
+            })
             .buffer_unordered(usize::from(args.jobs))
             .collect::<Vec<JobResult>>(),
     );
     report_results(&results, global, several)
 }
 
+/// The transcriber for videos without subtitles.
+struct Stt<'a> {
+    transcriber: Option<&'a dyn Transcriber>,
+    options: dubber::stt::TranscribeOptions,
+}
+
 /// prep (unless current) → synth → burn, for one video.
 async fn dub_one<S: Synthesizer>(
     job: &Job,
     engine: &S,
+    stt: &Stt<'_>,
     base: &SynthOptions,
     prep_opts: &PrepOptions,
     burn: Option<BurnMode>,
@@ -209,25 +236,44 @@ async fn dub_one<S: Synthesizer>(
                 media::probe(&job.video)?;
                 let outcome = prep_from_subtitles(&job.workdir, subs, prep_opts)?;
                 for fix in &outcome.fixes {
-                    progress.warn(&job.video.display().to_string(), &format!("{}:{fix}", subs.display()));
+                    progress.warn(
+                        &job.video.display().to_string(),
+                        &format!("{}:{fix}", subs.display()),
+                    );
                 }
             }
             Some(_) => tracing::info!("{}: prep is up to date", job.video.display()),
-            None if job.workdir.subs_srt().exists() => {}
-            None => bail!(
-                "{}: no subtitles: put {} beside it, or pass --subtitles (local transcription comes with the offline engines)",
-                job.video.display(),
-                job.video.with_extension("srt").display()
-            ),
+            None => {
+                let Some(transcriber) = stt.transcriber else {
+                    bail!("{}: no subtitles and no transcriber", job.video.display());
+                };
+                // The transcript is cached; prep itself keeps a person's edits to subs.srt.
+                let segments =
+                    transcribe_video(&job.video, &job.workdir, transcriber, &stt.options).await?;
+                let hash = dubber::pipeline::state::sha256_hex(format!("{segments:?}").as_bytes());
+                let state = dubber::pipeline::state::State::load(&job.workdir.state_json());
+                if prep_opts.force || state.get("run.transcript_prepped") != Some(hash.as_str()) {
+                    prep_from_transcript(&job.workdir, segments, prep_opts)?;
+                    let mut state = dubber::pipeline::state::State::load(&job.workdir.state_json());
+                    state.set("run.transcript_prepped", hash);
+                    state.save(&job.workdir.state_json())?;
+                }
+            }
         }
         let dubbed = match burn {
             Some(_) => job.workdir.root().join(format!(
                 "dubbed.{}",
-                job.video.extension().and_then(|e| e.to_str()).unwrap_or("mp4")
+                job.video
+                    .extension()
+                    .and_then(|e| e.to_str())
+                    .unwrap_or("mp4")
             )),
             None => job.output.clone(),
         };
-        let opts = SynthOptions { output: Some(dubbed.clone()), ..base.clone() };
+        let opts = SynthOptions {
+            output: Some(dubbed.clone()),
+            ..base.clone()
+        };
         let outcome = synth(&job.video, &job.workdir, engine, &opts, progress).await?;
         let final_out = match burn {
             None => dubbed,
@@ -235,14 +281,27 @@ async fn dub_one<S: Synthesizer>(
                 let subs = job.workdir.subs_srt();
                 match mode {
                     BurnMode::Soft => {
-                        let mut tracks = vec![SubtitleTrack { path: subs, language: base.mux.language.clone(), title: None }];
+                        let mut tracks = vec![SubtitleTrack {
+                            path: subs,
+                            language: base.mux.language.clone(),
+                            title: None,
+                        }];
                         let orig = job.workdir.subs_orig_srt();
                         if orig.exists() {
-                            tracks.push(SubtitleTrack { path: orig, language: None, title: Some("original".into()) });
+                            tracks.push(SubtitleTrack {
+                                path: orig,
+                                language: None,
+                                title: Some("original".into()),
+                            });
                         }
                         media::burn_soft(&dubbed, &tracks, &job.output)?
                     }
-                    BurnMode::Hard => media::burn_hard(&dubbed, &subs, &job.output, &HardSubtitleStyle::default())?,
+                    BurnMode::Hard => media::burn_hard(
+                        &dubbed,
+                        &subs,
+                        &job.output,
+                        &HardSubtitleStyle::default(),
+                    )?,
                 }
                 job.output.clone()
             }
@@ -290,13 +349,12 @@ fn report_results(results: &[JobResult], global: &GlobalArgs, several: bool) -> 
                 Err(e) => eprintln!("{name:<32} {:<7} {:>8.1}  {e:#}", "FAILED", r.seconds),
             }
         }
-    } else if let Some(r) = results.first() {
-        if let Ok((outcome, out)) = &r.outcome {
-            if !global.quiet {
-                println!("{}", outcome.report.human_summary());
-                println!("{}", out.display());
-            }
-        }
+    } else if let Some(r) = results.first()
+        && let Ok((outcome, out)) = &r.outcome
+        && !global.quiet
+    {
+        println!("{}", outcome.report.human_summary());
+        println!("{}", out.display());
     }
     match (failed, results) {
         (0, _) => Ok(()),

@@ -5,17 +5,26 @@ use std::time::Duration;
 
 use anyhow::{Context, Result};
 use clap::{Args, ValueEnum};
+use dubber::local_tts::PiperVoice;
 use dubber::media::MuxOptions;
+use dubber::models::DataDir;
 use dubber::pipeline::Workdir;
 use dubber::pipeline::synth::{Background, SynthOptions, SynthOutcome, synth};
 use dubber::progress::Progress;
-use dubber::tts::{AnyEngine, AudioFormat, BatchOptions, ElevenLabsTts, OpenAiTts, SynthRequest};
+use dubber::tts::{
+    AnyEngine, AudioFormat, BatchOptions, ElevenLabsTts, EspeakTts, OpenAiTts, PiperTts,
+    SynthRequest,
+};
 
 use super::common::{GroupingArgs, TimelineArgs};
 use super::{GlobalArgs, WorkdirArgs};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum Provider {
+    /// A Piper voice on this machine (ONNX Runtime; the voice from the data dir). Offline.
+    Piper,
+    /// espeak-ng on this machine: any language, no model files, robotic. Offline.
+    Espeak,
     /// OpenAI's /audio/speech, or any OpenAI-compatible server (--base-url / OPENAI_BASE_URL).
     Openai,
     /// ElevenLabs (ELEVENLABS_API_KEY).
@@ -36,12 +45,14 @@ pub enum BackgroundArg {
 #[derive(Debug, Args, Clone)]
 pub struct TtsArgs {
     /// The TTS engine.
-    #[arg(long = "tts", value_enum, default_value_t = Provider::Openai)]
+    #[arg(long = "tts", value_enum, default_value_t = Provider::Piper)]
     pub provider: Provider,
-    /// Model [default: gpt-4o-mini-tts for openai, eleven_multilingual_v2 for elevenlabs]
+    /// Model [default: gpt-4o-mini-tts for openai, eleven_multilingual_v2 for elevenlabs; local
+    /// voices have none]
     #[arg(long, value_name = "MODEL")]
     pub tts_model: Option<String>,
-    /// Voice name or id [default: onyx for openai, a stock voice for elevenlabs]
+    /// Voice: a Piper voice name in the data dir or an .onnx path (else DUBBER_PIPER_VOICE, else
+    /// en_US-joe-medium); an espeak-ng voice (en-us); onyx for openai; a voice id for elevenlabs
     #[arg(long, value_name = "VOICE")]
     pub voice: Option<String>,
     /// Speaking instructions (tone, accent), for models that take them.
@@ -94,6 +105,8 @@ pub struct SynthArgs {
 impl SynthArgs {
     pub fn options(&self, output: PathBuf) -> Result<SynthOptions> {
         let (model, voice) = match self.tts.provider {
+            Provider::Piper => ("piper", "default"),
+            Provider::Espeak => ("espeak-ng", "en-us"),
             Provider::Openai => ("gpt-4o-mini-tts", "onyx"),
             Provider::Elevenlabs => (
                 dubber::tts::elevenlabs::DEFAULT_MODEL,
@@ -141,6 +154,18 @@ impl SynthArgs {
 pub fn build_engine(tts: &TtsArgs) -> Result<AnyEngine> {
     let base = tts.base_url.as_deref();
     Ok(match tts.provider {
+        Provider::Piper => {
+            let data = DataDir::from_env()?;
+            let voice = data.piper_voice_from_env(tts.voice.as_deref())?;
+            let runtime = data.onnxruntime_from_env(None)?;
+            dubber::local_tts::init_onnxruntime(&runtime)?;
+            let voice = PiperVoice::load_shared(&voice)?;
+            AnyEngine::Piper(PiperTts::new(voice))
+        }
+        Provider::Espeak => {
+            let voice = tts.voice.as_deref().unwrap_or("en-us");
+            AnyEngine::Espeak(EspeakTts::new(voice).context("--tts espeak")?)
+        }
         Provider::Openai => AnyEngine::OpenAi(OpenAiTts::from_env(base).context("--tts openai")?),
         Provider::Elevenlabs => {
             AnyEngine::ElevenLabs(ElevenLabsTts::from_env(base).context("--tts elevenlabs")?)

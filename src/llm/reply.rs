@@ -12,16 +12,16 @@ use serde_json::Value;
 /// after it is ignored).
 pub fn extract_json(reply: &str) -> Result<Value, String> {
     let trimmed = reply.trim();
-    if let Ok(value) = serde_json::from_str::<Value>(trimmed) {
-        if value.is_object() || value.is_array() {
-            return Ok(value);
-        }
+    if let Ok(value) = serde_json::from_str::<Value>(trimmed)
+        && (value.is_object() || value.is_array())
+    {
+        return Ok(value);
     }
     for block in fenced_blocks(trimmed) {
-        if let Ok(value) = serde_json::from_str::<Value>(block.trim()) {
-            if value.is_object() || value.is_array() {
-                return Ok(value);
-            }
+        if let Ok(value) = serde_json::from_str::<Value>(block.trim())
+            && (value.is_object() || value.is_array())
+        {
+            return Ok(value);
         }
     }
     for (at, _) in trimmed
@@ -29,10 +29,10 @@ pub fn extract_json(reply: &str) -> Result<Value, String> {
         .filter(|&(_, c)| c == '{' || c == '[')
     {
         let mut values = serde_json::Deserializer::from_str(&trimmed[at..]).into_iter::<Value>();
-        if let Some(Ok(value)) = values.next() {
-            if value.is_object() || value.is_array() {
-                return Ok(value);
-            }
+        if let Some(Ok(value)) = values.next()
+            && (value.is_object() || value.is_array())
+        {
+            return Ok(value);
         }
     }
     Err("the reply contains no JSON object; answer with only the JSON object asked for".into())

@@ -4,7 +4,10 @@
 pub mod prep;
 pub mod state;
 pub mod synth;
+pub mod transcribe;
 pub mod workdir;
 
-pub use prep::{PrepError, PrepOptions, PrepOutcome, prep_from_subtitles, prep_is_current};
+pub use prep::{
+    PrepError, PrepOptions, PrepOutcome, prep_from_subtitles, prep_from_transcript, prep_is_current,
+};
 pub use workdir::Workdir;

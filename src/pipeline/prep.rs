@@ -103,6 +103,34 @@ pub fn prep_from_subtitles(
     Ok(outcome)
 }
 
+/// Prep from a transcript: normalise, split lines holding several sentences (transcribers often
+/// return long ones; a sentence per line gives the timeline finer windows), write the outputs.
+pub fn prep_from_transcript(
+    workdir: &Workdir,
+    transcript: Vec<Segment>,
+    opts: &PrepOptions,
+) -> Result<PrepOutcome, PrepError> {
+    let cues = transcript
+        .into_iter()
+        .enumerate()
+        .map(|(i, segment)| subtitles::Cue {
+            line: i + 1,
+            segment,
+        })
+        .collect();
+    let (segments, fixes) = subtitles::normalize(cues);
+    let segments = segments
+        .iter()
+        .flat_map(text::split_segment)
+        .map(|mut s| {
+            // Wrapped for display (42 characters, two lines); the spoken text is the same.
+            s.text = text::wrap_line(&s.text, 42, 2).join("\n");
+            s
+        })
+        .collect();
+    write_outputs(workdir, segments, fixes, opts)
+}
+
 /// Write `subs.srt`, `segments.json` and `manifest.json` for `segments`. Refuses to overwrite a
 /// `subs.srt` that a person edited since prep last wrote it, unless `opts.force`.
 pub fn write_outputs(

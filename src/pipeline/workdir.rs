@@ -5,6 +5,8 @@
 //! <stem>.dub/
 //!   subs.srt            the subtitles synth speaks; a person may edit them between prep and synth
 //!   subs.orig.srt       the original-language subtitles when prep translated
+//!   transcript.json     what the transcriber heard, before normalising (reused while the video
+//!                       and the engine are unchanged)
 //!   segments.json       the normalised segments prep produced, in seconds
 //!   manifest.json       sentence groups and TTS chunks, in seconds (schema in the README)
 //!   report.json         how synth fitted every chunk (schema in the README)
@@ -58,6 +60,9 @@ impl Workdir {
     }
     pub fn subs_orig_srt(&self) -> PathBuf {
         self.root.join("subs.orig.srt")
+    }
+    pub fn transcript_json(&self) -> PathBuf {
+        self.root.join("transcript.json")
     }
     pub fn segments_json(&self) -> PathBuf {
         self.root.join("segments.json")

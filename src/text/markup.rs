@@ -20,12 +20,12 @@ pub fn spoken_text(display: &str) -> String {
                 rest = &rest[end + 1..];
                 continue;
             }
-        } else if c == '&' {
-            if let Some((entity, len)) = entity_at(rest) {
-                out.push(entity);
-                rest = &rest[len..];
-                continue;
-            }
+        } else if c == '&'
+            && let Some((entity, len)) = entity_at(rest)
+        {
+            out.push(entity);
+            rest = &rest[len..];
+            continue;
         }
         out.push(c);
         rest = &rest[c.len_utf8()..];

@@ -1,41 +1,50 @@
 //! A provider chosen at run time: the CLI picks one engine from flags, and the batch runner, which
 //! is generic, gets one concrete type.
 
-use super::{ElevenLabsTts, Limits, OpenAiTts, SynthAudio, SynthError, SynthRequest, Synthesizer};
+use super::{
+    ElevenLabsTts, EspeakTts, Limits, OpenAiTts, PiperTts, SynthAudio, SynthError, SynthRequest,
+    Synthesizer,
+};
 
 /// One of the engines dubber ships.
 #[derive(Debug)]
 pub enum AnyEngine {
+    Piper(PiperTts),
+    Espeak(EspeakTts),
     OpenAi(OpenAiTts),
     ElevenLabs(ElevenLabsTts),
 }
 
+/// Call the same method on whichever engine it is.
+macro_rules! each {
+    ($self:expr, $e:ident => $body:expr) => {
+        match $self {
+            AnyEngine::Piper($e) => $body,
+            AnyEngine::Espeak($e) => $body,
+            AnyEngine::OpenAi($e) => $body,
+            AnyEngine::ElevenLabs($e) => $body,
+        }
+    };
+}
+
 impl Synthesizer for AnyEngine {
     async fn synthesize(&self, req: &SynthRequest) -> Result<SynthAudio, SynthError> {
-        match self {
-            AnyEngine::OpenAi(e) => e.synthesize(req).await,
-            AnyEngine::ElevenLabs(e) => e.synthesize(req).await,
-        }
+        each!(self, e => e.synthesize(req).await)
     }
 
     fn cache_signature(&self) -> String {
-        match self {
-            AnyEngine::OpenAi(e) => e.cache_signature(),
-            AnyEngine::ElevenLabs(e) => e.cache_signature(),
-        }
+        each!(self, e => e.cache_signature())
     }
 
     fn limits(&self) -> Limits {
-        match self {
-            AnyEngine::OpenAi(e) => e.limits(),
-            AnyEngine::ElevenLabs(e) => e.limits(),
-        }
+        each!(self, e => e.limits())
     }
 
     fn concurrency_hint(&self) -> Option<usize> {
-        match self {
-            AnyEngine::OpenAi(e) => e.concurrency_hint(),
-            AnyEngine::ElevenLabs(e) => e.concurrency_hint(),
-        }
+        each!(self, e => e.concurrency_hint())
+    }
+
+    fn native_speed(&self) -> bool {
+        each!(self, e => e.native_speed())
     }
 }

@@ -66,7 +66,7 @@ fn decode_pcm16(bytes: &[u8], sample_rate: u32) -> Result<Pcm, String> {
     if sample_rate == 0 {
         return Err("PCM sample rate 0".to_string());
     }
-    if bytes.len() % 2 != 0 {
+    if !bytes.len().is_multiple_of(2) {
         return Err(format!(
             "{} bytes of 16-bit PCM: odd length, body cut mid-sample",
             bytes.len()

@@ -25,10 +25,11 @@ pub(crate) fn retry_after(headers: &HeaderMap) -> Option<Duration> {
             .and_then(|v| v.to_str().ok())
             .map(str::trim)
     };
-    if let Some(ms) = text("retry-after-ms").and_then(|v| v.parse::<f64>().ok()) {
-        if ms.is_finite() && ms >= 0.0 {
-            return Some(Duration::from_secs_f64(ms / 1000.0));
-        }
+    if let Some(ms) = text("retry-after-ms").and_then(|v| v.parse::<f64>().ok())
+        && ms.is_finite()
+        && ms >= 0.0
+    {
+        return Some(Duration::from_secs_f64(ms / 1000.0));
     }
     let value = text("retry-after")?;
     if let Ok(secs) = value.parse::<f64>() {
@@ -54,10 +55,10 @@ pub(crate) fn error_message(body: &[u8]) -> String {
             json.get("error"),
         ];
         for c in candidates.into_iter().flatten() {
-            if let Some(s) = c.as_str() {
-                if !s.trim().is_empty() {
-                    return s.trim().to_string();
-                }
+            if let Some(s) = c.as_str()
+                && !s.trim().is_empty()
+            {
+                return s.trim().to_string();
             }
         }
         return shorten(&json.to_string());

@@ -21,6 +21,7 @@ pub mod cache;
 mod check;
 pub mod elevenlabs;
 mod http;
+pub mod local;
 pub mod openai;
 pub mod shared;
 mod split;
@@ -37,6 +38,7 @@ pub use batch::{
 };
 pub use cache::{Cache, CacheKey, Clip};
 pub use elevenlabs::ElevenLabsTts;
+pub use local::{EspeakTts, PiperTts};
 pub use openai::OpenAiTts;
 pub use shared::SharedLimit;
 
@@ -167,6 +169,13 @@ pub trait Synthesizer: Send + Sync {
     /// (ElevenLabs reports it in response headers). The batch runner never exceeds it.
     fn concurrency_hint(&self) -> Option<usize> {
         None
+    }
+
+    /// True when asking for `speed` makes the voice itself speak faster (a local voice's
+    /// `length_scale`), rather than a service's post-processing; the synth stage then asks for a
+    /// second take at the speed a line needs instead of stretching the first one.
+    fn native_speed(&self) -> bool {
+        false
     }
 }
 

@@ -443,30 +443,30 @@ async fn handle(
     // Concurrency cap.
     let admitted = stats.admitted.fetch_add(1, Ordering::SeqCst);
     let _admitted = Gauge(&stats.admitted);
-    if let Some(cap) = faults.admit {
-        if admitted >= cap {
-            let mut r = openai_error(
-                429,
-                "Rate limit reached for requests: too many concurrent requests",
-                "requests",
-                None,
-                Some("rate_limit_exceeded"),
-            );
-            match faults.retry_after {
-                RetryAfter::None => {}
-                RetryAfter::Secs(s) => r.headers.push(("retry-after".into(), s.to_string())),
-                RetryAfter::Ms(ms) => {
-                    r.headers.push(("retry-after-ms".into(), ms.to_string()));
-                    r.headers
-                        .push(("retry-after".into(), ms.div_ceil(1000).to_string()));
-                }
-                RetryAfter::Date(s) => r.headers.push((
-                    "retry-after".into(),
-                    httpdate::fmt_http_date(std::time::SystemTime::now() + Duration::from_secs(s)),
-                )),
+    if let Some(cap) = faults.admit
+        && admitted >= cap
+    {
+        let mut r = openai_error(
+            429,
+            "Rate limit reached for requests: too many concurrent requests",
+            "requests",
+            None,
+            Some("rate_limit_exceeded"),
+        );
+        match faults.retry_after {
+            RetryAfter::None => {}
+            RetryAfter::Secs(s) => r.headers.push(("retry-after".into(), s.to_string())),
+            RetryAfter::Ms(ms) => {
+                r.headers.push(("retry-after-ms".into(), ms.to_string()));
+                r.headers
+                    .push(("retry-after".into(), ms.div_ceil(1000).to_string()));
             }
-            return Some(r);
+            RetryAfter::Date(s) => r.headers.push((
+                "retry-after".into(),
+                httpdate::fmt_http_date(std::time::SystemTime::now() + Duration::from_secs(s)),
+            )),
         }
+        return Some(r);
     }
     stats.max_admitted.fetch_max(admitted + 1, Ordering::SeqCst);
 

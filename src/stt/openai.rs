@@ -1,0 +1,224 @@
+//! Transcription through any OpenAI-compatible `POST {base}/audio/transcriptions` endpoint.
+//!
+//! The audio is uploaded as 16-bit WAV (multipart), asking for `verbose_json` with segment
+//! timestamps. Uploads are capped (25 MB at OpenAI), so long audio is sent in pieces of at most
+//! [`OpenAiTranscriber::piece_secs`], cut at quiet moments so no word is split, and the returned
+//! times are shifted back into place.
+
+use std::time::Duration;
+
+use serde::Deserialize;
+
+use super::{BoxFuture, SAMPLE_RATE, SttError, TranscribeOptions, Transcriber};
+use crate::Segment;
+use crate::local_tts::wav_bytes;
+
+/// OpenAI's public API.
+pub const OPENAI_BASE_URL: &str = "https://api.openai.com/v1";
+
+/// A client for one OpenAI-compatible transcription server.
+#[derive(Debug, Clone)]
+pub struct OpenAiTranscriber {
+    client: reqwest::Client,
+    base_url: String,
+    api_key: Option<String>,
+    model: String,
+    piece_secs: u32,
+}
+
+#[derive(Debug, Deserialize)]
+struct VerboseJson {
+    #[serde(default)]
+    text: String,
+    #[serde(default)]
+    segments: Option<Vec<ApiSegment>>,
+    #[serde(default)]
+    duration: Option<f64>,
+}
+
+#[derive(Debug, Deserialize)]
+struct ApiSegment {
+    start: f64,
+    end: f64,
+    text: String,
+}
+
+impl OpenAiTranscriber {
+    /// A transcriber for `base_url` (e.g. `https://api.openai.com/v1`, or a local server's
+    /// `http://127.0.0.1:8000/v1`) with `model` (`whisper-1`) and an optional bearer key.
+    pub fn new(base_url: &str, api_key: Option<String>, model: &str) -> Self {
+        Self {
+            client: reqwest::Client::builder()
+                .timeout(Duration::from_secs(600))
+                .build()
+                .unwrap_or_default(),
+            base_url: base_url.trim_end_matches('/').to_string(),
+            api_key: api_key.filter(|k| !k.is_empty()),
+            model: model.to_string(),
+            piece_secs: 600,
+        }
+    }
+
+    /// Longest piece of audio sent in one request, in seconds (default 600: 19 MB of WAV).
+    pub fn piece_secs(mut self, secs: u32) -> Self {
+        self.piece_secs = secs.max(1);
+        self
+    }
+
+    fn url(&self) -> String {
+        format!("{}/audio/transcriptions", self.base_url)
+    }
+
+    async fn transcribe_piece(
+        &self,
+        samples: &[f32],
+        offset_ms: u64,
+        options: &TranscribeOptions,
+    ) -> Result<Vec<Segment>, SttError> {
+        let url = self.url();
+        let wav = wav_bytes(samples, SAMPLE_RATE).map_err(|e| SttError::Encode(e.to_string()))?;
+        let file = reqwest::multipart::Part::bytes(wav)
+            .file_name("audio.wav")
+            .mime_str("audio/wav")
+            .map_err(|e| SttError::Encode(e.to_string()))?;
+        let mut form = reqwest::multipart::Form::new()
+            .part("file", file)
+            .text("model", self.model.clone())
+            .text("response_format", "verbose_json")
+            .text("timestamp_granularities[]", "segment");
+        if let Some(language) = &options.language {
+            form = form.text("language", language.clone());
+        }
+        let mut request = self.client.post(&url).multipart(form);
+        if let Some(key) = &self.api_key {
+            request = request.bearer_auth(key);
+        }
+        let http = |source| SttError::Http {
+            url: url.clone(),
+            source,
+        };
+        let response = request.send().await.map_err(http)?;
+        let status = response.status();
+        let body = response.text().await.map_err(http)?;
+        if !status.is_success() {
+            return Err(SttError::Status {
+                url,
+                status: status.as_u16(),
+                body: body.chars().take(500).collect(),
+            });
+        }
+        let parsed: VerboseJson = serde_json::from_str(&body).map_err(|e| SttError::Response {
+            url: url.clone(),
+            message: format!("not verbose_json: {e}"),
+        })?;
+        let piece_ms = samples.len() as u64 * 1000 / u64::from(SAMPLE_RATE);
+        let to_ms = |secs: f64| offset_ms + (secs.max(0.0) * 1000.0).round() as u64;
+        let segments = match parsed.segments {
+            Some(segments) => segments
+                .into_iter()
+                .map(|s| Segment::new(to_ms(s.start), to_ms(s.end.max(s.start)), s.text.trim()))
+                .filter(|s| !s.text.is_empty())
+                .collect(),
+            // A server without segments: one segment for the whole piece.
+            None if !parsed.text.trim().is_empty() => {
+                let end = parsed.duration.map_or(offset_ms + piece_ms, to_ms);
+                vec![Segment::new(offset_ms, end, parsed.text.trim())]
+            }
+            None => Vec::new(),
+        };
+        Ok(segments)
+    }
+}
+
+/// Ends of the pieces to upload, each at most `piece` samples long: each cut is at the quietest
+/// 100 ms in the last fifth of the allowed length, so words are not split between requests.
+fn quiet_cuts(audio: &[f32], piece: usize) -> Vec<usize> {
+    const STEP: usize = SAMPLE_RATE as usize / 10;
+    let mut cuts = Vec::new();
+    let mut start = 0;
+    while audio.len() - start > piece {
+        let limit = start + piece;
+        let search_from = limit - piece / 5;
+        let energy = |at: usize| {
+            audio[at..(at + STEP).min(limit)]
+                .iter()
+                .map(|s| s * s)
+                .sum::<f32>()
+        };
+        let quietest = (search_from..limit.saturating_sub(STEP).max(search_from + 1))
+            .step_by(STEP.max(1))
+            .min_by(|&a, &b| energy(a).total_cmp(&energy(b)))
+            .unwrap_or(limit);
+        // Cut in the middle of the quiet stretch.
+        let cut = (quietest + STEP / 2).clamp(start + 1, limit);
+        cuts.push(cut);
+        start = cut;
+    }
+    cuts.push(audio.len());
+    cuts
+}
+
+impl Transcriber for OpenAiTranscriber {
+    fn name(&self) -> String {
+        format!("openai:{}", self.model)
+    }
+
+    fn transcribe<'a>(
+        &'a self,
+        audio: Vec<f32>,
+        options: &'a TranscribeOptions,
+    ) -> BoxFuture<'a, Result<Vec<Segment>, SttError>> {
+        Box::pin(async move {
+            let piece = (self.piece_secs as usize * SAMPLE_RATE as usize).max(1);
+            let mut segments = Vec::new();
+            let mut start = 0;
+            for end in quiet_cuts(&audio, piece) {
+                let offset_ms = start as u64 * 1000 / u64::from(SAMPLE_RATE);
+                let samples = &audio[start..end];
+                segments.extend(self.transcribe_piece(samples, offset_ms, options).await?);
+                start = end;
+            }
+            Ok(segments)
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn pieces_are_cut_in_quiet_stretches_within_the_limit() {
+        // 25 s of tone with a silent 300 ms at 8.0 s and at 17.5 s; pieces of at most 10 s.
+        let rate = SAMPLE_RATE as usize;
+        let mut audio: Vec<f32> = (0..25 * rate)
+            .map(|i| (i as f32 * 0.07).sin() * 0.5)
+            .collect();
+        for silence in [8 * rate, 17 * rate + rate / 2] {
+            audio[silence..silence + 3 * rate / 10].fill(0.0);
+        }
+        let cuts = quiet_cuts(&audio, 10 * rate);
+        assert_eq!(cuts.len(), 3, "{cuts:?}");
+        assert!(
+            (8 * rate..8 * rate + 3 * rate / 10).contains(&cuts[0]),
+            "{cuts:?}"
+        );
+        let second = 17 * rate + rate / 2;
+        assert!(
+            (second..second + 3 * rate / 10).contains(&cuts[1]),
+            "{cuts:?}"
+        );
+        assert_eq!(cuts[2], audio.len());
+        // Short audio is one piece; no piece is ever longer than the limit.
+        assert_eq!(quiet_cuts(&audio[..rate], 10 * rate), vec![rate]);
+        let noise: Vec<f32> = (0..35 * rate)
+            .map(|i| ((i * 7919) % 13) as f32 / 13.0)
+            .collect();
+        let cuts = quiet_cuts(&noise, 10 * rate);
+        let mut start = 0;
+        for &cut in &cuts {
+            assert!(cut > start && cut - start <= 10 * rate, "{cuts:?}");
+            start = cut;
+        }
+    }
+}

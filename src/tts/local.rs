@@ -1,0 +1,116 @@
+//! The offline voices ([`crate::local_tts`]) as [`Synthesizer`]s: inference runs on blocking
+//! threads so the async runtime stays free, and the audio is returned as WAV like any service's.
+
+use std::sync::Arc;
+
+use super::{AudioFormat, Limits, SynthAudio, SynthError, SynthRequest, Synthesizer};
+use crate::local_tts::{self, EspeakVoice, LocalTtsError, PiperVoice};
+
+/// Local voices take any text length (they speak sentence by sentence).
+const MAX_INPUT_CHARS: usize = 100_000;
+
+/// Run a local voice on a blocking thread and wrap its samples as WAV.
+async fn speak_blocking(
+    speak: impl FnOnce() -> Result<(Vec<f32>, u32), LocalTtsError> + Send + 'static,
+) -> Result<SynthAudio, SynthError> {
+    let (samples, rate) = tokio::task::spawn_blocking(speak)
+        .await
+        .map_err(|e| SynthError::Engine(format!("synthesis thread failed: {e}")))?
+        .map_err(|e| match e {
+            // A missing runtime or espeak-ng fails every line the same way: stop the run.
+            LocalTtsError::Runtime(m) | LocalTtsError::Espeak(m) => SynthError::Config(m),
+            other => SynthError::Engine(other.to_string()),
+        })?;
+    let bytes = local_tts::wav_bytes(&samples, rate)
+        .map_err(|e| SynthError::Engine(format!("cannot encode the clip: {e}")))?;
+    Ok(SynthAudio {
+        bytes,
+        format: AudioFormat::Wav,
+    })
+}
+
+/// A Piper voice (ONNX Runtime). Speed is native: it scales the voice's `length_scale`, which
+/// sounds better than stretching audio afterwards.
+#[derive(Debug, Clone)]
+pub struct PiperTts {
+    voice: Arc<PiperVoice>,
+}
+
+impl PiperTts {
+    pub fn new(voice: Arc<PiperVoice>) -> Self {
+        Self { voice }
+    }
+}
+
+impl Synthesizer for PiperTts {
+    async fn synthesize(&self, req: &SynthRequest) -> Result<SynthAudio, SynthError> {
+        let voice = Arc::clone(&self.voice);
+        let text = req.text.clone();
+        let speed = req.speed as f32;
+        speak_blocking(move || voice.speak(&text, speed)).await
+    }
+
+    fn cache_signature(&self) -> String {
+        self.voice.cache_signature().to_string()
+    }
+
+    fn limits(&self) -> Limits {
+        Limits {
+            max_input_chars: MAX_INPUT_CHARS,
+            speed: local_tts::piper::SPEED_RANGE,
+        }
+    }
+
+    /// One model session serves one request at a time; a second one in flight keeps the next
+    /// sentence's phonemes (espeak-ng) ready.
+    fn concurrency_hint(&self) -> Option<usize> {
+        Some(2)
+    }
+
+    fn native_speed(&self) -> bool {
+        true
+    }
+}
+
+/// espeak-ng itself: robotic, but any language and no model files.
+#[derive(Debug, Clone)]
+pub struct EspeakTts {
+    voice: Arc<EspeakVoice>,
+}
+
+impl EspeakTts {
+    /// A voice by espeak-ng name (`en-us`, `de`, `fr`, ...); fails if espeak-ng lacks it.
+    pub fn new(voice: &str) -> Result<Self, SynthError> {
+        let voice = EspeakVoice::new(voice);
+        voice
+            .check()
+            .map_err(|e| SynthError::Config(format!("{e} (--voice)")))?;
+        Ok(Self {
+            voice: Arc::new(voice),
+        })
+    }
+}
+
+impl Synthesizer for EspeakTts {
+    async fn synthesize(&self, req: &SynthRequest) -> Result<SynthAudio, SynthError> {
+        let voice = Arc::clone(&self.voice);
+        let text = req.text.clone();
+        let speed = req.speed as f32;
+        speak_blocking(move || voice.speak(&text, speed)).await
+    }
+
+    fn cache_signature(&self) -> String {
+        self.voice.cache_signature()
+    }
+
+    fn limits(&self) -> Limits {
+        Limits {
+            max_input_chars: MAX_INPUT_CHARS,
+            speed: local_tts::espeak::SPEED_RANGE,
+        }
+    }
+
+    fn concurrency_hint(&self) -> Option<usize> {
+        std::thread::available_parallelism().ok().map(|n| n.get())
+    }
+}
