@@ -1,0 +1,214 @@
+//! `dubber run` on the offline defaults (local Whisper, local Piper voice), on a generated 30 s
+//! video: the video stream is copied bit-exact, the dubbed audio is as long as the video, speech is
+//! where the report says, the music survives between lines, and subtitles go in soft or hard.
+//! Needs the models that `scripts/setup-models.sh` installs.
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+fn dubber(dir: &Path, args: &[&str]) -> std::process::Output {
+    Command::new(env!("CARGO_BIN_EXE_dubber"))
+        .args(args)
+        .current_dir(dir)
+        .env_remove("OPENAI_API_KEY")
+        .env_remove("OPENAI_BASE_URL")
+        .output()
+        .expect("run dubber")
+}
+
+fn models_installed() -> bool {
+    let ok = Command::new("bash")
+        .arg(Path::new(env!("CARGO_MANIFEST_DIR")).join("scripts/setup-models.sh"))
+        .arg("--check")
+        .status()
+        .is_ok_and(|s| s.success());
+    if !ok {
+        assert!(
+            std::env::var("DUBBER_REQUIRE_MODELS").as_deref() != Ok("1"),
+            "DUBBER_REQUIRE_MODELS=1 but the local models are missing: run scripts/setup-models.sh"
+        );
+        eprintln!("SKIPPED: local models not installed (run scripts/setup-models.sh)");
+    }
+    ok
+}
+
+/// Size and MD5 of every packet of the first video stream.
+fn video_packets(path: &Path) -> Vec<String> {
+    let out = Command::new("ffmpeg")
+        .args(["-hide_banner", "-loglevel", "error", "-i"])
+        .arg(path)
+        .args(["-map", "0:v:0", "-c", "copy", "-f", "framemd5", "-"])
+        .output()
+        .unwrap();
+    String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .filter(|l| !l.starts_with('#'))
+        .map(|l| {
+            l.split(',')
+                .skip(4)
+                .map(str::trim)
+                .collect::<Vec<_>>()
+                .join(",")
+        })
+        .collect()
+}
+
+/// The bottom third of the frame at `secs`, as 8-bit gray.
+fn bottom_gray(path: &Path, secs: f64) -> Vec<u8> {
+    let out = Command::new("ffmpeg")
+        .args([
+            "-hide_banner",
+            "-loglevel",
+            "error",
+            "-ss",
+            &format!("{secs}"),
+            "-i",
+        ])
+        .arg(path)
+        .args([
+            "-frames:v",
+            "1",
+            "-vf",
+            "crop=iw:ih/3:0:2*ih/3",
+            "-f",
+            "rawvideo",
+            "-pix_fmt",
+            "gray",
+            "-",
+        ])
+        .output()
+        .unwrap();
+    out.stdout
+}
+
+fn mean_abs_diff(a: &[u8], b: &[u8]) -> f64 {
+    assert_eq!(a.len(), b.len());
+    a.iter()
+        .zip(b)
+        .map(|(x, y)| f64::from(x.abs_diff(*y)))
+        .sum::<f64>()
+        / a.len().max(1) as f64
+}
+
+fn wav(path: &Path) -> (u32, Vec<f32>) {
+    let mut r = hound::WavReader::open(path).unwrap();
+    let rate = r.spec().sample_rate;
+    (
+        rate,
+        r.samples::<i16>()
+            .map(|s| f32::from(s.unwrap()) / 32768.0)
+            .collect(),
+    )
+}
+
+fn rms(s: &[f32]) -> f32 {
+    (s.iter().map(|v| v * v).sum::<f32>() / s.len().max(1) as f32).sqrt()
+}
+
+#[test]
+fn run_offline_dubs_a_demo_video() {
+    if !models_installed() {
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let video: PathBuf = dir.path().join("demo.mp4");
+    let made = Command::new("bash")
+        .arg(Path::new(env!("CARGO_MANIFEST_DIR")).join("scripts/make-demo-video.sh"))
+        .arg(&video)
+        .status()
+        .unwrap();
+    assert!(made.success());
+
+    let out = dubber(dir.path(), &["run", "demo.mp4", "--burn", "soft"]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let dubbed = dir.path().join("demo.dubbed.mp4");
+    assert_eq!(
+        video_packets(&dubbed),
+        video_packets(&video),
+        "video stream copied bit-exact"
+    );
+
+    let info = dubber::media::probe(&dubbed).unwrap();
+    let audio = info
+        .streams
+        .iter()
+        .find(|s| s.kind == dubber::media::StreamKind::Audio)
+        .unwrap();
+    let video_secs = dubber::media::probe(&video).unwrap().target_duration_secs();
+    // One AAC frame is 1024 samples at the track's 24 kHz.
+    assert!(
+        (audio.duration_secs.unwrap() - video_secs).abs() <= 1024.0 / 24_000.0,
+        "{audio:?}"
+    );
+    assert!(
+        info.streams
+            .iter()
+            .any(|s| s.kind == dubber::media::StreamKind::Subtitle)
+    );
+
+    // The transcript found the five spoken lines at their times (±0.3 s).
+    let work = dir.path().join("demo.dub");
+    let report: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(work.join("report.json")).unwrap()).unwrap();
+    let starts: Vec<f64> = report["chunks"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .flat_map(|c| {
+            c["windows"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|w| w["start"].as_f64().unwrap())
+        })
+        .collect();
+    for (want, got) in [1.0, 7.0, 13.0, 19.0, 25.0].iter().zip(&starts) {
+        assert!(
+            (want - got).abs() < 0.3,
+            "line at {want} s found at {got} s: {starts:?}"
+        );
+    }
+    assert_eq!(starts.len(), 5, "{starts:?}");
+
+    // Speech where the report says; silence between lines in the voice track.
+    let (rate, voice) = wav(&work.join("dub.wav"));
+    assert_eq!(voice.len() as f64, (video_secs * f64::from(rate)).round());
+    let secs = |t: f64| (t * f64::from(rate)) as usize;
+    for c in report["chunks"].as_array().unwrap() {
+        let (start, played) = (c["start"].as_f64().unwrap(), c["played"].as_f64().unwrap());
+        assert!(
+            rms(&voice[secs(start)..secs(start + played)]) > 0.02,
+            "speech in {c}"
+        );
+        assert!(c["speed"].as_f64().unwrap() <= 1.25);
+    }
+    let (_, mix) = wav(&work.join("mix.wav"));
+    let gap = secs(29.0)..secs(29.8);
+    assert!(
+        rms(&voice[gap.clone()]) < 0.001,
+        "no voice after the last line"
+    );
+    assert!(
+        rms(&mix[gap]) > 0.03,
+        "the music bed is still there with --background duck"
+    );
+
+    // Hard subtitles: a resumed run (nothing re-synthesized) that changes the pixels where a
+    // subtitle shows, and barely elsewhere.
+    let out = dubber(dir.path(), &["run", "demo.mp4", "--burn", "hard"]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let during = mean_abs_diff(&bottom_gray(&video, 2.5), &bottom_gray(&dubbed, 2.5));
+    let after = mean_abs_diff(&bottom_gray(&video, 29.5), &bottom_gray(&dubbed, 29.5));
+    assert!(
+        during > 3.0 * after.max(0.5),
+        "subtitle drawn: {during:.2} vs {after:.2}"
+    );
+}
