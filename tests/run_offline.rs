@@ -212,3 +212,60 @@ fn run_offline_dubs_a_demo_video() {
         "subtitle drawn: {during:.2} vs {after:.2}"
     );
 }
+
+#[test]
+fn a_local_voice_speaks_a_tight_line_faster_instead_of_being_stretched() {
+    if !models_installed() {
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let video = dir.path().join("v.mp4");
+    let made = Command::new("bash")
+        .arg(Path::new(env!("CARGO_MANIFEST_DIR")).join("scripts/make-demo-video.sh"))
+        .arg(&video)
+        .arg("12")
+        .status()
+        .unwrap();
+    assert!(made.success());
+    // The first line gets 2.8 s before the next starts: too little for the voice at its own pace.
+    std::fs::write(
+        dir.path().join("v.srt"),
+        "1\n00:00:01,000 --> 00:00:03,400\nThis sentence is a little too long for the short window it has.\n\n\
+         2\n00:00:03,800 --> 00:00:06,000\nThe next line follows at once.\n",
+    )
+    .unwrap();
+    let out = dubber(dir.path(), &["prep", "v.mp4", "--subtitles", "v.srt"]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let out = dubber(dir.path(), &["synth", "v.mp4", "--timing", "segment"]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let report: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(dir.path().join("v.dub/report.json")).unwrap())
+            .unwrap();
+    let first = &report["chunks"][0];
+    let (voice, speed) = (
+        first["voice_speed"].as_f64().unwrap(),
+        first["speed"].as_f64().unwrap(),
+    );
+    assert!(
+        voice > 1.0,
+        "a second take at a faster voice speed: {first}"
+    );
+    assert!(
+        voice * speed <= 1.25 + 1e-9,
+        "the cap holds on the combined speed: {first}"
+    );
+    for c in report["chunks"].as_array().unwrap() {
+        assert!(
+            c["voice_speed"].as_f64().unwrap() * c["speed"].as_f64().unwrap() <= 1.25 + 1e-9,
+            "{c}"
+        );
+    }
+}

@@ -13,7 +13,9 @@ use crate::pipeline::workdir::Workdir;
 use crate::progress::Progress;
 use crate::subtitles::{self, SubtitleError};
 use crate::text::{self, GroupOptions};
-use crate::timeline::{self, ClipFiles, Mode, Policy, Report, TimelineError, TrimSilence};
+use crate::timeline::{
+    self, ClipFiles, ClipSource, Mode, Policy, Report, TimelineError, TrimSilence,
+};
 use crate::tts::{
     BatchOptions, BatchRunner, Cache, FailedLine, ProgressDisplay, SynthRequest, Synthesizer,
     TtsError,
@@ -173,6 +175,24 @@ pub async fn synth<S: Synthesizer>(
             .map(|o| o.clip().map(|c| c.path.clone()))
             .collect(),
     });
+    let cache = Cache::open(workdir.tts_cache_dir())?;
+    let runner = BatchRunner::new(
+        cache,
+        BatchOptions {
+            progress: ProgressDisplay::Hidden,
+            ..opts.batch.clone()
+        },
+    );
+    let voice_speeds = second_takes(
+        engine,
+        &runner,
+        &requests,
+        &chunks,
+        &mut clips,
+        video_secs,
+        &opts.policy,
+    )
+    .await?;
     let track = workdir.dub_wav();
     let (mut report, plan) =
         timeline::build_track_with_plan(&chunks, &mut clips, video_secs, &opts.policy, &track)?;
@@ -183,6 +203,9 @@ pub async fn synth<S: Synthesizer>(
                 error: failed.error.to_string(),
             });
         }
+    }
+    for (c, speed) in report.chunks.iter_mut().zip(&voice_speeds) {
+        c.voice_speed = *speed;
     }
     report.write_json(&workdir.report_json())?;
 
@@ -249,6 +272,116 @@ pub async fn synth<S: Synthesizer>(
         track: voice_track,
         output: opts.output.clone(),
     })
+}
+
+/// Natural length (samples at the timeline rate) of every chunk's clip; 0 for silent chunks.
+fn natural_lengths<C: ClipSource>(
+    chunks: &[Chunk],
+    clips: &mut C,
+) -> Result<Vec<u64>, SynthStageError> {
+    chunks
+        .iter()
+        .enumerate()
+        .map(|(i, chunk)| match chunk.is_empty() {
+            true => Ok(0),
+            false => Ok(clips
+                .natural_len(i, timeline::RATE)
+                .map_err(|source| TimelineError::Clip {
+                    id: chunk.id,
+                    index: i,
+                    source,
+                })?
+                .unwrap_or(0)),
+        })
+        .collect()
+}
+
+/// A voice whose speed is native (Piper's `length_scale`) speaks a line that needs speeding up a
+/// second time, at the speed the plan asked for, instead of having its first take stretched:
+/// peers and listeners find that much more natural. The cap holds on the combined speed: a second
+/// take that would still need stretching past `max_speed / voice speed` is dropped for the first
+/// take (stretched within the cap as usual). Returns each chunk's voice speed (1 = first take).
+async fn second_takes<S: Synthesizer>(
+    engine: &S,
+    runner: &BatchRunner,
+    requests: &[SynthRequest],
+    chunks: &[Chunk],
+    clips: &mut TrimSilence<ClipFiles>,
+    video_secs: f64,
+    policy: &Policy,
+) -> Result<Vec<f64>, SynthStageError> {
+    let mut voice = vec![1.0; chunks.len()];
+    if !engine.native_speed() || runner.options().cache_only {
+        return Ok(voice);
+    }
+    let track = timeline::track_len(video_secs, timeline::RATE)?;
+    let first = timeline::plan(
+        chunks,
+        &natural_lengths(chunks, clips)?,
+        track,
+        timeline::RATE,
+        policy,
+    )
+    .map_err(TimelineError::from)?;
+    let limits = engine.limits();
+    // Speeds in steps of 0.01 (rounded up), so a re-run with slightly different timing hits the
+    // cache, while a line near the cap still gets a take it fits without stretching past it.
+    let wanted: Vec<(usize, f64)> = first
+        .placements
+        .iter()
+        .filter(|p| p.speed > 1.01 && !chunks[p.index].is_empty())
+        .map(|p| {
+            (
+                p.index,
+                ((p.speed * 20.0).ceil() / 20.0).min(policy.max_speed),
+            )
+        })
+        .filter(|(_, s)| limits.speed.contains(s))
+        .collect();
+    if wanted.is_empty() {
+        return Ok(voice);
+    }
+    let retakes: Vec<SynthRequest> = wanted
+        .iter()
+        .map(|&(i, speed)| SynthRequest {
+            speed,
+            ..requests[i].clone()
+        })
+        .collect();
+    let result = runner.run(engine, &retakes).await?;
+    let first_takes = clips.inner.paths.clone();
+    for (&(i, speed), outcome) in wanted.iter().zip(&result.outcomes) {
+        if let Some(clip) = outcome.clip() {
+            clips.inner.paths[i] = Some(clip.path.clone());
+            voice[i] = speed;
+        }
+    }
+    for _ in 0..3 {
+        let plan = timeline::plan(
+            chunks,
+            &natural_lengths(chunks, clips)?,
+            track,
+            timeline::RATE,
+            policy,
+        )
+        .map_err(TimelineError::from)?;
+        let over: Vec<usize> = plan
+            .placements
+            .iter()
+            .filter(|p| voice[p.index] * p.speed > policy.max_speed + 1e-6)
+            .map(|p| p.index)
+            .collect();
+        if over.is_empty() {
+            return Ok(voice);
+        }
+        for i in over {
+            clips.inner.paths[i] = first_takes[i].clone();
+            voice[i] = 1.0;
+        }
+    }
+    // Did not settle: keep every first take.
+    clips.inner.paths = first_takes;
+    Ok(vec![1.0; chunks.len()])
 }
 
 /// Stream `speech` and `background` (both mono WAV at the same rate) into `out`, the background

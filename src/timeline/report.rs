@@ -8,7 +8,7 @@
 //!              "lines_at_cap", "total_drift", "max_drift", "overflows",
 //!              "start_error_p50", "start_error_p99", "track_seconds", "rate"},
 //!  "chunks": [{"id", "text", "windows": [{"start", "end"}], "start", "natural", "played",
-//!              "speed", "shift", "borrowed", "warnings": [{"kind", ...}]}]}
+//!              "speed", "shift", "borrowed", "voice_speed", "warnings": [{"kind", ...}]}]}
 //! ```
 //!
 //! `natural` is the clip's own length, `played` its length on the track, `speed` =
@@ -75,7 +75,15 @@ pub struct ChunkReport {
     pub speed: f64,
     pub shift: f64,
     pub borrowed: f64,
+    /// The speed the voice itself was asked to speak at (a local voice's second take), before
+    /// any stretching; 1 otherwise. `voice_speed × speed` never exceeds the policy's cap.
+    #[serde(default = "unit_speed")]
+    pub voice_speed: f64,
     pub warnings: Vec<Warning>,
+}
+
+fn unit_speed() -> f64 {
+    1.0
 }
 
 /// Writes the plan out as a report. `chunks` are those the plan was made from.
@@ -96,6 +104,7 @@ pub fn report(plan: &Plan, chunks: &[Chunk], policy: &Policy) -> Report {
                 speed: p.speed,
                 shift: p.shift as f64 / f64::from(plan.rate),
                 borrowed: secs(p.borrowed),
+                voice_speed: 1.0,
                 warnings: p.warnings.clone(),
             }
         })
