@@ -2,6 +2,7 @@
 
 pub mod burn;
 pub mod common;
+pub mod models;
 pub mod prep;
 pub mod run;
 pub mod synth;
@@ -65,6 +66,8 @@ pub enum Command {
     Run(run::RunArgs),
     /// Synthesize subs.srt, fit it to the original timing, render and mux the dubbed video.
     Synth(synth::SynthArgs),
+    /// The offline models in dubber's data directory: list them, or fetch more.
+    Models(models::ModelsArgs),
     /// Add subtitles to a video: as a subtitle stream (soft) or drawn into the picture (hard).
     Burn(burn::BurnArgs),
 }
@@ -84,5 +87,6 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Run(args) => run::run(args, &cli.global),
         Command::Synth(args) => synth::run(args, &cli.global),
         Command::Burn(args) => burn::run(args, &cli.global),
+        Command::Models(args) => models::run(args, &cli.global),
     }
 }

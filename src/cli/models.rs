@@ -1,0 +1,66 @@
+//! `dubber models`: what is installed in the data directory, and fetching more.
+
+use anyhow::{Context, Result};
+use clap::{Args, Subcommand};
+use dubber::models::DataDir;
+use dubber::models::fetch::{HUGGING_FACE, fetch, remote_model};
+use indicatif::{ProgressBar, ProgressStyle};
+
+use super::GlobalArgs;
+
+#[derive(Debug, Args)]
+pub struct ModelsArgs {
+    #[command(subcommand)]
+    pub command: ModelsCommand,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum ModelsCommand {
+    /// List the Whisper models, Piper voices and ONNX Runtime in the data dir (DUBBER_HOME).
+    List,
+    /// Download a Whisper model (tiny.en, base, small, ...) or a Piper voice (en_US-joe-medium),
+    /// with a progress bar and a SHA-256 check.
+    Fetch {
+        /// The model or voice name.
+        name: String,
+        /// Where to download from.
+        #[arg(long, env = "DUBBER_MODELS_HOST", default_value = HUGGING_FACE)]
+        host: String,
+    },
+}
+
+pub fn run(args: ModelsArgs, global: &GlobalArgs) -> Result<()> {
+    let data = DataDir::from_env()?;
+    match args.command {
+        ModelsCommand::List => {
+            let installed = data.installed()?;
+            if installed.is_empty() {
+                println!("nothing installed in {} (run scripts/setup-models.sh)", data.root().display());
+            }
+            for model in installed {
+                println!("{model}");
+            }
+        }
+        ModelsCommand::Fetch { name, host } => {
+            let model = remote_model(&name, &host)?;
+            let bar = if global.quiet { ProgressBar::hidden() } else { ProgressBar::new(0) };
+            bar.set_style(
+                ProgressStyle::with_template("{msg} [{bar:30}] {bytes}/{total_bytes} {bytes_per_sec} ETA {eta}")
+                    .unwrap_or_else(|_| ProgressStyle::default_bar())
+                    .progress_chars("=> "),
+            );
+            let progress = |file: usize, done: u64, total: Option<u64>| {
+                bar.set_message(format!("file {}", file + 1));
+                if let Some(total) = total {
+                    bar.set_length(total);
+                }
+                bar.set_position(done);
+            };
+            let runtime = tokio::runtime::Runtime::new().context("starting the async runtime")?;
+            let path = runtime.block_on(fetch(&data, &model, &progress))?;
+            bar.finish_and_clear();
+            println!("{}", path.display());
+        }
+    }
+    Ok(())
+}
