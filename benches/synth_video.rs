@@ -72,9 +72,9 @@ async fn main() {
         .map(|i| {
             let start = i * 3000;
             let text = if i % 3 == 2 {
-                "and this is where the sentence ends."
+                format!("and this is where sentence {i} ends.")
             } else {
-                "A line of the talk that goes on"
+                format!("Line {i} of the talk goes on")
             };
             Segment::new(start, start + 2200, text)
         })
