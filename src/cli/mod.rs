@@ -2,10 +2,12 @@
 
 pub mod burn;
 pub mod common;
+pub mod estimate;
 pub mod models;
 pub mod prep;
 pub mod run;
 pub mod synth;
+pub mod youtube;
 
 use std::path::PathBuf;
 
@@ -66,6 +68,10 @@ pub enum Command {
     Run(run::RunArgs),
     /// Synthesize subs.srt, fit it to the original timing, render and mux the dubbed video.
     Synth(synth::SynthArgs),
+    /// Description, chapters and tags for YouTube, from the reviewed subtitles.
+    Youtube(youtube::YoutubeArgs),
+    /// What a run would cost with paid services, per stage, before any request is made.
+    Estimate(estimate::EstimateArgs),
     /// The offline models in dubber's data directory: list them, or fetch more.
     Models(models::ModelsArgs),
     /// Add subtitles to a video: as a subtitle stream (soft) or drawn into the picture (hard).
@@ -88,5 +94,7 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Synth(args) => synth::run(args, &cli.global),
         Command::Burn(args) => burn::run(args, &cli.global),
         Command::Models(args) => models::run(args, &cli.global),
+        Command::Youtube(args) => youtube::run(args, &cli.global),
+        Command::Estimate(args) => estimate::run(args),
     }
 }

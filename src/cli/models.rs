@@ -35,7 +35,10 @@ pub fn run(args: ModelsArgs, global: &GlobalArgs) -> Result<()> {
         ModelsCommand::List => {
             let installed = data.installed()?;
             if installed.is_empty() {
-                println!("nothing installed in {} (run scripts/setup-models.sh)", data.root().display());
+                println!(
+                    "nothing installed in {} (run scripts/setup-models.sh)",
+                    data.root().display()
+                );
             }
             for model in installed {
                 println!("{model}");
@@ -43,11 +46,17 @@ pub fn run(args: ModelsArgs, global: &GlobalArgs) -> Result<()> {
         }
         ModelsCommand::Fetch { name, host } => {
             let model = remote_model(&name, &host)?;
-            let bar = if global.quiet { ProgressBar::hidden() } else { ProgressBar::new(0) };
+            let bar = if global.quiet {
+                ProgressBar::hidden()
+            } else {
+                ProgressBar::new(0)
+            };
             bar.set_style(
-                ProgressStyle::with_template("{msg} [{bar:30}] {bytes}/{total_bytes} {bytes_per_sec} ETA {eta}")
-                    .unwrap_or_else(|_| ProgressStyle::default_bar())
-                    .progress_chars("=> "),
+                ProgressStyle::with_template(
+                    "{msg} [{bar:30}] {bytes}/{total_bytes} {bytes_per_sec} ETA {eta}",
+                )
+                .unwrap_or_else(|_| ProgressStyle::default_bar())
+                .progress_chars("=> "),
             );
             let progress = |file: usize, done: u64, total: Option<u64>| {
                 bar.set_message(format!("file {}", file + 1));
