@@ -110,3 +110,31 @@ pub fn run(args: EstimateArgs) -> Result<()> {
     print!("{}", estimate(&plan, &prices));
     Ok(())
 }
+
+/// Before the first paid request of `synth`/`run`: what synthesizing `workdir`'s subs.srt costs at
+/// most (cached lines cost nothing), on stderr. Local engines print nothing.
+pub fn announce_tts_cost(workdir: &Workdir, provider: &str, model: &str) {
+    if matches!(provider, "piper" | "espeak") {
+        return;
+    }
+    let Ok(cues) = dubber::subtitles::read_file(&workdir.subs_srt()) else {
+        return;
+    };
+    let segments = dubber::subtitles::normalize(cues).0;
+    let plan = RunPlan {
+        segments: Some(&segments),
+        audio_ms: segments.last().map_or(0, |s| s.end_ms),
+        stt: None,
+        chat: None,
+        polish: false,
+        translate_to: None,
+        tts: Some(Engine::new(provider, model)),
+        edit_options: EditOptions::default(),
+    };
+    let prices = match std::env::var_os("DUBBER_PRICES") {
+        Some(path) => PriceTable::with_overrides(std::path::Path::new(&path)).unwrap_or_default(),
+        None => PriceTable::default(),
+    };
+    let estimate = estimate(&plan, &prices);
+    eprint!("Estimated cost at most (cached lines are free):\n{estimate}");
+}

@@ -6,7 +6,7 @@ use std::sync::Arc;
 use std::time::Instant;
 
 use anyhow::{Context, Result, bail};
-use clap::Args;
+use clap::{Args, ValueEnum};
 use dubber::media::{self, HardSubtitleStyle, SubtitleTrack};
 use dubber::pipeline::synth::{SynthOptions, SynthOutcome, synth};
 use dubber::pipeline::transcribe::transcribe_video;
@@ -198,13 +198,25 @@ pub fn run(args: RunArgs, global: &GlobalArgs) -> Result<()> {
         transcriber: transcriber.as_deref(),
         options: args.stt.options(),
     };
+    // Paid engines: say what each video's synthesis costs at most before its first request.
+    let announce = (!global.quiet && !global.json && !args.synth.tts.no_tts)
+        .then(|| args.synth.tts.provider.to_possible_value())
+        .flatten()
+        .map(|v| (v.get_name().to_string(), base_opts.request.model.clone()));
     let permits = Arc::new(Semaphore::new(usize::from(args.synth.tts.max_concurrent)));
     let shared = SharedLimit::new(&engine, permits);
     let results = runtime.block_on(
         futures_util::stream::iter(jobs.iter())
             .map(|job| {
                 dub_one(
-                    job, &shared, &stt, &base_opts, &prep_opts, args.burn, &progress,
+                    job,
+                    &shared,
+                    &stt,
+                    &base_opts,
+                    &prep_opts,
+                    args.burn,
+                    &progress,
+                    announce.as_ref(),
                 )
             })
             .buffer_unordered(usize::from(args.jobs))
@@ -220,6 +232,7 @@ struct Stt<'a> {
 }
 
 /// prep (unless current) → synth → burn, for one video.
+#[allow(clippy::too_many_arguments)] // the parts of one job; a struct would only rename them
 async fn dub_one<S: Synthesizer>(
     job: &Job,
     engine: &S,
@@ -228,6 +241,7 @@ async fn dub_one<S: Synthesizer>(
     prep_opts: &PrepOptions,
     burn: Option<BurnMode>,
     progress: &Progress,
+    announce: Option<&(String, String)>,
 ) -> JobResult {
     let started = Instant::now();
     let outcome = async {
@@ -270,6 +284,9 @@ async fn dub_one<S: Synthesizer>(
             )),
             None => job.output.clone(),
         };
+        if let Some((provider, model)) = announce {
+            super::estimate::announce_tts_cost(&job.workdir, provider, model);
+        }
         let opts = SynthOptions {
             output: Some(dubbed.clone()),
             ..base.clone()

@@ -182,6 +182,18 @@ pub fn run(args: SynthArgs, global: &GlobalArgs) -> Result<()> {
     let opts = args.options(output)?;
     let progress = Progress::new(global.output_mode());
     let engine = build_engine(&args.tts)?;
+    if !global.quiet && !global.json && !args.tts.no_tts {
+        let provider = args
+            .tts
+            .provider
+            .to_possible_value()
+            .map(|v| v.get_name().to_string());
+        super::estimate::announce_tts_cost(
+            &workdir,
+            provider.as_deref().unwrap_or(""),
+            &opts.request.model,
+        );
+    }
     let runtime = tokio::runtime::Runtime::new().context("starting the async runtime")?;
     let outcome = runtime.block_on(synth(&args.video, &workdir, &engine, &opts, &progress))?;
     print_outcome(&outcome, &workdir, global);
