@@ -298,9 +298,11 @@ fn natural_lengths<C: ClipSource>(
 
 /// A voice whose speed is native (Piper's `length_scale`) speaks a line that needs speeding up a
 /// second time, at the speed the plan asked for, instead of having its first take stretched:
-/// peers and listeners find that much more natural. The cap holds on the combined speed: a second
-/// take that would still need stretching past `max_speed / voice speed` is dropped for the first
-/// take (stretched within the cap as usual). Returns each chunk's voice speed (1 = first take).
+/// listeners find that much more natural. A voice's takes vary in length, so a take that still
+/// needs stretching is asked for again, faster, up to [`RETAKE_ROUNDS`] times. The cap holds on the
+/// combined speed: a take that would still need stretching past `max_speed / voice speed` is
+/// dropped for the first take (stretched within the cap as usual). Returns each chunk's voice
+/// speed (1 = first take).
 async fn second_takes<S: Synthesizer>(
     engine: &S,
     runner: &BatchRunner,
@@ -315,74 +317,85 @@ async fn second_takes<S: Synthesizer>(
         return Ok(voice);
     }
     let track = timeline::track_len(video_secs, timeline::RATE)?;
-    let first = timeline::plan(
-        chunks,
-        &natural_lengths(chunks, clips)?,
-        track,
-        timeline::RATE,
-        policy,
-    )
-    .map_err(TimelineError::from)?;
+    let plan_now = |clips: &mut TrimSilence<ClipFiles>| -> Result<timeline::Plan, SynthStageError> {
+        let natural = natural_lengths(chunks, clips)?;
+        Ok(
+            timeline::plan(chunks, &natural, track, timeline::RATE, policy)
+                .map_err(TimelineError::from)?,
+        )
+    };
     let limits = engine.limits();
-    // Speeds in steps of 0.01 (rounded up), so a re-run with slightly different timing hits the
-    // cache, while a line near the cap still gets a take it fits without stretching past it.
-    let wanted: Vec<(usize, f64)> = first
-        .placements
+    // Every take of every chunk, (voice speed, clip), the first take first.
+    let mut takes: Vec<Vec<(f64, Option<PathBuf>)>> = clips
+        .inner
+        .paths
         .iter()
-        .filter(|p| p.speed > 1.01 && !chunks[p.index].is_empty())
-        .map(|p| {
-            (
-                p.index,
-                ((p.speed * 20.0).ceil() / 20.0).min(policy.max_speed),
-            )
-        })
-        .filter(|(_, s)| limits.speed.contains(s))
+        .map(|p| vec![(1.0, p.clone())])
         .collect();
-    if wanted.is_empty() {
-        return Ok(voice);
-    }
-    let retakes: Vec<SynthRequest> = wanted
-        .iter()
-        .map(|&(i, speed)| SynthRequest {
-            speed,
-            ..requests[i].clone()
-        })
-        .collect();
-    let result = runner.run(engine, &retakes).await?;
-    let first_takes = clips.inner.paths.clone();
-    for (&(i, speed), outcome) in wanted.iter().zip(&result.outcomes) {
-        if let Some(clip) = outcome.clip() {
-            clips.inner.paths[i] = Some(clip.path.clone());
-            voice[i] = speed;
+    for _ in 0..RETAKE_ROUNDS {
+        let plan = plan_now(clips)?;
+        // Speeds in steps of 0.01 (rounded up): a re-run with slightly different timing hits the
+        // cache, and a line near the cap still gets a take that fits without stretching past it.
+        let wanted: Vec<(usize, f64)> = plan
+            .placements
+            .iter()
+            .filter(|p| p.speed > 1.01 && !chunks[p.index].is_empty())
+            .map(|p| {
+                (
+                    p.index,
+                    ((voice[p.index] * p.speed * 100.0).ceil() / 100.0).min(policy.max_speed),
+                )
+            })
+            .filter(|&(i, s)| s > voice[i] + 0.005 && limits.speed.contains(&s))
+            .collect();
+        if wanted.is_empty() {
+            break;
+        }
+        tracing::debug!("second takes (chunk index, voice speed): {wanted:?}");
+        let retakes: Vec<SynthRequest> = wanted
+            .iter()
+            .map(|&(i, speed)| SynthRequest {
+                speed,
+                ..requests[i].clone()
+            })
+            .collect();
+        let result = runner.run(engine, &retakes).await?;
+        for (&(i, speed), outcome) in wanted.iter().zip(&result.outcomes) {
+            if let Some(clip) = outcome.clip() {
+                clips.inner.paths[i] = Some(clip.path.clone());
+                voice[i] = speed;
+                takes[i].push((speed, Some(clip.path.clone())));
+            }
         }
     }
-    for _ in 0..3 {
-        let plan = timeline::plan(
-            chunks,
-            &natural_lengths(chunks, clips)?,
-            track,
-            timeline::RATE,
-            policy,
-        )
-        .map_err(TimelineError::from)?;
+    // A take that would need stretching past the cap goes back to the chunk's previous take,
+    // which needed less from the voice (the first take never exceeds the cap: the plan caps it).
+    loop {
+        let plan = plan_now(clips)?;
         let over: Vec<usize> = plan
             .placements
             .iter()
-            .filter(|p| voice[p.index] * p.speed > policy.max_speed + 1e-6)
+            .filter(|p| {
+                voice[p.index] * p.speed > policy.max_speed + 1e-6 && takes[p.index].len() > 1
+            })
             .map(|p| p.index)
             .collect();
         if over.is_empty() {
             return Ok(voice);
         }
+        tracing::debug!("takes too long for the speed cap, back to the previous take: {over:?}");
         for i in over {
-            clips.inner.paths[i] = first_takes[i].clone();
-            voice[i] = 1.0;
+            takes[i].pop();
+            if let Some((speed, path)) = takes[i].last() {
+                voice[i] = *speed;
+                clips.inner.paths[i] = path.clone();
+            }
         }
     }
-    // Did not settle: keep every first take.
-    clips.inner.paths = first_takes;
-    Ok(vec![1.0; chunks.len()])
 }
+
+/// How many times a line is asked for again, faster.
+const RETAKE_ROUNDS: usize = 3;
 
 /// Stream `speech` and `background` (both mono WAV at the same rate) into `out`, the background
 /// ducked under `intervals`; block by block, so memory stays flat.
