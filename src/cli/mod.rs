@@ -2,8 +2,10 @@
 
 pub mod burn;
 pub mod common;
+pub mod estimate;
 pub mod prep;
 pub mod synth;
+pub mod youtube;
 
 use std::path::PathBuf;
 
@@ -64,6 +66,10 @@ pub enum Command {
     Synth(synth::SynthArgs),
     /// Add subtitles to a video: as a subtitle stream (soft) or drawn into the picture (hard).
     Burn(burn::BurnArgs),
+    /// Write YouTube description, chapters and tags from subs.srt into <workdir>/youtube/.
+    Youtube(youtube::YoutubeArgs),
+    /// What a run will cost per stage (characters, minutes, tokens → $) before spending anything.
+    Estimate(estimate::EstimateArgs),
 }
 
 /// The work directory option shared by the stages.
@@ -80,5 +86,7 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Prep(args) => prep::run(args, &cli.global),
         Command::Synth(args) => synth::run(args, &cli.global),
         Command::Burn(args) => burn::run(args, &cli.global),
+        Command::Youtube(args) => youtube::run(args, &cli.global),
+        Command::Estimate(args) => estimate::run(args, &cli.global),
     }
 }

@@ -173,6 +173,7 @@ pub fn run(args: SynthArgs, global: &GlobalArgs) -> Result<()> {
         .clone()
         .unwrap_or_else(|| super::burn::sibling_output(&args.video, "dubbed", None));
     let opts = args.options(output)?;
+    announce_cost(&args, &workdir, &opts, global);
     let progress = Progress::new(global.output_mode());
     let runtime = tokio::runtime::Runtime::new().context("starting the async runtime")?;
     let outcome = runtime.block_on(run_synth(&args, &workdir, &opts, &progress))?;
@@ -214,4 +215,26 @@ pub fn print_outcome(outcome: &SynthOutcome, workdir: &Workdir, global: &GlobalA
     if let Some(out) = &outcome.output {
         println!("{}", out.display());
     }
+}
+
+/// Print what synthesizing subs.srt will cost, before the first request (skipped silently when
+/// subs.srt cannot be read: synth reports that itself).
+fn announce_cost(args: &SynthArgs, workdir: &Workdir, opts: &SynthOptions, global: &GlobalArgs) {
+    let Ok(segments) = dubber::pipeline::synth::read_reviewed_subtitles(workdir) else {
+        return;
+    };
+    let provider = args
+        .tts
+        .provider
+        .to_possible_value()
+        .map_or_else(|| "openai".to_string(), |v| v.get_name().to_string());
+    // A server on this machine costs nothing, whatever API it speaks.
+    let provider = match args.tts.base_url.as_deref() {
+        Some(base) if dubber::cost::Engine::chat_provider_for(base) == "local" => "local".into(),
+        _ => provider,
+    };
+    let engine = dubber::cost::Engine::new(provider, opts.request.model.clone());
+    let estimate =
+        super::estimate::synth_estimate(&segments, engine, &dubber::cost::PriceTable::default());
+    super::estimate::announce(&estimate, global);
 }

@@ -5,6 +5,10 @@ pub mod prep;
 pub mod state;
 pub mod synth;
 pub mod workdir;
+pub mod youtube;
 
-pub use prep::{PrepError, PrepOptions, PrepOutcome, prep_from_subtitles, prep_is_current};
+pub use prep::{
+    PrepError, PrepOptions, PrepOutcome, TextEdits, prep_from_subtitles, prep_is_current,
+    prep_with_edits,
+};
 pub use workdir::Workdir;
