@@ -7,7 +7,7 @@ use anyhow::{Context, Result};
 use clap::{Args, ValueEnum};
 use dubber::media::MuxOptions;
 use dubber::pipeline::Workdir;
-use dubber::pipeline::synth::{Background, SynthOptions, SynthOutcome, synth};
+use dubber::pipeline::synth::{Background, SynthOptions, SynthOutcome, synth_with_shortening};
 use dubber::progress::Progress;
 use dubber::tts::{AudioFormat, BatchOptions, ElevenLabsTts, OpenAiTts, SynthRequest, Synthesizer};
 
@@ -89,6 +89,12 @@ pub struct SynthArgs {
     /// Language of the dub track (ISO 639-2, e.g. eng, deu, fra).
     #[arg(long, value_name = "LANG")]
     pub language: Option<String>,
+    /// Have the chat model rewrite lines that do not fit even at --max-speed shorter, then
+    /// synthesize them again (two rounds at most; report.json keeps the original text).
+    #[arg(long)]
+    pub shorten: bool,
+    #[command(flatten)]
+    pub llm: super::common::LlmArgs,
 }
 
 impl SynthArgs {
@@ -151,7 +157,21 @@ pub async fn run_synth(
         opts: &SynthOptions,
         progress: &Progress,
     ) -> Result<SynthOutcome> {
-        Ok(synth(&args.video, workdir, engine, opts, progress).await?)
+        let shortener = if args.shorten {
+            let (model, cache) = args.llm.open(workdir)?;
+            Some(dubber::llm::LineEditor::new(model).with_cache(cache))
+        } else {
+            None
+        };
+        Ok(synth_with_shortening(
+            &args.video,
+            workdir,
+            engine,
+            opts,
+            progress,
+            shortener.as_ref(),
+        )
+        .await?)
     }
     let base = args.tts.base_url.as_deref();
     match args.tts.provider {

@@ -76,6 +76,9 @@ pub struct ChunkReport {
     pub shift: f64,
     pub borrowed: f64,
     pub warnings: Vec<Warning>,
+    /// The text before `synth --shorten` rewrote it to fit (absent when it was not shortened).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub original_text: Option<String>,
 }
 
 /// Writes the plan out as a report. `chunks` are those the plan was made from.
@@ -97,6 +100,7 @@ pub fn report(plan: &Plan, chunks: &[Chunk], policy: &Policy) -> Report {
                 shift: p.shift as f64 / f64::from(plan.rate),
                 borrowed: secs(p.borrowed),
                 warnings: p.warnings.clone(),
+                original_text: None,
             }
         })
         .collect();
