@@ -350,3 +350,34 @@ async fn estimate_on_400_cues_matches_the_hand_computation() {
     let total = minutes * 0.006 + 0.30 + hand;
     assert!(close(json["total_usd"].as_f64().unwrap(), total));
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn synth_prints_the_estimate_before_the_first_paid_request() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("talk.srt"), srt(&talk())).unwrap();
+    ok(&dubber(dir.path(), &["prep", "talk.mp4", "--subtitles", "talk.srt"]).await);
+    let path = dir.path().to_path_buf();
+    // No key: the engine cannot start, but the estimate comes first.
+    let out = tokio::task::spawn_blocking(move || {
+        std::process::Command::new(env!("CARGO_BIN_EXE_dubber"))
+            .args(["synth", "talk.mp4", "--tts", "elevenlabs"])
+            .current_dir(path)
+            .env_remove("ELEVENLABS_API_KEY")
+            .env_remove("RUST_LOG")
+            .output()
+            .unwrap()
+    })
+    .await
+    .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(!out.status.success());
+    // 30 lines: 30 × 37 characters + 50 digits = 1,160 characters × $100 / 1M.
+    let at = stderr.find("Estimated cost").expect(&stderr);
+    let table = &stderr[at..];
+    assert!(
+        table.contains("elevenlabs/eleven_multilingual_v2"),
+        "{stderr}"
+    );
+    assert!(table.contains("1,160 chars"), "{stderr}");
+    assert!(table.contains("$0.1160"), "{stderr}");
+}

@@ -249,7 +249,12 @@ fn announce_cost(args: &SynthArgs, workdir: &Workdir, opts: &SynthOptions, globa
         .to_possible_value()
         .map_or_else(|| "openai".to_string(), |v| v.get_name().to_string());
     // A server on this machine costs nothing, whatever API it speaks.
-    let provider = match args.tts.base_url.as_deref() {
+    let base = args.tts.base_url.clone().or_else(|| {
+        (provider == "openai")
+            .then(|| std::env::var("OPENAI_BASE_URL").ok())
+            .flatten()
+    });
+    let provider = match base.as_deref() {
         Some(base) if dubber::cost::Engine::chat_provider_for(base) == "local" => "local".into(),
         _ => provider,
     };
