@@ -130,6 +130,10 @@ async fn translate_keeps_every_window_and_the_original() {
     ok(&dubber(dir.path(), &args).await);
     assert_eq!(server.count(), requests);
     assert_eq!(read_srt(&wd.join("subs.srt")), translated);
+    // Prep without translation drops the original that no longer matches subs.srt.
+    ok(&dubber(dir.path(), &["prep", "talk.mp4", "--subtitles", "talk.srt"]).await);
+    assert!(!wd.join("subs.orig.srt").exists());
+    assert_eq!(read_srt(&wd.join("subs.srt"))[3].text, input[3].2);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -116,6 +116,7 @@ pub fn prep_from_subtitles(
     let input = input_hash(subtitles_path, opts)?;
     let (segments, fixes) = import_segments(subtitles_path, opts)?;
     let outcome = write_outputs(workdir, segments, fixes, opts)?;
+    write_original(workdir, None)?;
     record_input(workdir, input)?;
     Ok(outcome)
 }
@@ -156,17 +157,31 @@ pub async fn prep_with_edits<M: ChatModel>(
     if edits.polish {
         segments = editor.polish(&segments).await?;
     }
+    let mut original = None;
     if let Some(translation) = &edits.translation {
         let translated = editor.translate(&segments, translation).await?;
-        workdir.create().map_err(io_err(workdir.root()))?;
-        let orig_path = workdir.subs_orig_srt();
-        let srt = subtitles::write(&segments, subtitles::Format::Srt);
-        fsutil::write_atomic(&orig_path, srt.as_bytes()).map_err(io_err(&orig_path))?;
-        segments = translated;
+        original = Some(std::mem::replace(&mut segments, translated));
     }
     let outcome = write_outputs(workdir, segments, fixes, opts)?;
+    write_original(workdir, original.as_deref())?;
     record_input(workdir, input)?;
     Ok(outcome)
+}
+
+/// Write `subs.orig.srt` for a translated run, or remove a stale one (from an earlier translated
+/// run) that no longer matches `subs.srt`.
+fn write_original(workdir: &Workdir, original: Option<&[Segment]>) -> Result<(), PrepError> {
+    let path = workdir.subs_orig_srt();
+    match original {
+        Some(segments) => {
+            let srt = subtitles::write(segments, subtitles::Format::Srt);
+            fsutil::write_atomic(&path, srt.as_bytes()).map_err(io_err(&path))
+        }
+        None => match std::fs::remove_file(&path) {
+            Err(e) if e.kind() != std::io::ErrorKind::NotFound => Err(io_err(&path)(e)),
+            _ => Ok(()),
+        },
+    }
 }
 
 /// Write `subs.srt`, `segments.json` and `manifest.json` for `segments`. Refuses to overwrite a
