@@ -182,3 +182,48 @@ impl SttArgs {
         }
     }
 }
+
+/// Which chat model polishes, translates, shortens and writes YouTube assets.
+#[derive(Debug, Args, Clone)]
+pub struct LlmArgs {
+    /// Chat model, as the server names it.
+    #[arg(long, value_name = "MODEL", default_value = "gpt-4o-mini")]
+    pub llm_model: String,
+    /// Base URL of an OpenAI-compatible chat server, e.g. http://localhost:11434/v1 for Ollama
+    /// (also OPENAI_BASE_URL) [default: https://api.openai.com/v1]. OPENAI_API_KEY is sent when
+    /// set; local servers need none.
+    #[arg(long, value_name = "URL")]
+    pub llm_base_url: Option<String>,
+}
+
+impl LlmArgs {
+    /// The client configuration: the flags, else the environment.
+    pub fn config(&self) -> dubber::llm::ChatConfig {
+        dubber::llm::ChatConfig::from_env(self.llm_model.clone(), self.llm_base_url.clone())
+    }
+
+    /// The model and a reply cache in `workdir`'s llm cache directory.
+    pub fn open(
+        &self,
+        workdir: &dubber::pipeline::Workdir,
+    ) -> Result<(dubber::llm::OpenAiChat, dubber::llm::ReplyCache)> {
+        let model = dubber::llm::OpenAiChat::new(self.config())?;
+        let cache = dubber::llm::ReplyCache::new(workdir.llm_cache_dir())?;
+        Ok((model, cache))
+    }
+
+    /// The engine for cost estimates: the provider is read from the server's address.
+    pub fn engine(&self) -> dubber::cost::Engine {
+        let config = self.config();
+        dubber::cost::Engine::new(
+            dubber::cost::Engine::chat_provider_for(&config.base_url),
+            config.model,
+        )
+    }
+
+    /// Model and server, for input hashes.
+    pub fn identity(&self) -> String {
+        let config = self.config();
+        format!("{}@{}", config.model, config.base_url)
+    }
+}

@@ -68,14 +68,14 @@ pub enum Command {
     Run(run::RunArgs),
     /// Synthesize subs.srt, fit it to the original timing, render and mux the dubbed video.
     Synth(synth::SynthArgs),
-    /// Description, chapters and tags for YouTube, from the reviewed subtitles.
-    Youtube(youtube::YoutubeArgs),
-    /// What a run would cost with paid services, per stage, before any request is made.
-    Estimate(estimate::EstimateArgs),
     /// The offline models in dubber's data directory: list them, or fetch more.
     Models(models::ModelsArgs),
     /// Add subtitles to a video: as a subtitle stream (soft) or drawn into the picture (hard).
     Burn(burn::BurnArgs),
+    /// Write YouTube description, chapters and tags from subs.srt into <workdir>/youtube/.
+    Youtube(youtube::YoutubeArgs),
+    /// What a run will cost per stage (characters, minutes, tokens → $) before spending anything.
+    Estimate(estimate::EstimateArgs),
 }
 
 /// The work directory option shared by the stages.
@@ -95,6 +95,6 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Burn(args) => burn::run(args, &cli.global),
         Command::Models(args) => models::run(args, &cli.global),
         Command::Youtube(args) => youtube::run(args, &cli.global),
-        Command::Estimate(args) => estimate::run(args),
+        Command::Estimate(args) => estimate::run(args, &cli.global),
     }
 }

@@ -6,7 +6,7 @@ use std::sync::Arc;
 use std::time::Instant;
 
 use anyhow::{Context, Result, bail};
-use clap::{Args, ValueEnum};
+use clap::Args;
 use dubber::media::{self, HardSubtitleStyle, SubtitleTrack};
 use dubber::pipeline::synth::{SynthOptions, SynthOutcome, synth};
 use dubber::pipeline::transcribe::transcribe_video;
@@ -179,6 +179,12 @@ pub fn run(args: RunArgs, global: &GlobalArgs) -> Result<()> {
         background: args.synth.background,
         keep_original_track: args.synth.keep_original_track,
         language: args.synth.language.clone(),
+        // Shortening needs a chat model: `run` leaves it to `synth --shorten` after review.
+        shorten: false,
+        llm: super::common::LlmArgs {
+            llm_model: "gpt-4o-mini".into(),
+            llm_base_url: None,
+        },
     };
     let base_opts = as_synth.options(PathBuf::new())?;
     let prep_opts = PrepOptions {
@@ -199,24 +205,16 @@ pub fn run(args: RunArgs, global: &GlobalArgs) -> Result<()> {
         options: args.stt.options(),
     };
     // Paid engines: say what each video's synthesis costs at most before its first request.
-    let announce = (!global.quiet && !global.json && !args.synth.tts.no_tts)
-        .then(|| args.synth.tts.provider.to_possible_value())
-        .flatten()
-        .map(|v| (v.get_name().to_string(), base_opts.request.model.clone()));
+    let announce_fn =
+        |workdir: &Workdir| super::synth::announce_cost(&as_synth, workdir, &base_opts, global);
+    let announce: Option<&dyn Fn(&Workdir)> = (!args.synth.tts.no_tts).then_some(&announce_fn);
     let permits = Arc::new(Semaphore::new(usize::from(args.synth.tts.max_concurrent)));
     let shared = SharedLimit::new(&engine, permits);
     let results = runtime.block_on(
         futures_util::stream::iter(jobs.iter())
             .map(|job| {
                 dub_one(
-                    job,
-                    &shared,
-                    &stt,
-                    &base_opts,
-                    &prep_opts,
-                    args.burn,
-                    &progress,
-                    announce.as_ref(),
+                    job, &shared, &stt, &base_opts, &prep_opts, args.burn, &progress, announce,
                 )
             })
             .buffer_unordered(usize::from(args.jobs))
@@ -241,7 +239,7 @@ async fn dub_one<S: Synthesizer>(
     prep_opts: &PrepOptions,
     burn: Option<BurnMode>,
     progress: &Progress,
-    announce: Option<&(String, String)>,
+    announce: Option<&dyn Fn(&Workdir)>,
 ) -> JobResult {
     let started = Instant::now();
     let outcome = async {
@@ -284,8 +282,8 @@ async fn dub_one<S: Synthesizer>(
             )),
             None => job.output.clone(),
         };
-        if let Some((provider, model)) = announce {
-            super::estimate::announce_tts_cost(&job.workdir, provider, model);
+        if let Some(announce) = announce {
+            announce(&job.workdir);
         }
         let opts = SynthOptions {
             output: Some(dubbed.clone()),

@@ -9,7 +9,7 @@ use dubber::local_tts::PiperVoice;
 use dubber::media::MuxOptions;
 use dubber::models::DataDir;
 use dubber::pipeline::Workdir;
-use dubber::pipeline::synth::{Background, SynthOptions, SynthOutcome, synth};
+use dubber::pipeline::synth::{Background, SynthOptions, SynthOutcome, synth_with_shortening};
 use dubber::progress::Progress;
 use dubber::tts::{
     AnyEngine, AudioFormat, BatchOptions, ElevenLabsTts, EspeakTts, OpenAiTts, PiperTts,
@@ -100,6 +100,12 @@ pub struct SynthArgs {
     /// Language of the dub track (ISO 639-2, e.g. eng, deu, fra).
     #[arg(long, value_name = "LANG")]
     pub language: Option<String>,
+    /// Have the chat model rewrite lines that do not fit even at --max-speed shorter, then
+    /// synthesize them again (two rounds at most; report.json keeps the original text).
+    #[arg(long)]
+    pub shorten: bool,
+    #[command(flatten)]
+    pub llm: super::common::LlmArgs,
 }
 
 impl SynthArgs {
@@ -180,22 +186,27 @@ pub fn run(args: SynthArgs, global: &GlobalArgs) -> Result<()> {
         .clone()
         .unwrap_or_else(|| super::burn::sibling_output(&args.video, "dubbed", None));
     let opts = args.options(output)?;
+    if !args.tts.no_tts {
+        announce_cost(&args, &workdir, &opts, global);
+    }
     let progress = Progress::new(global.output_mode());
     let engine = build_engine(&args.tts)?;
-    if !global.quiet && !global.json && !args.tts.no_tts {
-        let provider = args
-            .tts
-            .provider
-            .to_possible_value()
-            .map(|v| v.get_name().to_string());
-        super::estimate::announce_tts_cost(
-            &workdir,
-            provider.as_deref().unwrap_or(""),
-            &opts.request.model,
-        );
-    }
+    let shortener = match args.shorten {
+        true => {
+            let (model, cache) = args.llm.open(&workdir)?;
+            Some(dubber::llm::LineEditor::new(model).with_cache(cache))
+        }
+        false => None,
+    };
     let runtime = tokio::runtime::Runtime::new().context("starting the async runtime")?;
-    let outcome = runtime.block_on(synth(&args.video, &workdir, &engine, &opts, &progress))?;
+    let outcome = runtime.block_on(synth_with_shortening(
+        &args.video,
+        &workdir,
+        &engine,
+        &opts,
+        &progress,
+        shortener.as_ref(),
+    ))?;
     print_outcome(&outcome, &workdir, global);
     Ok(())
 }
@@ -234,4 +245,38 @@ pub fn print_outcome(outcome: &SynthOutcome, workdir: &Workdir, global: &GlobalA
     if let Some(out) = &outcome.output {
         println!("{}", out.display());
     }
+}
+
+/// Print what synthesizing subs.srt will cost, before the first request (skipped silently when
+/// subs.srt cannot be read: synth reports that itself).
+/// Print what synthesizing `workdir`'s subs.srt costs at most with a paid engine (nothing for a
+/// local one), before the first request.
+pub fn announce_cost(
+    args: &SynthArgs,
+    workdir: &Workdir,
+    opts: &SynthOptions,
+    global: &GlobalArgs,
+) {
+    let Ok(segments) = dubber::pipeline::synth::read_reviewed_subtitles(workdir) else {
+        return;
+    };
+    let provider = args
+        .tts
+        .provider
+        .to_possible_value()
+        .map_or_else(|| "openai".to_string(), |v| v.get_name().to_string());
+    // A server on this machine costs nothing, whatever API it speaks.
+    let base = args.tts.base_url.clone().or_else(|| {
+        (provider == "openai")
+            .then(|| std::env::var("OPENAI_BASE_URL").ok())
+            .flatten()
+    });
+    let provider = match base.as_deref() {
+        Some(base) if dubber::cost::Engine::chat_provider_for(base) == "local" => "local".into(),
+        _ => provider,
+    };
+    let engine = dubber::cost::Engine::new(provider, opts.request.model.clone());
+    let estimate =
+        super::estimate::synth_estimate(&segments, engine, &dubber::cost::PriceTable::default());
+    super::estimate::announce(&estimate, global);
 }

@@ -1,78 +1,77 @@
-//! `dubber youtube`: description, chapters and tags for publishing, from the reviewed subtitles.
+//! `dubber youtube`: description, chapters and tags for the upload, from subs.srt.
 
 use std::path::PathBuf;
 
-use anyhow::{Context, Result};
+use anyhow::{Context, Result, anyhow};
 use clap::Args;
-use dubber::llm::{ChatConfig, OpenAiChat, ReplyCache};
+use dubber::llm::OpenAiChat;
 use dubber::pipeline::Workdir;
 use dubber::pipeline::synth::read_reviewed_subtitles;
-use dubber::youtube::{self, AssetsSource};
+use dubber::pipeline::youtube::{make_assets, write_assets};
+use dubber::youtube::AssetsSource;
 
+use super::common::LlmArgs;
 use super::{GlobalArgs, WorkdirArgs};
 
 #[derive(Debug, Args)]
 pub struct YoutubeArgs {
-    /// The video (its work directory must hold subs.srt).
+    /// The video (its length bounds the chapters; names the work directory).
     #[arg(value_name = "VIDEO")]
     pub video: PathBuf,
     #[command(flatten)]
     pub workdir: WorkdirArgs,
-    /// Title to open the description with.
-    #[arg(long)]
-    pub title: Option<String>,
-    /// Ask the chat model for topic chapters, a description and tags (validated against YouTube's
-    /// rules; the offline ones are used when its answer breaks them).
+    /// Have the chat model write topic chapters, the description and tags (validated; the
+    /// offline ones are used when its answer breaks YouTube's rules).
     #[arg(long)]
     pub ai: bool,
-    /// Chat model for --ai.
-    #[arg(long, value_name = "MODEL", default_value = "gpt-4o-mini")]
-    pub llm_model: String,
-    /// Base URL of an OpenAI-compatible chat server (else OPENAI_BASE_URL).
-    #[arg(long, value_name = "URL")]
-    pub llm_base_url: Option<String>,
+    /// Title put at the top of the description.
+    #[arg(long, value_name = "TITLE")]
+    pub title: Option<String>,
+    #[command(flatten)]
+    pub llm: LlmArgs,
 }
 
 pub fn run(args: YoutubeArgs, global: &GlobalArgs) -> Result<()> {
     let workdir = Workdir::for_video(&args.video, args.workdir.workdir.as_deref());
     let segments = read_reviewed_subtitles(&workdir)?;
-    let video_ms = match dubber::media::probe(&args.video) {
-        Ok(info) => (info.target_duration_secs() * 1000.0).round() as u64,
-        // Without the video, the subtitles' end is the best length there is.
-        Err(_) => segments.last().map_or(0, |s| s.end_ms),
-    };
+    let info = dubber::media::probe(&args.video)?;
+    let video_ms = dubber::segment::secs_to_ms(info.target_duration_secs())
+        .ok_or_else(|| anyhow!("{}: no usable duration", args.video.display()))?;
+    let title = args.title.as_deref();
+    let runtime = tokio::runtime::Runtime::new().context("starting the async runtime")?;
     let assets = if args.ai {
-        let model = OpenAiChat::new(ChatConfig::from_env(
-            args.llm_model.clone(),
-            args.llm_base_url.clone(),
-        ))?;
-        let cache = ReplyCache::new(workdir.llm_cache_dir())?;
-        let runtime = tokio::runtime::Runtime::new().context("starting the async runtime")?;
-        runtime.block_on(youtube::ai_assets(
-            &model,
-            Some(&cache),
+        let (model, cache) = args.llm.open(&workdir)?;
+        runtime.block_on(make_assets(
             &segments,
             video_ms,
-            args.title.as_deref(),
-            3,
+            title,
+            Some((&model, Some(&cache))),
         ))
     } else {
-        youtube::offline_assets(&segments, video_ms, args.title.as_deref())
+        runtime.block_on(make_assets::<OpenAiChat>(&segments, video_ms, title, None))
     };
+    let files =
+        write_assets(&workdir, &assets).map_err(|(path, e)| anyhow!("{}: {e}", path.display()))?;
     if let AssetsSource::OfflineFallback { reason } = &assets.source {
-        tracing::warn!("the chat model's assets were unusable ({reason}); wrote the offline ones");
+        tracing::warn!("the model's assets were unusable, wrote the offline ones: {reason}");
     }
-    let dir = workdir.youtube_dir();
-    let write = |name: &str, text: &str| {
-        let path = dir.join(name);
-        dubber::fsutil::write_atomic(&path, text.as_bytes())
-            .with_context(|| format!("{}: cannot write", path.display()))
-    };
-    write("description.md", &assets.description)?;
-    write("chapters.txt", &assets.chapters_text())?;
-    write("tags.txt", &assets.tags_text())?;
-    if !global.quiet {
-        println!("{}", dir.display());
+    if global.json {
+        dubber::progress::emit(serde_json::json!({
+            "event": "youtube_done",
+            "description": files.description,
+            "chapters": files.chapters,
+            "tags": files.tags,
+            "source": match &assets.source {
+                AssetsSource::Offline => "offline",
+                AssetsSource::Model => "model",
+                AssetsSource::OfflineFallback { .. } => "offline_fallback",
+            },
+        }));
+    } else if !global.quiet {
+        print!("{}", assets.chapters_text());
+        for path in [&files.description, &files.chapters, &files.tags] {
+            println!("{}", path.display());
+        }
     }
     Ok(())
 }

@@ -6,8 +6,10 @@ pub mod state;
 pub mod synth;
 pub mod transcribe;
 pub mod workdir;
+pub mod youtube;
 
 pub use prep::{
-    PrepError, PrepOptions, PrepOutcome, prep_from_subtitles, prep_from_transcript, prep_is_current,
+    PrepError, PrepOptions, PrepOutcome, TextEdits, prep_from_subtitles, prep_from_transcript,
+    prep_is_current, prep_with_edits,
 };
 pub use workdir::Workdir;

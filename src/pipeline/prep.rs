@@ -4,6 +4,7 @@
 use std::path::{Path, PathBuf};
 
 use crate::fsutil;
+use crate::llm::{ChatModel, LineEditor, LlmError, Translation};
 use crate::manifest::Manifest;
 use crate::pipeline::state::{State, sha256_hex};
 use crate::pipeline::workdir::Workdir;
@@ -36,6 +37,8 @@ pub fn prep_is_current(workdir: &Workdir, subtitles_path: &Path, opts: &PrepOpti
 pub enum PrepError {
     #[error(transparent)]
     Subtitles(#[from] SubtitleError),
+    #[error(transparent)]
+    Llm(#[from] LlmError),
     #[error("{}: {source}", path.display())]
     Io {
         path: PathBuf,
@@ -76,13 +79,11 @@ pub struct PrepOutcome {
     pub fixes: Vec<Fix>,
 }
 
-/// Import a subtitle file (SRT, WebVTT or JSON) into the work directory.
-pub fn prep_from_subtitles(
-    workdir: &Workdir,
+/// Read, normalise and (when asked) split a subtitle file into segments.
+fn import_segments(
     subtitles_path: &Path,
     opts: &PrepOptions,
-) -> Result<PrepOutcome, PrepError> {
-    let input = input_hash(subtitles_path, opts)?;
+) -> Result<(Vec<Segment>, Vec<Fix>), PrepError> {
     let cues = subtitles::read_file(subtitles_path)?;
     let (segments, fixes) = subtitles::normalize(cues);
     if segments.is_empty() {
@@ -95,11 +96,28 @@ pub fn prep_from_subtitles(
     } else {
         segments
     };
-    let outcome = write_outputs(workdir, segments, fixes, opts)?;
+    Ok((segments, fixes))
+}
+
+/// Record prep's input hash, so a resumed run can skip prep.
+fn record_input(workdir: &Workdir, input: String) -> Result<(), PrepError> {
     let state_path = workdir.state_json();
     let mut state = State::load(&state_path);
     state.set(INPUT_HASH, input);
-    state.save(&state_path).map_err(io_err(&state_path))?;
+    state.save(&state_path).map_err(io_err(&state_path))
+}
+
+/// Import a subtitle file (SRT, WebVTT or JSON) into the work directory.
+pub fn prep_from_subtitles(
+    workdir: &Workdir,
+    subtitles_path: &Path,
+    opts: &PrepOptions,
+) -> Result<PrepOutcome, PrepError> {
+    let input = input_hash(subtitles_path, opts)?;
+    let (segments, fixes) = import_segments(subtitles_path, opts)?;
+    let outcome = write_outputs(workdir, segments, fixes, opts)?;
+    write_original(workdir, None)?;
+    record_input(workdir, input)?;
     Ok(outcome)
 }
 
@@ -129,6 +147,69 @@ pub fn prep_from_transcript(
         })
         .collect();
     write_outputs(workdir, segments, fixes, opts)
+}
+
+/// What a chat model does to the lines between import and `subs.srt`.
+#[derive(Debug, Clone, Default)]
+pub struct TextEdits {
+    /// Grammar and fluency for voice-over (before translation, in the original language).
+    pub polish: bool,
+    /// Translate into this language; the original lines go to `subs.orig.srt`.
+    pub translation: Option<Translation>,
+}
+
+impl TextEdits {
+    /// True when no edit is asked for (no model needed).
+    pub fn is_empty(&self) -> bool {
+        !self.polish && self.translation.is_none()
+    }
+}
+
+/// [`prep_from_subtitles`] with the lines polished and/or translated by `editor` between
+/// normalisation and the outputs. Windows are kept line for line. When translating, the
+/// (polished) original lines are written to `subs.orig.srt` and `subs.srt` holds the translation,
+/// which is what synth speaks. `model_identity` (e.g. the model name and server) is part of the
+/// input hash, so changing the model makes prep run again.
+pub async fn prep_with_edits<M: ChatModel>(
+    workdir: &Workdir,
+    subtitles_path: &Path,
+    opts: &PrepOptions,
+    editor: &LineEditor<M>,
+    edits: &TextEdits,
+    model_identity: &str,
+) -> Result<PrepOutcome, PrepError> {
+    let mut input_bytes = input_hash(subtitles_path, opts)?.into_bytes();
+    input_bytes.extend(format!("|{edits:?}|{model_identity}").as_bytes());
+    let input = sha256_hex(&input_bytes);
+    let (mut segments, fixes) = import_segments(subtitles_path, opts)?;
+    if edits.polish {
+        segments = editor.polish(&segments).await?;
+    }
+    let mut original = None;
+    if let Some(translation) = &edits.translation {
+        let translated = editor.translate(&segments, translation).await?;
+        original = Some(std::mem::replace(&mut segments, translated));
+    }
+    let outcome = write_outputs(workdir, segments, fixes, opts)?;
+    write_original(workdir, original.as_deref())?;
+    record_input(workdir, input)?;
+    Ok(outcome)
+}
+
+/// Write `subs.orig.srt` for a translated run, or remove a stale one (from an earlier translated
+/// run) that no longer matches `subs.srt`.
+fn write_original(workdir: &Workdir, original: Option<&[Segment]>) -> Result<(), PrepError> {
+    let path = workdir.subs_orig_srt();
+    match original {
+        Some(segments) => {
+            let srt = subtitles::write(segments, subtitles::Format::Srt);
+            fsutil::write_atomic(&path, srt.as_bytes()).map_err(io_err(&path))
+        }
+        None => match std::fs::remove_file(&path) {
+            Err(e) if e.kind() != std::io::ErrorKind::NotFound => Err(io_err(&path)(e)),
+            _ => Ok(()),
+        },
+    }
 }
 
 /// Write `subs.srt`, `segments.json` and `manifest.json` for `segments`. Refuses to overwrite a

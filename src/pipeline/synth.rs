@@ -7,6 +7,7 @@
 use std::path::{Path, PathBuf};
 
 use crate::audio::Ducking;
+use crate::llm::{ChatModel, LineEditor, OpenAiChat, char_budget};
 use crate::media::{self, MediaError, MuxOptions};
 use crate::pipeline::state::{State, sha256_hex};
 use crate::pipeline::workdir::Workdir;
@@ -14,11 +15,11 @@ use crate::progress::Progress;
 use crate::subtitles::{self, SubtitleError};
 use crate::text::{self, GroupOptions};
 use crate::timeline::{
-    self, ClipFiles, ClipSource, Mode, Policy, Report, TimelineError, TrimSilence,
+    self, ClipFiles, ClipSource, Mode, Placement, Policy, Report, TimelineError, TrimSilence,
 };
 use crate::tts::{
-    BatchOptions, BatchRunner, Cache, FailedLine, ProgressDisplay, SynthRequest, Synthesizer,
-    TtsError,
+    BatchOptions, BatchReport, BatchRunner, Cache, FailedLine, ProgressDisplay, SynthRequest,
+    Synthesizer, TtsError,
 };
 use crate::{Chunk, Segment};
 
@@ -124,6 +125,9 @@ pub fn chunks_for_mode(segments: &[Segment], grouping: &GroupOptions, mode: Mode
     }
 }
 
+/// Rounds of shortening at most: lines still too long after two rewrites are left as they are.
+pub const SHORTEN_ROUNDS: usize = 2;
+
 /// Run the synth stage for `video` over `workdir` with `engine`.
 pub async fn synth<S: Synthesizer>(
     video: &Path,
@@ -131,6 +135,21 @@ pub async fn synth<S: Synthesizer>(
     engine: &S,
     opts: &SynthOptions,
     progress: &Progress,
+) -> Result<SynthOutcome, SynthStageError> {
+    synth_with_shortening::<S, OpenAiChat>(video, workdir, engine, opts, progress, None).await
+}
+
+/// [`synth`], and when `shortener` is given, lines the plan could not fit under the policy's
+/// `max_speed` are rewritten shorter by the model, to the characters the voice can say in their
+/// time, re-synthesized and re-planned ([`SHORTEN_ROUNDS`] at most); the report keeps their
+/// original text.
+pub async fn synth_with_shortening<S: Synthesizer, M: ChatModel>(
+    video: &Path,
+    workdir: &Workdir,
+    engine: &S,
+    opts: &SynthOptions,
+    progress: &Progress,
+    shortener: Option<&LineEditor<M>>,
 ) -> Result<SynthOutcome, SynthStageError> {
     opts.policy.validate().map_err(SynthStageError::Policy)?;
     let info = media::probe(video)?;
@@ -152,10 +171,37 @@ pub async fn synth<S: Synthesizer>(
         ..opts.batch.clone()
     };
     let cache = Cache::open(workdir.tts_cache_dir())?;
-    let result = BatchRunner::new(cache, batch)
-        .run(engine, &requests)
-        .await?;
+    let runner = BatchRunner::new(cache, batch);
+    let mut result = runner.run(engine, &requests).await?;
     stage.finish();
+    let mut requests = requests;
+    let mut originals: Vec<Option<String>> = vec![None; chunks.len()];
+    if let Some(editor) = shortener {
+        for round in 1..=SHORTEN_ROUNDS {
+            let shortened = shorten_round(
+                editor,
+                &mut chunks,
+                &result,
+                video_secs,
+                &opts.policy,
+                &mut originals,
+            )
+            .await?;
+            if shortened == 0 {
+                break;
+            }
+            tracing::info!("shortening round {round}: {shortened} lines rewritten");
+            requests = chunks
+                .iter()
+                .map(|c| opts.request.with_text(c.text.clone()))
+                .collect();
+            // Unchanged lines come from the cache; only the rewritten ones are requested.
+            let again = runner.run(engine, &requests).await?;
+            let (made, hits) = (result.requests + again.requests, result.cache_hits);
+            result = again;
+            (result.requests, result.cache_hits) = (made, hits);
+        }
+    }
 
     if !result.failed.is_empty() && !opts.allow_silence {
         return Err(SynthStageError::LinesFailed {
@@ -175,9 +221,8 @@ pub async fn synth<S: Synthesizer>(
             .map(|o| o.clip().map(|c| c.path.clone()))
             .collect(),
     });
-    let cache = Cache::open(workdir.tts_cache_dir())?;
-    let runner = BatchRunner::new(
-        cache,
+    let retake_runner = BatchRunner::new(
+        Cache::open(workdir.tts_cache_dir())?,
         BatchOptions {
             progress: ProgressDisplay::Hidden,
             ..opts.batch.clone()
@@ -185,7 +230,7 @@ pub async fn synth<S: Synthesizer>(
     );
     let voice_speeds = second_takes(
         engine,
-        &runner,
+        &retake_runner,
         &requests,
         &chunks,
         &mut clips,
@@ -196,6 +241,10 @@ pub async fn synth<S: Synthesizer>(
     let track = workdir.dub_wav();
     let (mut report, plan) =
         timeline::build_track_with_plan(&chunks, &mut clips, video_secs, &opts.policy, &track)?;
+    for ((c, original), speed) in report.chunks.iter_mut().zip(&originals).zip(&voice_speeds) {
+        c.original_text.clone_from(original);
+        c.voice_speed = *speed;
+    }
     for failed in &result.failed {
         if let Some(c) = report.chunks.get_mut(failed.index) {
             c.text = requests[failed.index].text.clone();
@@ -203,9 +252,6 @@ pub async fn synth<S: Synthesizer>(
                 error: failed.error.to_string(),
             });
         }
-    }
-    for (c, speed) in report.chunks.iter_mut().zip(&voice_speeds) {
-        c.voice_speed = *speed;
     }
     report.write_json(&workdir.report_json())?;
 
@@ -272,6 +318,83 @@ pub async fn synth<S: Synthesizer>(
         track: voice_track,
         output: opts.output.clone(),
     })
+}
+
+/// True when the plan could not fit the line under the maximum speed: it overflows into the next
+/// line, ends beyond its window under strict timing, or is cut at the video's end.
+fn did_not_fit(p: &Placement) -> bool {
+    p.warnings.iter().any(|w| {
+        matches!(
+            w,
+            timeline::Warning::Overflow { .. }
+                | timeline::Warning::BeyondWindow { .. }
+                | timeline::Warning::CutAtVideoEnd { .. }
+        )
+    })
+}
+
+/// One round of shortening: plan the clips in `result`, and rewrite the text of every chunk that
+/// did not fit to the characters its voice says in the chunk's time at the maximum speed (the
+/// voice's pace measured on its own clip). Returns how many chunks changed; `originals` gets the
+/// first text of each. A line the model cannot shorten is kept as it is, with a warning.
+async fn shorten_round<M: ChatModel>(
+    editor: &LineEditor<M>,
+    chunks: &mut [Chunk],
+    result: &BatchReport,
+    video_secs: f64,
+    policy: &Policy,
+    originals: &mut [Option<String>],
+) -> Result<usize, SynthStageError> {
+    let rate = timeline::RATE;
+    let mut clips = TrimSilence::new(ClipFiles {
+        paths: result
+            .outcomes
+            .iter()
+            .map(|o| o.clip().map(|c| c.path.clone()))
+            .collect(),
+    });
+    let mut natural = Vec::with_capacity(chunks.len());
+    for (index, chunk) in chunks.iter().enumerate() {
+        let len = if chunk.is_empty() {
+            0
+        } else {
+            // A clip that is missing (a failed line) counts as silence here; the render says so.
+            clips.natural_len(index, rate).ok().flatten().unwrap_or(0)
+        };
+        natural.push(len);
+    }
+    let track = timeline::track_len(video_secs, rate)?;
+    let plan =
+        timeline::plan(chunks, &natural, track, rate, policy).map_err(TimelineError::from)?;
+    let mut todo: Vec<(usize, String, usize)> = Vec::new();
+    for p in plan.placements.iter().filter(|p| did_not_fit(p)) {
+        let chunk = &chunks[p.index];
+        let chars = chunk.text.chars().count();
+        let secs = natural[p.index] as f64 / f64::from(rate);
+        if chars == 0 || secs <= 0.0 {
+            continue;
+        }
+        let available = chunk.end_ms().saturating_sub(chunk.start_ms());
+        let budget = char_budget(available, chars as f64 / secs, policy.max_speed);
+        if budget < chars {
+            todo.push((p.index, chunk.text.clone(), budget));
+        }
+    }
+    let asks: Vec<(String, usize)> = todo.iter().map(|(_, t, b)| (t.clone(), *b)).collect();
+    let replies = editor.shorten_all(&asks).await;
+    let mut changed = 0;
+    for ((index, before, _), reply) in todo.into_iter().zip(replies) {
+        match reply {
+            Ok(after) if !after.trim().is_empty() && after != before => {
+                originals[index].get_or_insert(before);
+                chunks[index].text = after;
+                changed += 1;
+            }
+            Ok(_) => {}
+            Err(e) => tracing::warn!("line {:?} kept as it is: {e}", before),
+        }
+    }
+    Ok(changed)
 }
 
 /// Natural length (samples at the timeline rate) of every chunk's clip; 0 for silent chunks.

@@ -80,6 +80,9 @@ pub struct ChunkReport {
     #[serde(default = "unit_speed")]
     pub voice_speed: f64,
     pub warnings: Vec<Warning>,
+    /// The text before `synth --shorten` rewrote it to fit (absent when it was not shortened).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub original_text: Option<String>,
 }
 
 fn unit_speed() -> f64 {
@@ -106,6 +109,7 @@ pub fn report(plan: &Plan, chunks: &[Chunk], policy: &Policy) -> Report {
                 borrowed: secs(p.borrowed),
                 voice_speed: 1.0,
                 warnings: p.warnings.clone(),
+                original_text: None,
             }
         })
         .collect();
