@@ -11,8 +11,8 @@ mod level;
 mod mix;
 mod resample;
 mod stretch;
-mod wsola;
 pub(crate) mod wav;
+mod wsola;
 
 pub use decode::{decode, decode_pcm16};
 pub use level::{apply_gain_db, fade_edges, loudness_lufs, normalize_loudness, trim_silence};
