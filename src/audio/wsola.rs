@@ -7,7 +7,7 @@
 //! its ideal position its waveform best continues the previous one, so periods line up and pitch
 //! is kept. The search for that position is what costs; it runs first on a 4 kHz copy of the
 //! signal (2 kHz) and is then refined at every lag around the best match, comparing every third
-//! sample or so, which keeps the whole thing near a tenth of a millisecond per second of audio.
+//! sample or so: about 0.4 ms of CPU per second of audio, a tenth of the phase vocoder.
 //!
 //! The output has exactly the requested length: output sample `t` is taken from near input
 //! sample `t × speed`, and near the ends the search may only pick pieces that stay inside the
