@@ -5,8 +5,8 @@
 //! the case WSOLA was made for (Sonic and SoundTouch use it): the output is built from 30 ms
 //! Hann-windowed pieces of the input laid at a new spacing, each piece taken from wherever near
 //! its ideal position its waveform best continues the previous one, so periods line up and pitch
-//! is kept. The search for that position is what costs; it runs first on a 4 kHz copy of the
-//! signal (2 kHz) and is then refined at every lag around the best match, comparing every third
+//! is kept. The search for that position is what costs; it runs first on a 2 kHz copy of the
+//! signal and is then refined at every lag around the best match, comparing every third
 //! sample or so: about 0.4 ms of CPU per second of audio, a tenth of the phase vocoder.
 //!
 //! The output has exactly the requested length: output sample `t` is taken from near input
