@@ -2,7 +2,7 @@
 //! the tool we replace took 12.7 s), and the peak memory of rendering a 2-hour track with clips
 //! produced on demand (target ≤ 64 MB). Run with `cargo bench --bench timeline`.
 
-use dubber::audio::{AudioError, Clip};
+use dubber::audio::{self, AudioError, Clip, StretchQuality};
 use dubber::timeline::{self, ClipSource, Policy, RATE};
 use dubber::{Chunk, Window};
 use std::time::Instant;
@@ -168,6 +168,27 @@ fn main() {
         cpu
     );
     println!("report: {}", report.human_summary());
+
+    // The stretchers alone, on one thread: a minute of the test voice at 1.2×.
+    let minute = voice(60 * RATE as usize, 3);
+    let target = (minute.len() as f64 / 1.2).round() as usize;
+    for quality in [StretchQuality::Speech, StretchQuality::High] {
+        let cpu0 = cpu_secs();
+        let mut wall = f64::MAX;
+        for _ in 0..5 {
+            let t = Instant::now();
+            let out = audio::stretch_to_len_with(&minute, RATE, target, quality);
+            wall = wall.min(t.elapsed().as_secs_f64());
+            assert_eq!(out.len(), target);
+        }
+        let cpu = (cpu_secs() - cpu0) / 5.0;
+        println!(
+            "stretch {quality:?}: 60 s of voice at 1.2x, best of 5 {:.1} ms wall, mean {:.1} ms CPU ({:.2} ms CPU per second)",
+            wall * 1000.0,
+            cpu * 1000.0,
+            cpu * 1000.0 / 60.0
+        );
+    }
 
     // The same without any stretching (max speed 1: long lines push later ones instead), to
     // separate the cost of copying and writing from the cost of stretching.

@@ -1,6 +1,6 @@
 //! The audio module against real media: files made by ffmpeg and synthesized tones.
 
-use dubber::audio::{self, Clip, Ducking};
+use dubber::audio::{self, Clip, Ducking, StretchQuality};
 use std::f32::consts::PI;
 use std::path::Path;
 use std::process::Command;
@@ -208,9 +208,14 @@ fn resampling_keeps_length_pitch_and_timing() {
 fn stretch_keeps_duration_and_pitch_from_0_8_to_1_5() {
     let rate = 24000;
     let clip = tone(rate, 220.0, 2.0, 0.5);
-    for speed in [0.8, 0.9, 1.1, 1.2, 1.25, 1.3, 1.4, 1.5] {
+    let qualities = [StretchQuality::Speech, StretchQuality::High];
+    for (quality, speed) in qualities
+        .into_iter()
+        .flat_map(|q| [0.8, 0.9, 1.1, 1.2, 1.25, 1.3, 1.4, 1.5].map(|s| (q, s)))
+    {
         let target = (clip.len() as f64 / speed).round() as usize;
-        let out = audio::stretch_to_len(&clip.samples, rate, target);
+        let out = audio::stretch_to_len_with(&clip.samples, rate, target, quality);
+        assert_eq!(out.len(), target, "{quality:?} {speed}");
         let len_err = (out.len() as f64 - target as f64).abs() / target as f64;
         assert!(
             len_err <= 0.01,
@@ -220,11 +225,14 @@ fn stretch_keeps_duration_and_pitch_from_0_8_to_1_5() {
         // Measure away from the edges, where the stretcher's window is still filling.
         let mid = &out[out.len() / 5..out.len() * 4 / 5];
         let f = frequency(mid, rate);
-        assert!((f - 220.0).abs() <= 220.0 * 0.01, "speed {speed}: {f} Hz");
+        assert!(
+            (f - 220.0).abs() <= 220.0 * 0.01,
+            "{quality:?} speed {speed}: {f} Hz"
+        );
         let rms = (mid.iter().map(|s| s * s).sum::<f32>() / mid.len() as f32).sqrt();
         assert!(
             (rms - 0.5 / 2f32.sqrt()).abs() < 0.1,
-            "speed {speed}: rms {rms}"
+            "{quality:?} speed {speed}: rms {rms}"
         );
         // Nothing is lost or boosted at the edges: every 10 ms of the output, first and last
         // included, peaks near the input's 0.5.
@@ -232,7 +240,7 @@ fn stretch_keeps_duration_and_pitch_from_0_8_to_1_5() {
             let peak = frame.iter().fold(0f32, |m, s| m.max(s.abs()));
             assert!(
                 (0.35..0.65).contains(&peak),
-                "speed {speed}: frame {i} peaks at {peak}"
+                "{quality:?} speed {speed}: frame {i} peaks at {peak}"
             );
         }
     }
@@ -246,6 +254,103 @@ fn stretch_keeps_duration_and_pitch_from_0_8_to_1_5() {
         80
     );
     assert_eq!(audio::stretch_to_len(&[], rate, 5), vec![0.0; 5]);
+}
+
+/// Level of each 10 ms frame (RMS).
+fn envelope(samples: &[f32], rate: u32) -> Vec<f64> {
+    samples
+        .chunks((rate / 100) as usize)
+        .map(|f| (f.iter().map(|s| f64::from(*s).powi(2)).sum::<f64>() / f.len() as f64).sqrt())
+        .collect()
+}
+
+/// Median fundamental of the voiced 40 ms frames, by autocorrelation over 70–400 Hz.
+fn median_f0(samples: &[f32], rate: u32) -> f64 {
+    let frame = (rate / 25) as usize;
+    let (min_lag, max_lag) = ((rate / 400) as usize, (rate / 70) as usize);
+    let loud = samples.iter().fold(0f32, |m, s| m.max(s.abs())) * 0.3;
+    let mut f0s: Vec<f64> = samples
+        .chunks_exact(frame + max_lag)
+        .filter(|f| f[..frame].iter().fold(0f32, |m, s| m.max(s.abs())) > loud)
+        .filter_map(|f| {
+            let ac = |lag: usize| -> f64 {
+                (0..frame)
+                    .map(|i| f64::from(f[i]) * f64::from(f[i + lag]))
+                    .sum()
+            };
+            let e = ac(0);
+            let (lag, r) = (min_lag..=max_lag)
+                .map(|l| (l, ac(l)))
+                .fold((0, f64::MIN), |b, c| if c.1 > b.1 { c } else { b });
+            // A parabola through the peak and its neighbours places it between samples.
+            let (a, b) = (ac(lag - 1), ac(lag + 1));
+            let shift = 0.5 * (a - b) / (a - 2.0 * r + b).min(-1e-12);
+            (r > 0.5 * e).then(|| f64::from(rate) / (lag as f64 + shift))
+        })
+        .collect();
+    assert!(f0s.len() >= 10, "too few voiced frames: {}", f0s.len());
+    f0s.sort_by(f64::total_cmp);
+    f0s[f0s.len() / 2]
+}
+
+#[test]
+fn speech_stretch_keeps_the_energy_envelope_and_pitch_of_a_real_voice() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("voice.wav");
+    let status = Command::new("espeak-ng")
+        .args(["-v", "en", "-s", "160", "-w"])
+        .arg(&path)
+        .arg("The quick brown fox jumps over the lazy dog, then rests by the river until dawn.")
+        .status()
+        .expect("espeak-ng runs");
+    assert!(status.success());
+    let voice = audio::decode(&std::fs::read(&path).unwrap(), Some("wav")).unwrap();
+    let rate = voice.rate;
+    let env_in = envelope(&voice.samples, rate);
+    let power = |s: &[f32]| s.iter().map(|x| f64::from(*x).powi(2)).sum::<f64>() / s.len() as f64;
+    let f0_in = median_f0(&voice.samples, rate);
+    let qualities = [StretchQuality::Speech, StretchQuality::High];
+    for (quality, speed) in qualities
+        .into_iter()
+        .flat_map(|q| [0.8, 1.15, 1.3, 1.5].map(|s| (q, s)))
+    {
+        let target = (voice.len() as f64 / speed).round() as usize;
+        let out = audio::stretch_to_len_with(&voice.samples, rate, target, quality);
+        assert_eq!(out.len(), target);
+        // The output's envelope, read back on the input's time scale, follows the input's:
+        // syllables stay where they were (scaled), none is dropped or smeared into a pause.
+        let env_out = envelope(&out, rate);
+        let mapped: Vec<f64> = (0..env_in.len())
+            .map(|i| env_out[((i as f64 / speed).round() as usize).min(env_out.len() - 1)])
+            .collect();
+        let mean = |v: &[f64]| v.iter().sum::<f64>() / v.len() as f64;
+        let (ma, mb) = (mean(&env_in), mean(&mapped));
+        let cov: f64 = env_in
+            .iter()
+            .zip(&mapped)
+            .map(|(a, b)| (a - ma) * (b - mb))
+            .sum();
+        let va: f64 = env_in.iter().map(|a| (a - ma).powi(2)).sum();
+        let vb: f64 = mapped.iter().map(|b| (b - mb).powi(2)).sum();
+        let corr = cov / (va * vb).sqrt();
+        assert!(
+            corr > 0.9,
+            "{quality:?} speed {speed}: envelope correlation {corr:.3}"
+        );
+        let ratio = power(&out) / power(&voice.samples);
+        assert!(
+            (0.85..1.15).contains(&ratio),
+            "{quality:?} speed {speed}: power ratio {ratio:.3}"
+        );
+        let f0_out = median_f0(&out, rate);
+        // The median over voiced frames moves a little as stretching changes which frames are
+        // loud (by up to 2 % with either stretcher); changing pitch with speed would move it
+        // by 15–50 %.
+        assert!(
+            (f0_out - f0_in).abs() <= f0_in * 0.03,
+            "{quality:?} speed {speed}: f0 {f0_out:.1} Hz vs {f0_in:.1} Hz"
+        );
+    }
 }
 
 #[test]

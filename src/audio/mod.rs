@@ -12,12 +12,13 @@ mod mix;
 mod resample;
 mod stretch;
 pub(crate) mod wav;
+mod wsola;
 
 pub use decode::{decode, decode_pcm16};
 pub use level::{apply_gain_db, fade_edges, loudness_lufs, normalize_loudness, trim_silence};
 pub use mix::{Ducking, duck_mix, duck_mix_into};
 pub use resample::resample;
-pub use stretch::stretch_to_len;
+pub use stretch::{StretchQuality, stretch_to_len, stretch_to_len_with};
 pub use wav::{read_wav, write_wav};
 
 use std::path::PathBuf;

@@ -1,26 +1,66 @@
-//! Time stretching that keeps pitch, with Signalsmith Stretch.
+//! Time stretching that keeps pitch, to an exact output length.
 //!
-//! A voice sped up by resampling sounds like a cartoon; a phase vocoder keeps its pitch. Signalsmith
-//! Stretch is a well-kept library that does this cleanly at modest cost and has an "exact" mode
-//! that maps a whole input onto an output of a given length, which is what the timeline needs: a
-//! clip must take exactly the number of samples the plan gave it, no more (overlap), no less (cut).
+//! A voice sped up by resampling sounds like a cartoon; both methods here keep its pitch. Speech
+//! goes through WSOLA by default (see `wsola`): between 0.8× and 1.5× it sounds as clean as a phase
+//! vocoder for a voice at a small fraction of the cost, which matters because stretching was most
+//! of the time spent rendering a track. Signalsmith Stretch, a well-kept phase vocoder, remains as
+//! [`StretchQuality::High`] for material that is not a single voice (music, several speakers).
+//! Either way the output has exactly the number of samples the plan gave the clip, no more
+//! (overlap), no less (cut).
 
 use signalsmith_stretch::Stretch;
+
+use super::wsola::wsola_to_len;
 
 /// Silence added on each side of a clip before stretching: more than one block of the stretcher.
 const PAD_MS: u64 = 150;
 
-/// Stretches `samples` (mono, at `rate` Hz) to exactly `len` samples, keeping pitch.
+/// Which time stretcher to use.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum StretchQuality {
+    /// WSOLA in the time domain: made for a single voice, well under 1 ms of CPU per second.
+    #[default]
+    Speech,
+    /// Signalsmith Stretch (phase vocoder): for any material, about 4–5 ms of CPU per second.
+    High,
+}
+
+/// Stretches `samples` (mono, at `rate` Hz) to exactly `len` samples, keeping pitch, with the
+/// speech stretcher ([`StretchQuality::Speech`]).
 ///
 /// Speed is `samples.len() / len`. Outputs too short for the stretcher's window (a few tens of
 /// milliseconds) fall back to linear interpolation, where a pitch change cannot be heard.
+///
+/// ```
+/// let tone: Vec<f32> = (0..24_000).map(|i| (i as f32 * 0.0576).sin() * 0.5).collect();
+/// assert_eq!(dubber::audio::stretch_to_len(&tone, 24_000, 20_000).len(), 20_000);
+/// ```
 pub fn stretch_to_len(samples: &[f32], rate: u32, len: usize) -> Vec<f32> {
+    stretch_to_len_with(samples, rate, len, StretchQuality::Speech)
+}
+
+/// [`stretch_to_len`] with a choice of stretcher.
+pub fn stretch_to_len_with(
+    samples: &[f32],
+    rate: u32,
+    len: usize,
+    quality: StretchQuality,
+) -> Vec<f32> {
     if len == samples.len() {
         return samples.to_vec();
     }
     if len == 0 || samples.is_empty() {
         return vec![0.0; len];
     }
+    match quality {
+        StretchQuality::Speech => wsola_to_len(samples, rate.max(1), len)
+            .unwrap_or_else(|| interpolate_to_len(samples, len)),
+        StretchQuality::High => vocoder_to_len(samples, rate, len),
+    }
+}
+
+/// Signalsmith Stretch onto exactly `len` samples (both `len` and the input are non-empty).
+fn vocoder_to_len(samples: &[f32], rate: u32, len: usize) -> Vec<f32> {
     // The stretcher's edges are weak: it folds its first window back at the start and runs out
     // of input before the end, where the last tens of milliseconds fade away. Padding the clip
     // with silence (what surrounds it on the track anyway) and keeping the middle of the output
