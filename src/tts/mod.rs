@@ -20,7 +20,7 @@ pub mod batch;
 pub mod cache;
 mod check;
 pub mod elevenlabs;
-mod http;
+pub(crate) mod http;
 pub mod local;
 pub mod openai;
 pub mod shared;
