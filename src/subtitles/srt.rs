@@ -1,6 +1,6 @@
 //! SubRip (`.srt`): read what real files contain, write the canonical form.
 
-use super::time::{format_timestamp, looks_like_timing, parse_timing};
+use super::time::{looks_like_timing, parse_timing, push_cue};
 use super::{Cue, ParseError};
 use crate::segment::Segment;
 
@@ -77,17 +77,8 @@ fn truncate(s: &str) -> String {
 pub fn write(segments: &[Segment]) -> String {
     let mut out = String::new();
     for (i, s) in segments.iter().enumerate() {
-        out.push_str(&format!(
-            "{}\n{} --> {}\n",
-            i + 1,
-            format_timestamp(s.start_ms, ','),
-            format_timestamp(s.end_ms, ',')
-        ));
-        for line in s.text.lines().map(str::trim).filter(|l| !l.is_empty()) {
-            out.push_str(line);
-            out.push('\n');
-        }
-        out.push('\n');
+        out.push_str(&format!("{}\n", i + 1));
+        push_cue(&mut out, s.start_ms, s.end_ms, ',', &s.text);
     }
     out
 }

@@ -52,6 +52,21 @@ pub fn format_timestamp(ms: u64, sep: char) -> String {
     format!("{h:02}:{m:02}:{s:02}{sep}{milli:03}")
 }
 
+/// Append one cue's timing line and text (lines trimmed, blank lines removed since they would end
+/// the cue early), then the blank line that ends it.
+pub fn push_cue(out: &mut String, start_ms: u64, end_ms: u64, sep: char, text: &str) {
+    out.push_str(&format!(
+        "{} --> {}\n",
+        format_timestamp(start_ms, sep),
+        format_timestamp(end_ms, sep)
+    ));
+    for line in text.lines().map(str::trim).filter(|l| !l.is_empty()) {
+        out.push_str(line);
+        out.push('\n');
+    }
+    out.push('\n');
+}
+
 /// Does this line try to be a timing line? (An arrow between two times, even a malformed one, so
 /// that a broken timing line is reported rather than read as subtitle text.)
 pub fn looks_like_timing(line: &str) -> bool {

@@ -1,7 +1,7 @@
 //! WebVTT (`.vtt`): cues with optional identifiers and settings; NOTE, STYLE and REGION blocks
 //! skipped; hours may be omitted.
 
-use super::time::{format_timestamp, looks_like_timing, parse_timing};
+use super::time::{looks_like_timing, parse_timing, push_cue};
 use super::{Cue, ParseError};
 use crate::segment::Segment;
 
@@ -77,16 +77,7 @@ pub fn parse(content: &str) -> Result<Vec<Cue>, ParseError> {
 pub fn write(segments: &[Segment]) -> String {
     let mut out = String::from("WEBVTT\n\n");
     for s in segments {
-        out.push_str(&format!(
-            "{} --> {}\n",
-            format_timestamp(s.start_ms, '.'),
-            format_timestamp(s.end_ms, '.')
-        ));
-        for line in s.text.lines().map(str::trim).filter(|l| !l.is_empty()) {
-            out.push_str(line);
-            out.push('\n');
-        }
-        out.push('\n');
+        push_cue(&mut out, s.start_ms, s.end_ms, '.', &s.text);
     }
     out
 }
