@@ -178,6 +178,25 @@ fn strict_timing_fits_the_window_pad_or_speedup_and_stretch_both() {
 }
 
 #[test]
+fn block_mode_starts_a_new_block_at_a_scene_cut() {
+    let chunks = [chunk(0, "a", &[(0, 1000)]), chunk(1, "b", &[(1100, 2000)])];
+    // Together (a pause of 100 ms), a and b form one block at one speed; b's clip is too long for
+    // the video's end at 2 s, so both speed up. With a scene cut between them, a plays at its own
+    // gentle pace (block mode may slow a line to fill its window) and b alone speeds up.
+    let natural = [900, 1100];
+    let joined = ms_plan(&chunks, &natural, 2000, &Policy::with_mode(Mode::Block));
+    assert!(joined[0].speed > 1.0, "{joined:?}");
+    let cut = Policy {
+        scene_cuts_ms: vec![1050],
+        ..Policy::with_mode(Mode::Block)
+    };
+    let split = ms_plan(&chunks, &natural, 2000, &cut);
+    assert!(split[0].speed <= 1.0, "{split:?}");
+    assert_eq!(split[1].start, 1100);
+    assert!(split[1].speed > 1.0 && split[1].end() <= 2000, "{split:?}");
+}
+
+#[test]
 fn block_mode_speaks_a_block_at_one_speed_with_breath_pads() {
     let policy = Policy::with_mode(Mode::Block);
     let chunks = [

@@ -23,6 +23,9 @@ use crate::tts::{
 };
 use crate::{Chunk, Segment};
 
+/// How much the picture must change to count as a scene cut (ffmpeg's `scene` score, 0–1).
+const SCENE_THRESHOLD: f64 = 0.4;
+
 /// State key of the hash of what the last mux was made from.
 const MUX_HASH: &str = "synth.mux";
 
@@ -154,8 +157,18 @@ pub async fn synth_with_shortening<S: Synthesizer, M: ChatModel>(
     opts.policy.validate().map_err(SynthStageError::Policy)?;
     let info = media::probe(video)?;
     let video_secs = info.target_duration_secs();
+    // Block mode starts a new block at every scene cut of the picture.
+    let mut policy = opts.policy.clone();
+    if policy.mode == Mode::Block && policy.scene_cuts_ms.is_empty() && info.has_video() {
+        policy.scene_cuts_ms = media::scene_cuts(video, SCENE_THRESHOLD)?;
+        tracing::info!(
+            "{}: {} scene cuts",
+            video.display(),
+            policy.scene_cuts_ms.len()
+        );
+    }
     let segments = read_reviewed_subtitles(workdir)?;
-    let mut chunks = chunks_for_mode(&segments, &opts.grouping, opts.policy.mode);
+    let mut chunks = chunks_for_mode(&segments, &opts.grouping, policy.mode);
 
     let requests: Vec<SynthRequest> = chunks
         .iter()
@@ -183,7 +196,7 @@ pub async fn synth_with_shortening<S: Synthesizer, M: ChatModel>(
                 &mut chunks,
                 &result,
                 video_secs,
-                &opts.policy,
+                &policy,
                 &mut originals,
             )
             .await?;
@@ -235,12 +248,12 @@ pub async fn synth_with_shortening<S: Synthesizer, M: ChatModel>(
         &chunks,
         &mut clips,
         video_secs,
-        &opts.policy,
+        &policy,
     )
     .await?;
     let track = workdir.dub_wav();
     let (mut report, plan) =
-        timeline::build_track_with_plan(&chunks, &mut clips, video_secs, &opts.policy, &track)?;
+        timeline::build_track_with_plan(&chunks, &mut clips, video_secs, &policy, &track)?;
     for ((c, original), speed) in report.chunks.iter_mut().zip(&originals).zip(&voice_speeds) {
         c.original_text.clone_from(original);
         c.voice_speed = *speed;

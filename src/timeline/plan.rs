@@ -206,7 +206,11 @@ pub fn plan(
     for i in 0..lines.len() {
         let joins = policy.mode == Mode::Block
             && i > 0
-            && lines[i].anchor < lines[i - 1].span_end.saturating_add(block_pause);
+            && lines[i].anchor < lines[i - 1].span_end.saturating_add(block_pause)
+            && !policy
+                .scene_cuts_ms
+                .iter()
+                .any(|&cut| (lines[i - 1].anchor + 1..=lines[i].anchor).contains(&samples(cut)));
         match blocks.last_mut() {
             Some(b) if joins => b.end = i + 1,
             _ => blocks.push(i..i + 1),

@@ -57,6 +57,9 @@ pub struct Policy {
     pub min_gap_ms: u64,
     /// A pause at least this long between two chunks starts a new block (block mode).
     pub block_pause_ms: u64,
+    /// Scene cuts of the video (ms, from `media::scene_cuts`): in block mode a block never spans
+    /// one, so a new scene starts a new block.
+    pub scene_cuts_ms: Vec<u64>,
     /// Fade at each clip's edges when rendering, against clicks.
     pub fade_ms: u32,
 }
@@ -74,6 +77,7 @@ impl Default for Policy {
             breath_pad_ms: 200,
             min_gap_ms: 80,
             block_pause_ms: 1000,
+            scene_cuts_ms: Vec::new(),
             fade_ms: 5,
         }
     }
