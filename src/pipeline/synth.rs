@@ -9,7 +9,7 @@ use std::path::{Path, PathBuf};
 use crate::audio::Ducking;
 use crate::llm::{ChatModel, LineEditor, OpenAiChat, char_budget};
 use crate::media::{self, MediaError, MuxOptions};
-use crate::pipeline::state::{State, sha256_hex};
+use crate::pipeline::state::{State, sha256_file, sha256_hex};
 use crate::pipeline::workdir::Workdir;
 use crate::progress::Progress;
 use crate::subtitles::{self, SubtitleError};
@@ -22,6 +22,16 @@ use crate::tts::{
     Synthesizer, TtsError,
 };
 use crate::{Chunk, Segment};
+
+/// Run blocking work (ffmpeg, rendering, mixing) on a blocking thread, so that the runtime keeps
+/// serving other videos' requests meanwhile (`dubber run --jobs`).
+async fn off_runtime<T: Send + 'static>(
+    work: impl FnOnce() -> T + Send + 'static,
+) -> Result<T, SynthStageError> {
+    tokio::task::spawn_blocking(work)
+        .await
+        .map_err(|e| SynthStageError::Worker(e.to_string()))
+}
 
 /// How much the picture must change to count as a scene cut (ffmpeg's `scene` score, 0–1).
 const SCENE_THRESHOLD: f64 = 0.4;
@@ -99,6 +109,8 @@ pub enum SynthStageError {
     },
     #[error("{}: {source}", path.display())]
     Wav { path: PathBuf, source: hound::Error },
+    #[error("a rendering thread stopped: {0}")]
+    Worker(String),
     #[error("invalid timeline settings: {0}")]
     Policy(String),
 }
@@ -160,7 +172,9 @@ pub async fn synth_with_shortening<S: Synthesizer, M: ChatModel>(
     // Block mode starts a new block at every scene cut of the picture.
     let mut policy = opts.policy.clone();
     if policy.mode == Mode::Block && policy.scene_cuts_ms.is_empty() && info.has_video() {
-        policy.scene_cuts_ms = media::scene_cuts(video, SCENE_THRESHOLD)?;
+        let owned = video.to_path_buf();
+        policy.scene_cuts_ms =
+            off_runtime(move || media::scene_cuts(&owned, SCENE_THRESHOLD)).await??;
         tracing::info!(
             "{}: {} scene cuts",
             video.display(),
@@ -252,8 +266,13 @@ pub async fn synth_with_shortening<S: Synthesizer, M: ChatModel>(
     )
     .await?;
     let track = workdir.dub_wav();
-    let (mut report, plan) =
-        timeline::build_track_with_plan(&chunks, &mut clips, video_secs, &policy, &track)?;
+    let (mut report, plan) = {
+        let (chunks, policy, track) = (chunks.clone(), policy.clone(), track.clone());
+        off_runtime(move || {
+            timeline::build_track_with_plan(&chunks, &mut clips, video_secs, &policy, &track)
+        })
+        .await??
+    };
     for ((c, original), speed) in report.chunks.iter_mut().zip(&originals).zip(&voice_speeds) {
         c.original_text.clone_from(original);
         c.voice_speed = *speed;
@@ -271,7 +290,6 @@ pub async fn synth_with_shortening<S: Synthesizer, M: ChatModel>(
     let mut voice_track = track.clone();
     if opts.background != Background::None && info.has_audio() {
         let background = workdir.background_wav();
-        media::extract_background(video, &background, timeline::RATE)?;
         let mut intervals = plan.speech_intervals();
         // Duck under the original lines too: the original voice is in the background.
         intervals.extend(segments.iter().map(|s| {
@@ -289,22 +307,26 @@ pub async fn synth_with_shortening<S: Synthesizer, M: ChatModel>(
             _ => opts.ducking,
         };
         let mixed = workdir.root().join("mix.wav");
-        mix_background(&track, &background, &intervals, &ducking, &mixed)?;
+        let (video, track, out) = (video.to_path_buf(), track.clone(), mixed.clone());
+        off_runtime(move || {
+            media::extract_background(&video, &background, timeline::RATE)?;
+            mix_background(&track, &background, &intervals, &ducking, &out)
+        })
+        .await??;
         voice_track = mixed;
     }
 
     if let Some(out) = &opts.output {
         // Muxing is skipped when the output exists and was made from this very track and video.
-        let bytes = std::fs::read(&voice_track).map_err(|source| SynthStageError::Io {
+        let track_hash = sha256_file(&voice_track).map_err(|source| SynthStageError::Io {
             path: voice_track.clone(),
             source,
         })?;
         let key = format!(
-            "{}|{}|{:?}|{}",
+            "{}|{}|{:?}|{track_hash}",
             video.display(),
             out.display(),
             opts.mux,
-            sha256_hex(&bytes)
         );
         let key = sha256_hex(key.as_bytes());
         let state_path = workdir.state_json();
@@ -312,7 +334,13 @@ pub async fn synth_with_shortening<S: Synthesizer, M: ChatModel>(
         if out.exists() && state.get(MUX_HASH) == Some(key.as_str()) {
             tracing::info!("{}: up to date", out.display());
         } else {
-            media::mux(video, &voice_track, out, &opts.mux)?;
+            let (video, track, out, mux) = (
+                video.to_path_buf(),
+                voice_track.clone(),
+                out.clone(),
+                opts.mux.clone(),
+            );
+            off_runtime(move || media::mux(&video, &track, &out, &mux)).await??;
             state.set(MUX_HASH, key);
             state
                 .save(&state_path)
