@@ -13,7 +13,7 @@ use std::time::Duration;
 use serde_json::json;
 
 use super::http::{self, Settings};
-use super::{AudioFormat, Limits, SynthAudio, SynthError, SynthRequest, Synthesizer, check, split};
+use super::{AudioFormat, Limits, SynthAudio, SynthError, SynthRequest, Synthesizer, split};
 
 /// Where requests go unless another base URL is given.
 pub const DEFAULT_BASE_URL: &str = "https://api.elevenlabs.io";
@@ -143,33 +143,13 @@ impl ElevenLabsTts {
     }
 
     async fn synthesize_split(&self, req: &SynthRequest) -> Result<SynthAudio, SynthError> {
-        let pieces = split::split_to_limit(&req.text, MAX_INPUT_CHARS);
-        if pieces.len() == 1 {
-            return self.request(req, &pieces[0]).await;
-        }
-        let mut samples = Vec::new();
-        let mut format = AudioFormat::Pcm16 {
-            sample_rate: 24_000,
-        };
-        for (i, piece) in pieces.iter().enumerate() {
-            let audio = self.request(req, piece).await?;
-            let pcm = check::decode(&audio.bytes, audio.format).map_err(|message| {
-                SynthError::InvalidAudio {
-                    message: format!(
-                        "{} part {} of {}: {message}",
-                        SETTINGS.provider,
-                        i + 1,
-                        pieces.len()
-                    ),
-                }
-            })?;
-            samples.extend(pcm.samples);
-            format = audio.format;
-        }
-        Ok(SynthAudio {
-            bytes: samples.iter().flat_map(|s| s.to_le_bytes()).collect(),
-            format,
-        })
+        split::speak_in_pieces(
+            SETTINGS.provider,
+            &req.text,
+            MAX_INPUT_CHARS,
+            |piece| async move { self.request(req, &piece).await },
+        )
+        .await
     }
 }
 

@@ -10,7 +10,7 @@ use std::time::Duration;
 use serde_json::json;
 
 use super::http::{self, Settings};
-use super::{AudioFormat, Limits, SynthAudio, SynthError, SynthRequest, Synthesizer, check, split};
+use super::{AudioFormat, Limits, SynthAudio, SynthError, SynthRequest, Synthesizer, split};
 
 /// Where requests go when neither an explicit base URL nor `OPENAI_BASE_URL` is set.
 pub const DEFAULT_BASE_URL: &str = "https://api.openai.com/v1";
@@ -131,38 +131,13 @@ impl OpenAiTts {
     }
 
     async fn synthesize_split(&self, req: &SynthRequest) -> Result<SynthAudio, SynthError> {
-        let pieces = split::split_to_limit(&req.text, MAX_INPUT_CHARS);
-        if pieces.len() == 1 {
-            return self.request(req, &pieces[0]).await;
-        }
-        let mut parts = Vec::with_capacity(pieces.len());
-        for (i, piece) in pieces.iter().enumerate() {
-            let audio = self.request(req, piece).await?;
-            let pcm = check::decode(&audio.bytes, audio.format).map_err(|message| {
-                SynthError::InvalidAudio {
-                    message: format!(
-                        "{} part {} of {}: {message}",
-                        SETTINGS.provider,
-                        i + 1,
-                        pieces.len()
-                    ),
-                }
-            })?;
-            parts.push(pcm);
-        }
-        let joined = check::join(parts).map_err(|message| SynthError::InvalidAudio { message })?;
-        let bytes = match req.format {
-            AudioFormat::Wav => joined.to_wav().map_err(SynthError::Engine)?,
-            AudioFormat::Pcm16 { .. } => joined
-                .samples
-                .iter()
-                .flat_map(|s| s.to_le_bytes())
-                .collect(),
-        };
-        Ok(SynthAudio {
-            bytes,
-            format: req.format,
-        })
+        split::speak_in_pieces(
+            SETTINGS.provider,
+            &req.text,
+            MAX_INPUT_CHARS,
+            |piece| async move { self.request(req, &piece).await },
+        )
+        .await
     }
 }
 

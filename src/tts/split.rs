@@ -102,6 +102,48 @@ fn split_words(text: &str, max_chars: usize) -> Vec<String> {
     pieces
 }
 
+/// Speak `text` through `request`, one piece of at most `max_chars` characters at a time when it
+/// is longer, and join the pieces' audio into one clip (in the format the provider returned).
+pub(crate) async fn speak_in_pieces<F, Fut>(
+    provider: &str,
+    text: &str,
+    max_chars: usize,
+    request: F,
+) -> Result<super::SynthAudio, super::SynthError>
+where
+    F: Fn(String) -> Fut,
+    Fut: std::future::Future<Output = Result<super::SynthAudio, super::SynthError>>,
+{
+    use super::{AudioFormat, SynthAudio, SynthError, check};
+    let pieces = split_to_limit(text, max_chars);
+    let count = pieces.len();
+    let mut parts = Vec::with_capacity(count);
+    let mut format = AudioFormat::Wav;
+    for (i, piece) in pieces.into_iter().enumerate() {
+        let audio = request(piece).await?;
+        if count == 1 {
+            return Ok(audio);
+        }
+        let pcm = check::decode(&audio.bytes, audio.format).map_err(|message| {
+            SynthError::InvalidAudio {
+                message: format!("{provider} part {} of {count}: {message}", i + 1),
+            }
+        })?;
+        parts.push(pcm);
+        format = audio.format;
+    }
+    let joined = check::join(parts).map_err(|message| SynthError::InvalidAudio { message })?;
+    let bytes = match format {
+        AudioFormat::Wav => joined.to_wav().map_err(SynthError::Engine)?,
+        AudioFormat::Pcm16 { .. } => joined
+            .samples
+            .iter()
+            .flat_map(|s| s.to_le_bytes())
+            .collect(),
+    };
+    Ok(SynthAudio { bytes, format })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
