@@ -6,28 +6,11 @@
 mod common;
 mod common_llm;
 
-use std::path::Path;
 use std::process::{Command, Output};
 
-use common::{Faults, TestServer, expected_ms};
+use common::{Faults, TestServer, dubber, expected_ms};
 use common_llm::{ChatServer, Reply};
 use serde_json::Value;
-
-async fn dubber(dir: &Path, args: Vec<String>) -> Output {
-    let dir = dir.to_path_buf();
-    tokio::task::spawn_blocking(move || {
-        Command::new(env!("CARGO_BIN_EXE_dubber"))
-            .args(&args)
-            .current_dir(&dir)
-            .env_remove("RUST_LOG")
-            .env_remove("OPENAI_API_KEY")
-            .env_remove("OPENAI_BASE_URL")
-            .output()
-            .unwrap()
-    })
-    .await
-    .unwrap()
-}
 
 fn ok(out: &Output) {
     assert!(

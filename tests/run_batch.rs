@@ -7,7 +7,7 @@ mod common;
 use std::path::Path;
 use std::process::Command;
 
-use common::{Faults, TestServer};
+use common::{Faults, TestServer, dubber};
 
 const SRT: &str = "1\n00:00:01,000 --> 00:00:04,000\nWelcome to this short demonstration.\n\n\
 2\n00:00:07,000 --> 00:00:10,000\nEvery line starts where the original started.\n";
@@ -20,21 +20,6 @@ fn make_video(path: &Path) {
         .status()
         .unwrap();
     assert!(status.success());
-}
-
-async fn dubber(dir: &Path, args: Vec<String>) -> std::process::Output {
-    let dir = dir.to_path_buf();
-    tokio::task::spawn_blocking(move || {
-        Command::new(env!("CARGO_BIN_EXE_dubber"))
-            .args(&args)
-            .current_dir(&dir)
-            .env_remove("OPENAI_API_KEY")
-            .env_remove("OPENAI_BASE_URL")
-            .output()
-            .unwrap()
-    })
-    .await
-    .unwrap()
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -7,7 +7,7 @@ mod common;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-use common::{Faults, TestServer};
+use common::{Faults, TestServer, dubber};
 
 const DEMO_SRT: &str = "1\n00:00:01,000 --> 00:00:04,500\nWelcome to this short demonstration\n\n\
 2\n00:00:04,600 --> 00:00:05,900\nof automatic dubbing.\n\n\
@@ -30,21 +30,6 @@ fn make_demo(dir: &Path) -> PathBuf {
     assert!(status.success());
     std::fs::write(dir.join("demo.srt"), DEMO_SRT).unwrap();
     video
-}
-
-async fn dubber(dir: &Path, args: Vec<String>) -> std::process::Output {
-    let dir = dir.to_path_buf();
-    tokio::task::spawn_blocking(move || {
-        Command::new(env!("CARGO_BIN_EXE_dubber"))
-            .args(&args)
-            .current_dir(&dir)
-            .env_remove("OPENAI_API_KEY")
-            .env_remove("OPENAI_BASE_URL")
-            .output()
-            .unwrap()
-    })
-    .await
-    .unwrap()
 }
 
 fn read_wav(path: &Path) -> (u32, Vec<f32>) {

@@ -598,3 +598,21 @@ pub fn texts(n: usize) -> Vec<String> {
         })
         .collect()
 }
+
+/// Run the `dubber` binary in `dir` on a blocking thread (the test server keeps serving on the
+/// runtime meanwhile), without the caller's OpenAI settings or log level.
+pub async fn dubber(dir: &std::path::Path, args: Vec<String>) -> std::process::Output {
+    let dir = dir.to_path_buf();
+    tokio::task::spawn_blocking(move || {
+        std::process::Command::new(env!("CARGO_BIN_EXE_dubber"))
+            .args(&args)
+            .current_dir(&dir)
+            .env_remove("RUST_LOG")
+            .env_remove("OPENAI_API_KEY")
+            .env_remove("OPENAI_BASE_URL")
+            .output()
+            .expect("run dubber")
+    })
+    .await
+    .expect("dubber thread")
+}
