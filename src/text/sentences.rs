@@ -77,7 +77,9 @@ pub fn split_sentences(text: &str) -> Vec<String> {
             }
             let end_byte = chars.get(j).map_or(text.len(), |(b, _)| *b);
             let followed_by_space = j < chars.len() && chars[j].1.is_whitespace();
-            if followed_by_space && is_boundary(text, start, end_byte, &chars[j..]) {
+            // CJK full stops end a sentence without a space after them.
+            let cjk_stop = matches!(chars[j - 1].1, '。' | '！' | '？');
+            if (followed_by_space || cjk_stop) && is_boundary(text, start, end_byte, &chars[j..]) {
                 let piece = text[start..end_byte].trim();
                 if !piece.is_empty() {
                     pieces.push(piece.to_string());
@@ -164,6 +166,14 @@ mod tests {
         assert_eq!(
             split_sentences("We had apples, pears, etc. Then we left."),
             vec!["We had apples, pears, etc.", "Then we left."]
+        );
+    }
+
+    #[test]
+    fn cjk_full_stops_split_without_spaces() {
+        assert_eq!(
+            split_sentences("你好。再见！好吗？"),
+            vec!["你好。", "再见！", "好吗？"]
         );
     }
 

@@ -14,7 +14,7 @@ pub(crate) fn split_to_limit(text: &str, max_chars: usize) -> Vec<String> {
     }
     let mut pieces = Vec::new();
     let mut current = String::new();
-    for sentence in sentences(text) {
+    for sentence in crate::text::split_sentences(text) {
         let sentence = sentence.trim();
         if sentence.is_empty() {
             continue;
@@ -41,43 +41,6 @@ pub(crate) fn split_to_limit(text: &str, max_chars: usize) -> Vec<String> {
         pieces.push(current);
     }
     pieces
-}
-
-/// Sentences with their closing punctuation: a cut after `.`, `!`, `?`, `…` (and CJK full stops)
-/// followed by whitespace or closing quotes and brackets.
-fn sentences(text: &str) -> Vec<&str> {
-    let mut out = Vec::new();
-    let mut start = 0;
-    let mut chars = text.char_indices().peekable();
-    while let Some((i, c)) = chars.next() {
-        if !matches!(c, '.' | '!' | '?' | '…' | '。' | '！' | '？') {
-            continue;
-        }
-        let mut end = i + c.len_utf8();
-        while let Some(&(j, n)) = chars.peek() {
-            if matches!(
-                n,
-                '"' | '\'' | '”' | '’' | ')' | ']' | '»' | '.' | '!' | '?'
-            ) {
-                end = j + n.len_utf8();
-                chars.next();
-            } else {
-                break;
-            }
-        }
-        let at_break = match chars.peek() {
-            None => true,
-            Some(&(_, n)) => n.is_whitespace() || matches!(c, '。' | '！' | '？'),
-        };
-        if at_break {
-            out.push(&text[start..end]);
-            start = end;
-        }
-    }
-    if start < text.len() {
-        out.push(&text[start..]);
-    }
-    out
 }
 
 /// Pieces of at most `max_chars` characters, cut at whitespace when a word boundary is close enough.
