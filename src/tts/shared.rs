@@ -42,4 +42,54 @@ impl<S: Synthesizer> Synthesizer for SharedLimit<'_, S> {
     fn concurrency_hint(&self) -> Option<usize> {
         self.inner.concurrency_hint()
     }
+
+    fn native_speed(&self) -> bool {
+        self.inner.native_speed()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// An engine whose every answer differs from the trait's defaults, so a wrapper that forgets
+    /// to forward a method shows up as a wrong answer. A method added to [`Synthesizer`] gets a
+    /// non-default answer here, and an assertion below.
+    struct Probe;
+
+    impl Synthesizer for Probe {
+        async fn synthesize(&self, req: &SynthRequest) -> Result<SynthAudio, SynthError> {
+            Err(SynthError::Engine(format!("probe: {}", req.text)))
+        }
+        fn cache_signature(&self) -> String {
+            "probe-signature".into()
+        }
+        fn limits(&self) -> Limits {
+            Limits {
+                max_input_chars: 7,
+                speed: 0.5..=3.0,
+            }
+        }
+        fn concurrency_hint(&self) -> Option<usize> {
+            Some(3)
+        }
+        fn native_speed(&self) -> bool {
+            true
+        }
+    }
+
+    #[tokio::test]
+    async fn shared_limit_forwards_every_method() {
+        let probe = Probe;
+        let shared = SharedLimit::new(&probe, Arc::new(Semaphore::new(1)));
+        assert_eq!(shared.cache_signature(), probe.cache_signature());
+        assert_eq!(shared.limits(), probe.limits());
+        assert_eq!(shared.concurrency_hint(), Some(3));
+        assert!(shared.native_speed());
+        let err = shared
+            .synthesize(&SynthRequest::new("hi", "v", "m"))
+            .await
+            .unwrap_err();
+        assert_eq!(err.to_string(), "probe: hi");
+    }
 }
