@@ -32,6 +32,28 @@ fn write_via_temp(path: &Path, bytes: &[u8], sync: bool) -> std::io::Result<()> 
     Ok(())
 }
 
+/// A temporary name beside `path` for a file written by a stream or another program and renamed
+/// over `path` when complete: `.<stem>.part-<pid>-<n>.<ext>`, unique per process and call (two
+/// videos, or two processes, never share one), the extension kept so that tools that pick a format
+/// by it (ffmpeg) still do.
+pub fn temp_sibling(path: &Path) -> std::path::PathBuf {
+    use std::sync::atomic::{AtomicU64, Ordering};
+    static NEXT: AtomicU64 = AtomicU64::new(0);
+    let n = NEXT.fetch_add(1, Ordering::Relaxed);
+    let stem = path
+        .file_stem()
+        .map_or_else(|| "file".into(), |s| s.to_string_lossy().into_owned());
+    let name = match path.extension() {
+        Some(ext) => format!(
+            ".{stem}.part-{}-{n}.{}",
+            std::process::id(),
+            ext.to_string_lossy()
+        ),
+        None => format!(".{stem}.part-{}-{n}", std::process::id()),
+    };
+    path.with_file_name(name)
+}
+
 /// Serialise `value` as pretty JSON and write it atomically.
 pub fn write_json_atomic<T: serde::Serialize>(path: &Path, value: &T) -> std::io::Result<()> {
     let mut text = serde_json::to_string_pretty(value).map_err(std::io::Error::other)?;

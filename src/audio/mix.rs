@@ -3,7 +3,12 @@
 //! The plan knows exactly where speech plays, so ducking needs no level detector: the background
 //! goes down *before* each line starts (attack, a look-ahead a live compressor cannot have) and
 //! comes back after it ends (release), along raised-cosine ramps so the change is not heard as a
-//! step. Works block by block ([`duck_mix_into`]) so a long track is never held in memory.
+//! step. Works block by block ([`duck_mix_into`], [`duck_mix_files`]) so a long track is never
+//! held in memory.
+
+use std::path::Path;
+
+use super::AudioError;
 
 /// How far and how smoothly the background is lowered under speech.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -99,4 +104,65 @@ fn duck_amount(t: u64, start: u64, end: u64, attack: u64, release: u64) -> f32 {
             ramp(1.0 - lag as f32 / release as f32)
         }
     }
+}
+
+/// Streams `speech` and `background` (16-bit mono WAV files at the same rate) into `out`, the
+/// background ducked under `speech_intervals` ([`duck_mix_into`]), block by block: memory stays
+/// flat however long the track. `out` is written to a temporary name and renamed, so it is never
+/// seen half written. A background shorter than the speech is silent after its end.
+pub fn duck_mix_files(
+    speech: &Path,
+    background: &Path,
+    speech_intervals: &[(u64, u64)],
+    ducking: &Ducking,
+    out: &Path,
+) -> Result<(), AudioError> {
+    const BLOCK: usize = 16_384;
+    let wav_err = |path: &Path| {
+        let path = path.to_path_buf();
+        move |source| AudioError::Wav { path, source }
+    };
+    let mut speech_reader = hound::WavReader::open(speech).map_err(wav_err(speech))?;
+    let mut bg_reader = hound::WavReader::open(background).map_err(wav_err(background))?;
+    let spec = speech_reader.spec();
+    let scale = 1.0 / f32::from(i16::MAX);
+    let tmp = crate::fsutil::temp_sibling(out);
+    let mut writer = hound::WavWriter::create(&tmp, spec).map_err(wav_err(&tmp))?;
+    let mut speech_samples = speech_reader.samples::<i16>();
+    let mut bg_samples = bg_reader.samples::<i16>();
+    let mut offset = 0u64;
+    let mut block = Vec::with_capacity(BLOCK);
+    let mut bg_block = Vec::with_capacity(BLOCK);
+    loop {
+        block.clear();
+        bg_block.clear();
+        for s in speech_samples.by_ref().take(BLOCK) {
+            block.push(f32::from(s.map_err(wav_err(speech))?) * scale);
+        }
+        if block.is_empty() {
+            break;
+        }
+        for s in bg_samples.by_ref().take(block.len()) {
+            bg_block.push(f32::from(s.map_err(wav_err(background))?) * scale);
+        }
+        duck_mix_into(
+            &mut block,
+            offset,
+            &bg_block,
+            speech_intervals,
+            spec.sample_rate,
+            ducking,
+        );
+        for &v in &block {
+            writer
+                .write_sample(super::wav::to_i16(v))
+                .map_err(wav_err(&tmp))?;
+        }
+        offset += block.len() as u64;
+    }
+    writer.finalize().map_err(wav_err(&tmp))?;
+    std::fs::rename(&tmp, out).map_err(|source| AudioError::Io {
+        path: out.to_path_buf(),
+        source,
+    })
 }

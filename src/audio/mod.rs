@@ -16,7 +16,7 @@ mod wsola;
 
 pub use decode::{decode, decode_pcm16};
 pub use level::{apply_gain_db, fade_edges, loudness_lufs, normalize_loudness, trim_silence};
-pub use mix::{Ducking, duck_mix, duck_mix_into};
+pub use mix::{Ducking, duck_mix, duck_mix_files, duck_mix_into};
 pub use resample::resample;
 pub use stretch::{StretchQuality, stretch_to_len, stretch_to_len_with};
 pub use wav::{read_wav, write_wav};

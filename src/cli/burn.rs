@@ -1,21 +1,15 @@
 //! `dubber burn`: subtitles into a video, as a stream (soft) or into the pixels (hard).
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
 use anyhow::{Result, bail};
-use clap::{Args, ValueEnum};
-use dubber::media::{self, HardSubtitleStyle, SubtitleTrack};
-use dubber::pipeline::Workdir;
+use clap::Args;
+use dubber::media::{HardSubtitleStyle, SubtitleTrack};
+use dubber::pipeline::burn::burn;
+use dubber::pipeline::{Burn, Workdir, output_beside};
 
-use super::{GlobalArgs, WorkdirArgs};
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
-pub enum BurnMode {
-    /// Add subtitle streams (mov_text in MP4/MOV, SRT in MKV, WebVTT in WebM); no re-encode.
-    Soft,
-    /// Draw the first subtitle file into the picture (re-encodes the video with libx264).
-    Hard,
-}
+use super::flags::{BurnMode, WorkdirArgs};
+use super::output::Output;
 
 #[derive(Debug, Args)]
 pub struct BurnArgs {
@@ -57,19 +51,7 @@ pub struct BurnArgs {
     pub preset: String,
 }
 
-/// `<stem>.<tag>.<ext>` beside `video`.
-pub fn sibling_output(video: &Path, tag: &str, ext: Option<&str>) -> PathBuf {
-    let stem = video
-        .file_stem()
-        .map_or_else(|| "video".into(), |s| s.to_string_lossy().into_owned());
-    let ext = ext
-        .map(str::to_string)
-        .or_else(|| video.extension().map(|e| e.to_string_lossy().into_owned()))
-        .unwrap_or_else(|| "mp4".into());
-    video.with_file_name(format!("{stem}.{tag}.{ext}"))
-}
-
-pub fn run(args: BurnArgs, global: &GlobalArgs) -> Result<()> {
+pub fn run(args: BurnArgs, out: &Output) -> Result<()> {
     let workdir = Workdir::for_video(&args.video, args.workdir.workdir.as_deref());
     let files = if args.subtitles.is_empty() {
         let mut files = vec![workdir.subs_srt()];
@@ -93,38 +75,31 @@ pub fn run(args: BurnArgs, global: &GlobalArgs) -> Result<()> {
             files.len()
         );
     }
-    let output = match (&args.output, args.mode) {
-        (Some(o), _) => o.clone(),
-        (None, BurnMode::Soft) => sibling_output(&args.video, "subtitled", None),
-        (None, BurnMode::Hard) => sibling_output(&args.video, "subtitled", Some("mp4")),
+    let how = match args.mode {
+        BurnMode::Soft => Burn::Soft,
+        BurnMode::Hard => Burn::Hard(HardSubtitleStyle {
+            font_size: args.font_size,
+            outline: args.outline,
+            margin_v: args.margin_v,
+            top: args.top,
+            crf: args.crf,
+            preset: args.preset.clone(),
+        }),
     };
-    match args.mode {
-        BurnMode::Soft => {
-            let tracks: Vec<SubtitleTrack> = files
-                .iter()
-                .enumerate()
-                .map(|(i, path)| SubtitleTrack {
-                    path: path.clone(),
-                    language: args.languages.get(i).cloned(),
-                    title: None,
-                })
-                .collect();
-            media::burn_soft(&args.video, &tracks, &output)?;
-        }
-        BurnMode::Hard => {
-            let style = HardSubtitleStyle {
-                font_size: args.font_size,
-                outline: args.outline,
-                margin_v: args.margin_v,
-                top: args.top,
-                crf: args.crf,
-                preset: args.preset.clone(),
-            };
-            media::burn_hard(&args.video, &files[0], &output, &style)?;
-        }
-    }
-    if !global.quiet {
-        println!("{}", output.display());
-    }
+    let output = args
+        .output
+        .clone()
+        .unwrap_or_else(|| output_beside(&args.video, "subtitled", how.output_extension()));
+    let tracks: Vec<SubtitleTrack> = files
+        .iter()
+        .enumerate()
+        .map(|(i, path)| SubtitleTrack {
+            path: path.clone(),
+            language: args.languages.get(i).cloned(),
+            title: None,
+        })
+        .collect();
+    burn(&args.video, &tracks, &how, &output)?;
+    out.line(output.display());
     Ok(())
 }

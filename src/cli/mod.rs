@@ -1,17 +1,21 @@
-//! Command-line arguments (clap derive) and the dispatch to one module per subcommand.
+//! The binary's edge: clap arguments ([`flags`] and one file per subcommand), turned into library
+//! configuration and engines once ([`config`]), results reported by [`output`]. Each subcommand
+//! calls one library function; no subcommand calls another.
 
 pub mod burn;
-pub mod common;
+pub mod config;
 pub mod estimate;
+pub mod flags;
 pub mod models;
+pub mod output;
 pub mod prep;
 pub mod run;
 pub mod synth;
 pub mod youtube;
 
-use std::path::PathBuf;
-
 use clap::{Args, Parser, Subcommand};
+
+use output::Output;
 
 /// Dub a video into new speech, aligned to the original timing.
 #[derive(Debug, Parser)]
@@ -49,17 +53,6 @@ pub struct GlobalArgs {
     pub json: bool,
 }
 
-impl GlobalArgs {
-    pub fn output_mode(&self) -> dubber::progress::OutputMode {
-        use dubber::progress::OutputMode;
-        match (self.json, self.quiet) {
-            (true, _) => OutputMode::Json,
-            (false, true) => OutputMode::Quiet,
-            _ => OutputMode::Auto,
-        }
-    }
-}
-
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Import subtitles, normalise and group them: writes subs.srt, segments.json, manifest.json.
@@ -78,23 +71,22 @@ pub enum Command {
     Estimate(estimate::EstimateArgs),
 }
 
-/// The work directory option shared by the stages.
-#[derive(Debug, Args, Clone)]
-pub struct WorkdirArgs {
-    /// Work directory holding every intermediate file [default: ./<video file stem>.dub]
-    #[arg(long, value_name = "DIR")]
-    pub workdir: Option<PathBuf>,
-}
-
 /// Run the parsed command.
 pub fn run(cli: Cli) -> anyhow::Result<()> {
+    let out = Output::new(&cli.global);
     match cli.command {
-        Command::Prep(args) => prep::run(args, &cli.global),
-        Command::Run(args) => run::run(args, &cli.global),
-        Command::Synth(args) => synth::run(args, &cli.global),
-        Command::Burn(args) => burn::run(args, &cli.global),
-        Command::Models(args) => models::run(args, &cli.global),
-        Command::Youtube(args) => youtube::run(args, &cli.global),
-        Command::Estimate(args) => estimate::run(args, &cli.global),
+        Command::Prep(args) => prep::run(args, &out),
+        Command::Run(args) => run::run(args, &out),
+        Command::Synth(args) => synth::run(args, &out),
+        Command::Burn(args) => burn::run(args, &out),
+        Command::Models(args) => models::run(args, &out),
+        Command::Youtube(args) => youtube::run(args, &out),
+        Command::Estimate(args) => estimate::run(args, &out),
     }
+}
+
+/// A runtime for the library's async stages.
+pub fn runtime() -> anyhow::Result<tokio::runtime::Runtime> {
+    use anyhow::Context;
+    tokio::runtime::Runtime::new().context("starting the async runtime")
 }

@@ -1,12 +1,12 @@
 //! `dubber models`: what is installed in the data directory, and fetching more.
 
-use anyhow::{Context, Result};
+use anyhow::Result;
 use clap::{Args, Subcommand};
 use dubber::models::DataDir;
 use dubber::models::fetch::{HUGGING_FACE, fetch, remote_model};
 use indicatif::{ProgressBar, ProgressStyle};
 
-use super::GlobalArgs;
+use super::output::Output;
 
 #[derive(Debug, Args)]
 pub struct ModelsArgs {
@@ -29,7 +29,7 @@ pub enum ModelsCommand {
     },
 }
 
-pub fn run(args: ModelsArgs, global: &GlobalArgs) -> Result<()> {
+pub fn run(args: ModelsArgs, out: &Output) -> Result<()> {
     let data = DataDir::from_env()?;
     match args.command {
         ModelsCommand::List => {
@@ -46,7 +46,7 @@ pub fn run(args: ModelsArgs, global: &GlobalArgs) -> Result<()> {
         }
         ModelsCommand::Fetch { name, host } => {
             let model = remote_model(&name, &host)?;
-            let bar = if global.quiet {
+            let bar = if out.is_quiet() || out.is_json() {
                 ProgressBar::hidden()
             } else {
                 ProgressBar::new(0)
@@ -65,7 +65,7 @@ pub fn run(args: ModelsArgs, global: &GlobalArgs) -> Result<()> {
                 }
                 bar.set_position(done);
             };
-            let runtime = tokio::runtime::Runtime::new().context("starting the async runtime")?;
+            let runtime = super::runtime()?;
             let path = runtime.block_on(fetch(&data, &model, &progress))?;
             bar.finish_and_clear();
             println!("{}", path.display());

@@ -2,7 +2,7 @@
 
 use std::path::PathBuf;
 
-use anyhow::{Context, Result, anyhow};
+use anyhow::{Result, anyhow};
 use clap::Args;
 use dubber::llm::OpenAiChat;
 use dubber::pipeline::Workdir;
@@ -10,8 +10,9 @@ use dubber::pipeline::synth::read_reviewed_subtitles;
 use dubber::pipeline::youtube::{make_assets, write_assets};
 use dubber::youtube::AssetsSource;
 
-use super::common::LlmArgs;
-use super::{GlobalArgs, WorkdirArgs};
+use super::config;
+use super::flags::{LlmArgs, WorkdirArgs};
+use super::output::{Event, Output};
 
 #[derive(Debug, Args)]
 pub struct YoutubeArgs {
@@ -31,16 +32,16 @@ pub struct YoutubeArgs {
     pub llm: LlmArgs,
 }
 
-pub fn run(args: YoutubeArgs, global: &GlobalArgs) -> Result<()> {
+pub fn run(args: YoutubeArgs, out: &Output) -> Result<()> {
     let workdir = Workdir::for_video(&args.video, args.workdir.workdir.as_deref());
     let segments = read_reviewed_subtitles(&workdir)?;
     let info = dubber::media::probe(&args.video)?;
     let video_ms = dubber::segment::secs_to_ms(info.target_duration_secs())
         .ok_or_else(|| anyhow!("{}: no usable duration", args.video.display()))?;
     let title = args.title.as_deref();
-    let runtime = tokio::runtime::Runtime::new().context("starting the async runtime")?;
+    let runtime = super::runtime()?;
     let assets = if args.ai {
-        let (model, cache) = args.llm.open(&workdir)?;
+        let (model, cache) = config::chat(&args.llm, &workdir)?;
         runtime.block_on(make_assets(
             &segments,
             video_ms,
@@ -55,23 +56,24 @@ pub fn run(args: YoutubeArgs, global: &GlobalArgs) -> Result<()> {
     if let AssetsSource::OfflineFallback { reason } = &assets.source {
         tracing::warn!("the model's assets were unusable, wrote the offline ones: {reason}");
     }
-    if global.json {
-        dubber::progress::emit(serde_json::json!({
-            "event": "youtube_done",
-            "description": files.description,
-            "chapters": files.chapters,
-            "tags": files.tags,
-            "source": match &assets.source {
-                AssetsSource::Offline => "offline",
-                AssetsSource::Model => "model",
-                AssetsSource::OfflineFallback { .. } => "offline_fallback",
-            },
-        }));
-    } else if !global.quiet {
-        print!("{}", assets.chapters_text());
-        for path in [&files.description, &files.chapters, &files.tags] {
-            println!("{}", path.display());
-        }
-    }
+    let source = match &assets.source {
+        AssetsSource::Offline => "offline",
+        AssetsSource::Model => "model",
+        AssetsSource::OfflineFallback { .. } => "offline_fallback",
+    };
+    out.event(
+        Event::YoutubeDone {
+            description: &files.description,
+            chapters: &files.chapters,
+            tags: &files.tags,
+            source,
+        },
+        || {
+            print!("{}", assets.chapters_text());
+            for path in [&files.description, &files.chapters, &files.tags] {
+                println!("{}", path.display());
+            }
+        },
+    );
     Ok(())
 }

@@ -37,7 +37,7 @@ impl Default for EditOptions {
 }
 
 /// What to translate into, from what, with which fixed terms.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone, Default, serde::Serialize)]
 pub struct Translation {
     /// Target language, as a name or code the model understands ("French", "pt-BR").
     pub target_language: String,

@@ -18,7 +18,7 @@ use std::path::Path;
 use super::LlmError;
 
 /// Source terms and the renderings a translation must use for them.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize)]
 pub struct Glossary {
     entries: Vec<(String, String)>,
 }

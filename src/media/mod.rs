@@ -61,13 +61,6 @@ fn stderr_tail(stderr: &[u8]) -> String {
     lines[lines.len().saturating_sub(3)..].join(" | ")
 }
 
-/// A temporary path beside `target` with the same extension (ffmpeg picks the muxer from it).
-fn temp_beside(target: &Path) -> PathBuf {
-    let ext = target.extension().and_then(|e| e.to_str()).unwrap_or("tmp");
-    let name = target.file_stem().and_then(|s| s.to_str()).unwrap_or("out");
-    target.with_file_name(format!(".{name}.part-{}.{ext}", std::process::id()))
-}
-
 /// Run ffmpeg writing to `outputs` (each a temporary name first), then rename them into place.
 /// `build` gets the temporary paths and returns ffmpeg's arguments.
 pub(crate) fn ffmpeg_to(
@@ -82,7 +75,10 @@ pub(crate) fn ffmpeg_to(
             })?;
         }
     }
-    let temps: Vec<PathBuf> = outputs.iter().map(|o| temp_beside(o)).collect();
+    let temps: Vec<PathBuf> = outputs
+        .iter()
+        .map(|o| crate::fsutil::temp_sibling(o))
+        .collect();
     let mut args: Vec<std::ffi::OsString> =
         ["-hide_banner", "-nostdin", "-loglevel", "error", "-y"]
             .map(Into::into)
@@ -181,7 +177,7 @@ pub fn extract_background(video: &Path, out: &Path, rate: u32) -> Result<(), Med
 }
 
 /// Settings of [`mux`].
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone, Default, serde::Serialize)]
 pub struct MuxOptions {
     /// ISO 639-2 language of the dub track (e.g. `eng`), written as stream metadata.
     pub language: Option<String>,

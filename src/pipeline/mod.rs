@@ -1,15 +1,23 @@
-//! The stages a user runs, over one [`Workdir`]: prep (subtitles → reviewed `subs.srt` and a
-//! manifest) first; synth, burn and youtube build on its output.
+//! The stages a user runs, over one [`Workdir`]: [`prep`] (subtitles or a transcript → the
+//! reviewed `subs.srt` and a manifest), [`synth`] (subs.srt → a dubbed video), [`burn`]
+//! (subtitles into a video) and [`youtube`] (upload assets); [`run`] chains them for one video or
+//! many. The binary calls one function here per subcommand.
+//!
+//! Every path a stage writes comes from [`Workdir`]; what a stage read is fingerprinted in
+//! [`state`], so work whose inputs did not change is skipped and a person's edits are kept.
 
+pub mod burn;
 pub mod prep;
+pub mod run;
 pub mod state;
 pub mod synth;
 pub mod transcribe;
 pub mod workdir;
 pub mod youtube;
 
+pub use burn::Burn;
 pub use prep::{
-    PrepError, PrepOptions, PrepOutcome, TextEdits, prep_from_subtitles, prep_from_transcript,
-    prep_is_current, prep_with_edits,
+    Editing, PrepError, PrepOptions, PrepOutcome, PrepSource, Prepared, TextEdits, prepare,
 };
-pub use workdir::Workdir;
+pub use run::{DubJob, DubOptions, DubResult, Dubbed, RunInputs, dub_all, dub_one, plan_jobs};
+pub use workdir::{Workdir, output_beside};

@@ -1,42 +1,31 @@
-//! The prep stage: subtitles in (imported, or later transcribed), normalised and grouped, out as
-//! `subs.srt` (for a person to review), `segments.json` and `manifest.json`.
+//! The prep stage: timed lines in (a subtitle file imported, or the video transcribed), normalised,
+//! optionally polished and translated by a chat model, grouped, and written out as `subs.srt` (for
+//! a person to review), `segments.json` and `manifest.json`.
+//!
+//! One entry, [`prepare`], serves `dubber prep` and `dubber run` alike. Prep refuses to overwrite a
+//! `subs.srt` a person edited since prep wrote it (unless forced), and with
+//! [`PrepOptions::skip_when_current`] it does nothing when its inputs are those of the last prep:
+//! a resumed `run` keeps a person's edits.
 
 use std::path::{Path, PathBuf};
 
 use crate::fsutil;
 use crate::llm::{ChatModel, LineEditor, LlmError, Translation};
 use crate::manifest::Manifest;
-use crate::pipeline::state::{State, sha256_hex};
+use crate::pipeline::state::{Fingerprint, State, Step, sha256_hex};
+use crate::pipeline::transcribe::{TranscribeError, transcribe_video};
 use crate::pipeline::workdir::Workdir;
 use crate::segment::Segment;
+use crate::stt::{TranscribeOptions, Transcriber};
 use crate::subtitles::{self, Fix, SubtitleError};
 use crate::text::{self, GroupOptions};
-
-/// State key of the hash of the `subs.srt` prep last wrote.
-const SUBS_HASH: &str = "prep.subs_srt";
-/// State key of the hash of prep's inputs (the subtitle file and the options).
-const INPUT_HASH: &str = "prep.input";
-
-/// Hash of what prep reads: the subtitle file's bytes and the options that shape its output.
-fn input_hash(subtitles_path: &Path, opts: &PrepOptions) -> Result<String, PrepError> {
-    let mut bytes = std::fs::read(subtitles_path).map_err(io_err(subtitles_path))?;
-    bytes.extend(format!("{:?}|{}", opts.grouping, opts.split_sentences).as_bytes());
-    Ok(sha256_hex(&bytes))
-}
-
-/// True when the work directory holds prep's output for exactly these inputs, so a resumed run
-/// can skip prep (and keep any edits a person made to `subs.srt` since).
-pub fn prep_is_current(workdir: &Workdir, subtitles_path: &Path, opts: &PrepOptions) -> bool {
-    let state = State::load(&workdir.state_json());
-    workdir.subs_srt().exists()
-        && workdir.manifest_json().exists()
-        && input_hash(subtitles_path, opts).is_ok_and(|h| state.get(INPUT_HASH) == Some(h.as_str()))
-}
 
 #[derive(Debug, thiserror::Error)]
 pub enum PrepError {
     #[error(transparent)]
     Subtitles(#[from] SubtitleError),
+    #[error(transparent)]
+    Transcribe(#[from] TranscribeError),
     #[error(transparent)]
     Llm(#[from] LlmError),
     #[error("{}: {source}", path.display())]
@@ -64,89 +53,25 @@ fn io_err(path: &Path) -> impl FnOnce(std::io::Error) -> PrepError + '_ {
 #[derive(Debug, Clone, Default)]
 pub struct PrepOptions {
     pub grouping: GroupOptions,
-    /// Split segments that hold several sentences, sharing their time by characters.
+    /// Split imported segments that hold several sentences, sharing their time by characters
+    /// (transcripts are always split).
     pub split_sentences: bool,
     /// Overwrite `subs.srt` even when a person edited it since prep wrote it.
     pub force: bool,
+    /// Do nothing when the inputs are those of the last prep and its outputs exist (`run`).
+    pub skip_when_current: bool,
 }
 
-/// What prep produced.
-#[derive(Debug, Clone)]
-pub struct PrepOutcome {
-    pub segments: Vec<Segment>,
-    pub manifest: Manifest,
-    /// What normalisation changed in the input, for the user to see.
-    pub fixes: Vec<Fix>,
-}
-
-/// Read, normalise and (when asked) split a subtitle file into segments.
-fn import_segments(
-    subtitles_path: &Path,
-    opts: &PrepOptions,
-) -> Result<(Vec<Segment>, Vec<Fix>), PrepError> {
-    let cues = subtitles::read_file(subtitles_path)?;
-    let (segments, fixes) = subtitles::normalize(cues);
-    if segments.is_empty() {
-        return Err(PrepError::Empty {
-            path: subtitles_path.to_path_buf(),
-        });
-    }
-    let segments = if opts.split_sentences {
-        segments.iter().flat_map(text::split_segment).collect()
-    } else {
-        segments
-    };
-    Ok((segments, fixes))
-}
-
-/// Record prep's input hash, so a resumed run can skip prep.
-fn record_input(workdir: &Workdir, input: String) -> Result<(), PrepError> {
-    let state_path = workdir.state_json();
-    let mut state = State::load(&state_path);
-    state.set(INPUT_HASH, input);
-    state.save(&state_path).map_err(io_err(&state_path))
-}
-
-/// Import a subtitle file (SRT, WebVTT or JSON) into the work directory.
-pub fn prep_from_subtitles(
-    workdir: &Workdir,
-    subtitles_path: &Path,
-    opts: &PrepOptions,
-) -> Result<PrepOutcome, PrepError> {
-    let input = input_hash(subtitles_path, opts)?;
-    let (segments, fixes) = import_segments(subtitles_path, opts)?;
-    let outcome = write_outputs(workdir, segments, fixes, opts)?;
-    write_original(workdir, None)?;
-    record_input(workdir, input)?;
-    Ok(outcome)
-}
-
-/// Prep from a transcript: normalise, split lines holding several sentences (transcribers often
-/// return long ones; a sentence per line gives the timeline finer windows), write the outputs.
-pub fn prep_from_transcript(
-    workdir: &Workdir,
-    transcript: Vec<Segment>,
-    opts: &PrepOptions,
-) -> Result<PrepOutcome, PrepError> {
-    let cues = transcript
-        .into_iter()
-        .enumerate()
-        .map(|(i, segment)| subtitles::Cue {
-            line: i + 1,
-            segment,
-        })
-        .collect();
-    let (segments, fixes) = subtitles::normalize(cues);
-    let segments = segments
-        .iter()
-        .flat_map(text::split_segment)
-        .map(|mut s| {
-            // Wrapped for display (42 characters, two lines); the spoken text is the same.
-            s.text = text::wrap_line(&s.text, 42, 2).join("\n");
-            s
-        })
-        .collect();
-    write_outputs(workdir, segments, fixes, opts)
+/// Where prep's lines come from.
+pub enum PrepSource<'a> {
+    /// A subtitle file (SRT, WebVTT or JSON) to import.
+    Subtitles(&'a Path),
+    /// The video's speech, transcribed (the transcript is cached in the work directory).
+    Transcript {
+        video: &'a Path,
+        transcriber: &'a dyn Transcriber,
+        options: &'a TranscribeOptions,
+    },
 }
 
 /// What a chat model does to the lines between import and `subs.srt`.
@@ -165,35 +90,154 @@ impl TextEdits {
     }
 }
 
-/// [`prep_from_subtitles`] with the lines polished and/or translated by `editor` between
-/// normalisation and the outputs. Windows are kept line for line. When translating, the
-/// (polished) original lines are written to `subs.orig.srt` and `subs.srt` holds the translation,
-/// which is what synth speaks. `model_identity` (e.g. the model name and server) is part of the
-/// input hash, so changing the model makes prep run again.
-pub async fn prep_with_edits<M: ChatModel>(
+/// The edits and the model that makes them. `model_identity` (model and server) is part of
+/// prep's input fingerprint, so changing the model makes prep run again.
+pub struct Editing<'a, M> {
+    pub editor: &'a LineEditor<M>,
+    pub edits: &'a TextEdits,
+    pub model_identity: &'a str,
+}
+
+/// What prep did.
+#[derive(Debug, Clone)]
+pub enum Prepared {
+    /// The outputs were written.
+    Written(PrepOutcome),
+    /// The inputs are those of the last prep: nothing was done (`skip_when_current`).
+    UpToDate,
+}
+
+/// What prep wrote.
+#[derive(Debug, Clone)]
+pub struct PrepOutcome {
+    pub segments: Vec<Segment>,
+    pub manifest: Manifest,
+    /// What normalisation changed in the input, for the user to see.
+    pub fixes: Vec<Fix>,
+    /// True when `subs.orig.srt` holds the original lines (prep translated).
+    pub translated: bool,
+}
+
+/// Run prep over `workdir`: read the lines from `source`, edit them with `editing` when given,
+/// and write the outputs (see the module doc for when it writes nothing).
+pub async fn prepare<M: ChatModel>(
     workdir: &Workdir,
-    subtitles_path: &Path,
+    source: PrepSource<'_>,
     opts: &PrepOptions,
-    editor: &LineEditor<M>,
-    edits: &TextEdits,
-    model_identity: &str,
-) -> Result<PrepOutcome, PrepError> {
-    let mut input_bytes = input_hash(subtitles_path, opts)?.into_bytes();
-    input_bytes.extend(format!("|{edits:?}|{model_identity}").as_bytes());
-    let input = sha256_hex(&input_bytes);
-    let (mut segments, fixes) = import_segments(subtitles_path, opts)?;
-    if edits.polish {
-        segments = editor.polish(&segments).await?;
+    editing: Option<Editing<'_, M>>,
+) -> Result<Prepared, PrepError> {
+    let (lines, fingerprint) = read_lines(workdir, source, opts).await?;
+    let mut fingerprint = fingerprint
+        .value(&opts.grouping)
+        .value(&opts.split_sentences);
+    if let Some(e) = editing.as_ref().filter(|e| !e.edits.is_empty()) {
+        fingerprint = fingerprint
+            .value(&e.edits.polish)
+            .value(&e.edits.translation)
+            .text(e.model_identity);
     }
+    let input = fingerprint.finish();
+    if opts.skip_when_current && !opts.force && is_current(workdir, &input) {
+        return Ok(Prepared::UpToDate);
+    }
+    let Lines {
+        mut segments,
+        fixes,
+    } = lines;
     let mut original = None;
-    if let Some(translation) = &edits.translation {
-        let translated = editor.translate(&segments, translation).await?;
-        original = Some(std::mem::replace(&mut segments, translated));
+    if let Some(Editing { editor, edits, .. }) = editing {
+        if edits.polish {
+            segments = editor.polish(&segments).await?;
+        }
+        if let Some(translation) = &edits.translation {
+            let translated = editor.translate(&segments, translation).await?;
+            original = Some(std::mem::replace(&mut segments, translated));
+        }
     }
-    let outcome = write_outputs(workdir, segments, fixes, opts)?;
+    let mut outcome = write_outputs(workdir, segments, fixes, opts)?;
+    outcome.translated = original.is_some();
     write_original(workdir, original.as_deref())?;
-    record_input(workdir, input)?;
-    Ok(outcome)
+    let state_path = workdir.state_json();
+    let mut state = State::load(&state_path);
+    state.set(Step::PrepInput, input);
+    state.save(&state_path).map_err(io_err(&state_path))?;
+    Ok(Prepared::Written(outcome))
+}
+
+/// True when the work directory holds prep's output for exactly the inputs `input`.
+fn is_current(workdir: &Workdir, input: &str) -> bool {
+    workdir.subs_srt().exists()
+        && workdir.manifest_json().exists()
+        && State::load(&workdir.state_json()).is(Step::PrepInput, input)
+}
+
+/// Normalised lines, and what normalising changed.
+struct Lines {
+    segments: Vec<Segment>,
+    fixes: Vec<Fix>,
+}
+
+/// The lines of `source`, normalised, and a fingerprint of what they were read from.
+async fn read_lines(
+    workdir: &Workdir,
+    source: PrepSource<'_>,
+    opts: &PrepOptions,
+) -> Result<(Lines, Fingerprint), PrepError> {
+    match source {
+        PrepSource::Subtitles(path) => {
+            let bytes = std::fs::read(path).map_err(io_err(path))?;
+            let lines = import_subtitles(path, opts)?;
+            Ok((lines, Fingerprint::new().text("subtitles").bytes(&bytes)))
+        }
+        PrepSource::Transcript {
+            video,
+            transcriber,
+            options,
+        } => {
+            let transcript = transcribe_video(video, workdir, transcriber, options).await?;
+            let fingerprint = Fingerprint::new().text("transcript").value(&transcript);
+            Ok((from_transcript(transcript), fingerprint))
+        }
+    }
+}
+
+/// Read, normalise and (when asked) split a subtitle file into segments.
+fn import_subtitles(path: &Path, opts: &PrepOptions) -> Result<Lines, PrepError> {
+    let (segments, fixes) = subtitles::normalize(subtitles::read_file(path)?);
+    if segments.is_empty() {
+        return Err(PrepError::Empty {
+            path: path.to_path_buf(),
+        });
+    }
+    let segments = match opts.split_sentences {
+        true => segments.iter().flat_map(text::split_segment).collect(),
+        false => segments,
+    };
+    Ok(Lines { segments, fixes })
+}
+
+/// A transcript, normalised, with lines holding several sentences split (transcribers often
+/// return long ones; a sentence per line gives the timeline finer windows) and wrapped for display.
+fn from_transcript(transcript: Vec<Segment>) -> Lines {
+    let cues = transcript
+        .into_iter()
+        .enumerate()
+        .map(|(i, segment)| subtitles::Cue {
+            line: i + 1,
+            segment,
+        })
+        .collect();
+    let (segments, fixes) = subtitles::normalize(cues);
+    let segments = segments
+        .iter()
+        .flat_map(text::split_segment)
+        .map(|mut s| {
+            // Wrapped for display (42 characters, two lines); the spoken text is the same.
+            s.text = text::wrap_line(&s.text, 42, 2).join("\n");
+            s
+        })
+        .collect();
+    Lines { segments, fixes }
 }
 
 /// Write `subs.orig.srt` for a translated run, or remove a stale one (from an earlier translated
@@ -214,7 +258,7 @@ fn write_original(workdir: &Workdir, original: Option<&[Segment]>) -> Result<(),
 
 /// Write `subs.srt`, `segments.json` and `manifest.json` for `segments`. Refuses to overwrite a
 /// `subs.srt` that a person edited since prep last wrote it, unless `opts.force`.
-pub fn write_outputs(
+fn write_outputs(
     workdir: &Workdir,
     segments: Vec<Segment>,
     fixes: Vec<Fix>,
@@ -226,13 +270,9 @@ pub fn write_outputs(
     let mut state = State::load(&state_path);
     if !opts.force
         && let Ok(existing) = std::fs::read(&subs_path)
+        && !state.is(Step::PrepSubtitles, &sha256_hex(&existing))
     {
-        let ours = state
-            .get(SUBS_HASH)
-            .is_some_and(|h| h == sha256_hex(&existing));
-        if !ours {
-            return Err(PrepError::EditedSubtitles { path: subs_path });
-        }
+        return Err(PrepError::EditedSubtitles { path: subs_path });
     }
     let srt = subtitles::write(&segments, subtitles::Format::Srt);
     fsutil::write_atomic(&subs_path, srt.as_bytes()).map_err(io_err(&subs_path))?;
@@ -241,11 +281,12 @@ pub fn write_outputs(
     let manifest = Manifest::build(&segments, &opts.grouping);
     let manifest_path = workdir.manifest_json();
     fsutil::write_json_atomic(&manifest_path, &manifest).map_err(io_err(&manifest_path))?;
-    state.set(SUBS_HASH, sha256_hex(srt.as_bytes()));
+    state.set(Step::PrepSubtitles, sha256_hex(srt.as_bytes()));
     state.save(&state_path).map_err(io_err(&state_path))?;
     Ok(PrepOutcome {
         segments,
         manifest,
         fixes,
+        translated: false,
     })
 }

@@ -5,14 +5,11 @@ use std::path::{Path, PathBuf};
 
 use crate::audio::{self, AudioError};
 use crate::media::{self, MediaError};
-use crate::pipeline::state::{State, sha256_hex};
+use crate::pipeline::state::{Fingerprint, State, Step};
 use crate::pipeline::workdir::Workdir;
 use crate::segment::Segment;
 use crate::stt::{SttError, TranscribeOptions, Transcriber};
 use crate::subtitles::{self, Format};
-
-/// State key of the hash of the transcription's inputs.
-const TRANSCRIPT_HASH: &str = "prep.transcript";
 
 #[derive(Debug, thiserror::Error)]
 pub enum TranscribeError {
@@ -29,6 +26,8 @@ pub enum TranscribeError {
     },
     #[error("{}: no speech found; pass --subtitles FILE instead", video.display())]
     NoSpeech { video: PathBuf },
+    #[error("the audio thread stopped: {0}")]
+    Worker(String),
 }
 
 /// What identifies a transcription: the video file (path, size, modification time), the engine
@@ -46,13 +45,13 @@ fn input_key(
         .modified()
         .ok()
         .and_then(|t| t.duration_since(std::time::UNIX_EPOCH).ok());
-    let key = format!(
-        "{}|{}|{modified:?}|{engine}|{:?}",
-        video.display(),
-        meta.len(),
-        options.language
-    );
-    Ok(sha256_hex(key.as_bytes()))
+    Ok(Fingerprint::new()
+        .text(&video.to_string_lossy())
+        .value(&meta.len())
+        .value(&modified.map(|d| (d.as_secs(), d.subsec_nanos())))
+        .text(engine)
+        .value(options)
+        .finish())
 }
 
 /// Transcribe `video` into segments, or return the cached transcript when nothing changed.
@@ -66,7 +65,7 @@ pub async fn transcribe_video<T: Transcriber + ?Sized>(
     let transcript = workdir.transcript_json();
     let state_path = workdir.state_json();
     let mut state = State::load(&state_path);
-    if state.get(TRANSCRIPT_HASH) == Some(key.as_str())
+    if state.is(Step::Transcript, &key)
         && let Ok(text) = std::fs::read_to_string(&transcript)
         && let Ok(cues) = subtitles::parse(&text, Format::Json)
     {
@@ -77,10 +76,15 @@ pub async fn transcribe_video<T: Transcriber + ?Sized>(
         path: workdir.root().into(),
         source,
     })?;
-    let speech = workdir.speech_wav();
-    media::extract_audio(video, &speech, None)?;
-    let clip = audio::read_wav(&speech)?;
-    let clip = audio::resample(&clip, 16_000)?;
+    // ffmpeg, decoding and resampling are CPU work: off the async threads, so that the other
+    // videos of a `run --jobs` keep their requests going meanwhile.
+    let (video_path, speech) = (video.to_path_buf(), workdir.speech_wav());
+    let clip = tokio::task::spawn_blocking(move || -> Result<audio::Clip, TranscribeError> {
+        media::extract_audio(&video_path, &speech, None)?;
+        Ok(audio::resample(&audio::read_wav(&speech)?, 16_000)?)
+    })
+    .await
+    .map_err(|e| TranscribeError::Worker(e.to_string()))??;
     let segments = transcriber
         .transcribe(clip.samples, options)
         .await
@@ -101,7 +105,7 @@ pub async fn transcribe_video<T: Transcriber + ?Sized>(
         path: transcript.clone(),
         source,
     })?;
-    state.set(TRANSCRIPT_HASH, key);
+    state.set(Step::Transcript, key);
     state
         .save(&state_path)
         .map_err(|source| TranscribeError::Io {

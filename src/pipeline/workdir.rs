@@ -11,6 +11,8 @@
 //!   manifest.json       sentence groups and TTS chunks, in seconds (schema in the README)
 //!   report.json         how synth fitted every chunk (schema in the README)
 //!   dub.wav             the rendered voice track, exactly as long as the video
+//!   mix.wav             dub.wav over the original audio (ducked or mixed), what is muxed
+//!   dubbed.<ext>        `run --burn`: the dubbed video before subtitles go in
 //!   speech.wav          16 kHz mono audio for transcription
 //!   background.wav      the original mix, kept under the new voice
 //!   state.json          hashes of each stage's inputs, so unchanged work is skipped
@@ -76,6 +78,13 @@ impl Workdir {
     pub fn dub_wav(&self) -> PathBuf {
         self.root.join("dub.wav")
     }
+    pub fn mix_wav(&self) -> PathBuf {
+        self.root.join("mix.wav")
+    }
+    /// The dubbed video inside the work directory, with `ext` (a stage's intermediate output).
+    pub fn dubbed_video(&self, ext: &str) -> PathBuf {
+        self.root.join(format!("dubbed.{ext}"))
+    }
     pub fn speech_wav(&self) -> PathBuf {
         self.root.join("speech.wav")
     }
@@ -94,6 +103,19 @@ impl Workdir {
     pub fn youtube_dir(&self) -> PathBuf {
         self.root.join("youtube")
     }
+}
+
+/// `<stem>.<tag>.<ext>` beside `video` (`talk.dubbed.mp4`): where outputs go by default. `ext`
+/// defaults to the video's own.
+pub fn output_beside(video: &Path, tag: &str, ext: Option<&str>) -> PathBuf {
+    let stem = video
+        .file_stem()
+        .map_or_else(|| "video".into(), |s| s.to_string_lossy().into_owned());
+    let ext = ext
+        .map(str::to_string)
+        .or_else(|| video.extension().map(|e| e.to_string_lossy().into_owned()))
+        .unwrap_or_else(|| "mp4".into());
+    video.with_file_name(format!("{stem}.{tag}.{ext}"))
 }
 
 #[cfg(test)]

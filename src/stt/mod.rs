@@ -26,7 +26,7 @@ pub const SAMPLE_RATE: u32 = 16_000;
 pub type BoxFuture<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
 
 /// What a transcription may be told.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize)]
 pub struct TranscribeOptions {
     /// Spoken language as an ISO 639-1 code (`en`, `fr`); `None` detects it.
     pub language: Option<String>,

@@ -11,7 +11,7 @@ use crate::segment::{Chunk, Segment};
 use crate::text::{ends_sentence, spoken_text};
 
 /// Limits for grouping and packing. The defaults are the CLI's defaults.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
 pub struct GroupOptions {
     /// A pause at least this long always ends a sentence and a chunk (`--sentence-join-gap`).
     pub join_gap_ms: u64,

@@ -2,14 +2,13 @@
 //! sentences, packing sentences into TTS chunks, and wrapping lines for display.
 
 mod group;
-mod markup;
 mod sentences;
 mod wrap;
 
+pub use crate::segment::markup::{fold_whitespace, spoken_text};
 pub use group::{
     GroupOptions, chunk_per_segment, chunks_for, ends_with_continuation, group_sentences,
     pack_chunks,
 };
-pub use markup::{fold_whitespace, spoken_text};
 pub use sentences::{ends_sentence, split_segment, split_sentences};
 pub use wrap::wrap_line;

@@ -3,8 +3,7 @@
 //!
 //! Plan, then render: the plan is a pure function of numbers (windows, clip lengths, video length,
 //! [`Policy`]) that tests can drive without audio; rendering applies it to audio; the report is the
-//! plan written out. [`build_track`] does all three, in the spirit of the old tool's
-//! `build_timeline_sentences` / `build_timeline_wav`.
+//! plan written out. [`build_track`] does all three.
 //!
 //! The track is built at [`RATE`] = 24 kHz: TTS engines deliver speech at 22.05 or 24 kHz (OpenAI
 //! and most local voices at 24 kHz, so they need no resampling at all), speech carries nothing
@@ -80,6 +79,38 @@ pub enum TimelineError {
     Report { path: PathBuf, reason: String },
 }
 
+/// `ms` milliseconds as a whole number of samples at `rate`, rounded to the nearest: every
+/// position the plan, the synth stage and ducking compute goes through here, so they agree to the
+/// sample.
+pub fn ms_to_samples(ms: u64, rate: u32) -> u64 {
+    let samples = (u128::from(ms) * u128::from(rate) + 500) / 1000;
+    u64::try_from(samples).unwrap_or(u64::MAX)
+}
+
+/// The natural length (samples at `rate`) of every chunk's clip, in chunk order: `Some(0)` for a
+/// chunk with nothing to say, `None` for a chunk with text whose clip is missing (a line whose
+/// synthesis failed). What the plan is made from, by the render and the synth stage alike.
+pub fn clip_lengths<S: ClipSource + ?Sized>(
+    chunks: &[Chunk],
+    clips: &mut S,
+    rate: u32,
+) -> Result<Vec<Option<u64>>, TimelineError> {
+    chunks
+        .iter()
+        .enumerate()
+        .map(|(index, chunk)| match chunk.is_empty() {
+            true => Ok(Some(0)),
+            false => clips
+                .natural_len(index, rate)
+                .map_err(|source| TimelineError::Clip {
+                    id: chunk.id,
+                    index,
+                    source,
+                }),
+        })
+        .collect()
+}
+
 /// The track length for a video of `video_secs` seconds: `round(video_secs × rate)` samples.
 pub fn track_len(video_secs: f64, rate: u32) -> Result<u64, TimelineError> {
     if !(0.0..=1.0e7).contains(&video_secs) {
@@ -140,25 +171,16 @@ pub fn build_track_with_plan<S: ClipSource + ?Sized>(
     out: &Path,
 ) -> Result<(Report, Plan), TimelineError> {
     let track = track_len(video_secs, RATE)?;
-    let mut natural = Vec::with_capacity(chunks.len());
-    for (index, chunk) in chunks.iter().enumerate() {
-        let len = if chunk.is_empty() {
-            0
-        } else {
-            let len = clips
-                .natural_len(index, RATE)
-                .map_err(|source| TimelineError::Clip {
-                    id: chunk.id,
-                    index,
-                    source,
-                })?;
+    let natural = clip_lengths(chunks, clips, RATE)?
+        .into_iter()
+        .enumerate()
+        .map(|(index, len)| {
             len.ok_or(TimelineError::MissingClip {
-                id: chunk.id,
+                id: chunks[index].id,
                 index,
-            })?
-        };
-        natural.push(len);
-    }
+            })
+        })
+        .collect::<Result<Vec<u64>, _>>()?;
     let plan = plan(chunks, &natural, track, RATE, policy)?;
     render(&plan, clips, out, policy.fade_ms)?;
     Ok((report(&plan, chunks, policy), plan))

@@ -143,7 +143,7 @@ pub fn plan(
         return Err(PlanError::InvalidRate(rate));
     }
     policy.validate().map_err(PlanError::InvalidPolicy)?;
-    let samples = |ms: u64| -> u64 { ((u128::from(ms) * u128::from(rate) + 500) / 1000) as u64 };
+    let samples = |ms: u64| super::ms_to_samples(ms, rate);
     let secs = |s: u64| s as f64 / f64::from(rate);
     let tol = samples(policy.tolerance_ms);
     let gap = samples(policy.min_gap_ms);

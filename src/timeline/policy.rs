@@ -92,6 +92,16 @@ impl Policy {
         }
     }
 
+    /// `speed` held to the cap: what any stage may ask of a voice or a stretcher at most.
+    pub fn capped(&self, speed: f64) -> f64 {
+        speed.min(self.max_speed)
+    }
+
+    /// True when `speed` (a voice speed times a stretch, say) goes past the cap, beyond rounding.
+    pub fn exceeds_cap(&self, speed: f64) -> bool {
+        speed > self.max_speed + 1e-6
+    }
+
     /// Checks the speeds: `0 < min_speed <= 1 <= max_speed <= 4`, all finite.
     pub fn validate(&self) -> Result<(), String> {
         let (lo, hi) = (self.min_speed, self.max_speed);

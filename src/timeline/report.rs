@@ -202,16 +202,18 @@ impl Report {
         )
     }
 
-    /// Writes the report as pretty JSON.
+    /// Writes the report as pretty JSON, atomically (a reader never sees half a report).
     pub fn write_json(&self, path: &Path) -> Result<(), super::TimelineError> {
         let json =
             serde_json::to_string_pretty(self).map_err(|e| super::TimelineError::Report {
                 path: path.to_path_buf(),
                 reason: e.to_string(),
             })?;
-        std::fs::write(path, json).map_err(|e| super::TimelineError::Report {
-            path: path.to_path_buf(),
-            reason: e.to_string(),
+        crate::fsutil::write_atomic(path, json.as_bytes()).map_err(|e| {
+            super::TimelineError::Report {
+                path: path.to_path_buf(),
+                reason: e.to_string(),
+            }
         })
     }
 }

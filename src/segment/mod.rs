@@ -1,9 +1,11 @@
 //! The data that flows through the pipeline: timed lines ([`Segment`]), the windows they occupy
 //! ([`Window`]), and what one TTS request speaks ([`Chunk`]).
 //!
-//! Times are whole milliseconds (`u64`), never accumulated floats: the tool we replace wrote
-//! `00:00:01,999` for 2.0 s because it summed `f64` seconds. Conversions to and from seconds happen
+//! Times are whole milliseconds (`u64`), never accumulated floats (summed `f64` seconds turn 2.0 s
+//! into `00:00:01,999`). Conversions to and from seconds happen
 //! only at the edges (JSON files, reports), through [`ms_to_secs`] and [`secs_to_ms`].
+
+pub mod markup;
 
 use serde::{Deserialize, Serialize};
 
@@ -94,7 +96,7 @@ impl Segment {
 
     /// The text a voice should speak: markup removed, lines joined, white space folded.
     pub fn spoken_text(&self) -> String {
-        crate::text::spoken_text(&self.text)
+        markup::spoken_text(&self.text)
     }
 }
 

@@ -1,0 +1,294 @@
+//! Flags → library configuration and engines, once per run: the one place that holds the defaults
+//! table and reads the environment for the binary. The library never sees clap; subcommands get
+//! typed options and engines from here and call one library function each.
+
+use std::path::PathBuf;
+use std::time::Duration;
+
+use anyhow::{Context, Result, bail};
+use clap::ValueEnum;
+use dubber::cost::{Engine, Estimate, PriceTable, RunPlan};
+use dubber::llm::{ChatConfig, EditOptions, Glossary, OpenAiChat, ReplyCache, Translation};
+use dubber::local_tts::PiperVoice;
+use dubber::media::MuxOptions;
+use dubber::models::DataDir;
+use dubber::pipeline::synth::{Background, SynthOptions, read_reviewed_subtitles};
+use dubber::pipeline::{TextEdits, Workdir};
+use dubber::stt::{TranscribeOptions, Transcriber};
+use dubber::text::GroupOptions;
+use dubber::timeline::{FitMode, Mode, Policy};
+use dubber::tts::{
+    AnyEngine, AudioFormat, BatchOptions, ElevenLabsTts, EspeakTts, OpenAiTts, PiperTts,
+    SynthRequest,
+};
+
+use super::flags::{
+    BackgroundArg, FitModeArg, GroupingArgs, LlmArgs, ModeArg, Provider, SttArgs, SttProvider,
+    SynthFlags, TimelineArgs, TtsArgs, WordsArgs,
+};
+
+/// The chat model for polish, translation, shortening and YouTube assets.
+pub const DEFAULT_CHAT_MODEL: &str = "gpt-4o-mini";
+/// The model of OpenAI-compatible transcription servers.
+pub const DEFAULT_STT_MODEL_OPENAI: &str = "whisper-1";
+/// OpenAI's API, when neither a flag nor `OPENAI_BASE_URL` names another server.
+pub const OPENAI_API: &str = "https://api.openai.com/v1";
+
+/// The defaults table: each TTS engine's model and voice when the flags name none. Local voices
+/// have no model name; Piper's voice is resolved in the data dir (`default`).
+pub fn tts_defaults(provider: Provider) -> (&'static str, &'static str) {
+    match provider {
+        Provider::Piper => ("piper", "default"),
+        Provider::Espeak => ("espeak-ng", "en-us"),
+        Provider::Openai => ("gpt-4o-mini-tts", "onyx"),
+        Provider::Elevenlabs => (
+            dubber::tts::elevenlabs::DEFAULT_MODEL,
+            "21m00Tcm4TlvDq8ikWAM",
+        ),
+    }
+}
+
+/// The provider's name, as prices and messages spell it.
+pub fn provider_name(provider: Provider) -> String {
+    provider
+        .to_possible_value()
+        .map_or_else(|| "openai".to_string(), |v| v.get_name().to_string())
+}
+
+/// `OPENAI_BASE_URL`, when set and not empty.
+fn openai_base_url_env() -> Option<String> {
+    std::env::var("OPENAI_BASE_URL")
+        .ok()
+        .filter(|b| !b.trim().is_empty())
+}
+
+/// Seconds from a flag as whole milliseconds.
+fn secs_arg(name: &str, value: f64) -> Result<u64> {
+    match dubber::segment::secs_to_ms(value) {
+        Some(ms) => Ok(ms),
+        None => bail!("--{name} must be a number of seconds ≥ 0, got {value}"),
+    }
+}
+
+pub fn grouping(args: &GroupingArgs) -> Result<GroupOptions> {
+    Ok(GroupOptions {
+        join_gap_ms: secs_arg("sentence-join-gap", args.sentence_join_gap)?,
+        max_sentence_ms: secs_arg("max-sentence-secs", args.max_sentence_secs)?,
+        max_sentence_segments: args.max_segments.max(1),
+        sentences_per_chunk: usize::from(args.sentences_per_chunk),
+        max_chunk_ms: secs_arg("max-chunk-secs", args.max_chunk_secs)?,
+        ..GroupOptions::default()
+    })
+}
+
+pub fn policy(args: &TimelineArgs) -> Result<Policy> {
+    let policy = Policy {
+        mode: match args.mode {
+            ModeArg::Sentence => Mode::Sentence,
+            ModeArg::Segment => Mode::Segment,
+            ModeArg::Block => Mode::Block,
+        },
+        strict_timing: args.strict_timing,
+        tolerance_ms: args.tolerance_ms,
+        fit_mode: match args.fit_mode {
+            FitModeArg::PadOrSpeedup => FitMode::PadOrSpeedup,
+            FitModeArg::StretchBoth => FitMode::StretchBoth,
+        },
+        min_speed: args.min_speed,
+        max_speed: args.max_speed,
+        max_drift_ms: args.max_drift_ms,
+        breath_pad_ms: args.breath_pad_ms,
+        ..Policy::default()
+    };
+    if let Err(e) = policy.validate() {
+        bail!("{e} (--min-speed / --max-speed)");
+    }
+    Ok(policy)
+}
+
+/// The synth stage's settings; `output` is the dubbed video.
+pub fn synth_options(flags: &SynthFlags, output: Option<PathBuf>) -> Result<SynthOptions> {
+    let tts = &flags.tts;
+    let (model, voice) = tts_defaults(tts.provider);
+    let mut request = SynthRequest::new(
+        "",
+        tts.voice.clone().unwrap_or_else(|| voice.into()),
+        tts.tts_model.clone().unwrap_or_else(|| model.into()),
+    );
+    request.instructions = tts.instructions.clone();
+    // Raw PCM at the timeline's rate: nothing to decode or resample.
+    request.format = AudioFormat::Pcm16 {
+        sample_rate: dubber::timeline::RATE,
+    };
+    Ok(SynthOptions {
+        grouping: grouping(&flags.grouping)?,
+        policy: policy(&flags.timeline)?,
+        request,
+        batch: BatchOptions {
+            max_concurrent: usize::from(tts.max_concurrent),
+            timeout: Duration::from_secs(tts.request_timeout.max(1)),
+            cache_only: tts.no_tts,
+            ..BatchOptions::default()
+        },
+        allow_silence: tts.allow_silence,
+        background: match flags.background {
+            BackgroundArg::Duck => Background::Duck,
+            BackgroundArg::Mix => Background::Mix,
+            BackgroundArg::None => Background::None,
+        },
+        ducking: Default::default(),
+        mux: MuxOptions {
+            language: flags.language.clone(),
+            keep_original_track: flags.keep_original_track,
+            original_language: None,
+        },
+        output,
+    })
+}
+
+/// The voice the flags name.
+pub fn tts_engine(tts: &TtsArgs) -> Result<AnyEngine> {
+    Ok(match tts.provider {
+        Provider::Piper => {
+            let data = DataDir::from_env()?;
+            let voice = data.piper_voice_from_env(tts.voice.as_deref())?;
+            let runtime = data.onnxruntime_from_env(None)?;
+            dubber::local_tts::init_onnxruntime(&runtime)?;
+            AnyEngine::Piper(PiperTts::new(PiperVoice::load_shared(&voice)?))
+        }
+        Provider::Espeak => {
+            let voice = tts
+                .voice
+                .as_deref()
+                .unwrap_or(tts_defaults(Provider::Espeak).1);
+            AnyEngine::Espeak(EspeakTts::new(voice).context("--tts espeak")?)
+        }
+        Provider::Openai => {
+            let base = tts.base_url.clone().or_else(openai_base_url_env);
+            AnyEngine::OpenAi(OpenAiTts::from_env(base.as_deref()).context("--tts openai")?)
+        }
+        Provider::Elevenlabs => AnyEngine::ElevenLabs(
+            ElevenLabsTts::from_env(tts.base_url.as_deref()).context("--tts elevenlabs")?,
+        ),
+    })
+}
+
+/// The transcriber the flags name.
+pub fn transcriber(stt: &SttArgs) -> Result<Box<dyn Transcriber>> {
+    Ok(match stt.stt {
+        SttProvider::Local => {
+            let data = DataDir::from_env()?;
+            let dir = data.whisper_model_from_env(stt.stt_model.as_deref())?;
+            let whisper = dubber::stt::LocalWhisper::load(&dir, &Default::default())
+                .with_context(|| format!("loading the Whisper model in {}", dir.display()))?;
+            Box::new(whisper)
+        }
+        SttProvider::Openai => {
+            let base = stt
+                .stt_base_url
+                .clone()
+                .or_else(openai_base_url_env)
+                .unwrap_or_else(|| OPENAI_API.into());
+            let key = std::env::var("OPENAI_API_KEY")
+                .ok()
+                .filter(|k| !k.is_empty());
+            let model = stt
+                .stt_model
+                .clone()
+                .unwrap_or_else(|| DEFAULT_STT_MODEL_OPENAI.into());
+            Box::new(dubber::stt::OpenAiTranscriber::new(&base, key, &model))
+        }
+    })
+}
+
+pub fn transcribe_options(stt: &SttArgs) -> TranscribeOptions {
+    TranscribeOptions {
+        language: stt.stt_language.clone(),
+    }
+}
+
+/// The chat client's configuration: the flags, else the environment.
+pub fn chat_config(llm: &LlmArgs) -> ChatConfig {
+    ChatConfig::from_env(llm.llm_model.clone(), llm.llm_base_url.clone())
+}
+
+/// The chat model, and a reply cache in `workdir`.
+pub fn chat(llm: &LlmArgs, workdir: &Workdir) -> Result<(OpenAiChat, ReplyCache)> {
+    let model = OpenAiChat::new(chat_config(llm))?;
+    let cache = ReplyCache::new(workdir.llm_cache_dir())?;
+    Ok((model, cache))
+}
+
+/// Model and server, for prep's input fingerprint.
+pub fn chat_identity(llm: &LlmArgs) -> String {
+    let config = chat_config(llm);
+    format!("{}@{}", config.model, config.base_url)
+}
+
+/// The chat engine as prices name it: the provider is read from the server's address.
+pub fn chat_cost_engine(llm: &LlmArgs) -> Engine {
+    let config = chat_config(llm);
+    Engine::new(Engine::chat_provider_for(&config.base_url), config.model)
+}
+
+/// The voice as prices name it: a server on this machine (`base_url`) costs nothing, whatever API
+/// it speaks.
+pub fn tts_cost_engine(provider: Provider, model: Option<&str>, base_url: Option<&str>) -> Engine {
+    let name = provider_name(provider);
+    let name = match base_url {
+        Some(base) if Engine::chat_provider_for(base) == "local" => "local".into(),
+        _ => name,
+    };
+    let model = model.map_or_else(
+        || match provider {
+            Provider::Openai | Provider::Elevenlabs => tts_defaults(provider).0.to_string(),
+            _ => "*".to_string(),
+        },
+        str::to_string,
+    );
+    Engine::new(name, model)
+}
+
+/// The edits `prep` asks of the chat model.
+pub fn text_edits(words: &WordsArgs) -> Result<TextEdits> {
+    let translation = match &words.translate_to {
+        None => None,
+        Some(target) => Some(Translation {
+            target_language: target.clone(),
+            source_language: words.source_lang.clone(),
+            glossary: match &words.glossary {
+                Some(path) => Glossary::load(path)?,
+                None => Glossary::default(),
+            },
+        }),
+    };
+    Ok(TextEdits {
+        polish: words.polish,
+        translation,
+    })
+}
+
+/// What synthesizing `workdir`'s subs.srt costs at most with the voice `tts` names, and the
+/// minutes of audio it covers; `None` when subs.srt cannot be read (synth says so itself).
+pub fn synth_estimate(tts: &TtsArgs, workdir: &Workdir) -> Option<(Estimate, f64)> {
+    let segments = read_reviewed_subtitles(workdir).ok()?;
+    let base = tts.base_url.clone().or_else(|| {
+        (tts.provider == Provider::Openai)
+            .then(openai_base_url_env)
+            .flatten()
+    });
+    let engine = tts_cost_engine(tts.provider, tts.tts_model.as_deref(), base.as_deref());
+    let audio_ms = segments.last().map_or(0, |s| s.end_ms);
+    let plan = RunPlan {
+        segments: Some(&segments),
+        audio_ms,
+        stt: None,
+        chat: None,
+        polish: false,
+        translate_to: None,
+        tts: Some(engine),
+        edit_options: EditOptions::default(),
+    };
+    let estimate = dubber::cost::estimate(&plan, &PriceTable::default());
+    Some((estimate, audio_ms as f64 / 60_000.0))
+}

@@ -1,0 +1,183 @@
+//! What the binary says on stdout: the only reader of `--json` and `--quiet`.
+//!
+//! Each subcommand ends with one [`Event`]: under `--json` it is one JSON object a line
+//! (`{"event": "...", ...}`), otherwise a few lines for a person, and nothing under `--quiet`.
+//! Progress goes through the library's [`Progress`], whose mode is decided here too.
+
+use std::path::PathBuf;
+
+use dubber::cost::Estimate;
+use dubber::pipeline::synth::SynthOutcome;
+use dubber::progress::{OutputMode, Progress};
+use serde_json::{Value, json};
+
+use super::GlobalArgs;
+
+/// How the run talks: decided once from the global flags.
+#[derive(Debug, Clone, Copy)]
+pub struct Output {
+    mode: OutputMode,
+}
+
+/// What a subcommand reports.
+pub enum Event<'a> {
+    /// What paid work costs, before it starts (`estimate`, and `synth`/`run` before their first
+    /// request). `audio_minutes` is the length priced.
+    Estimate {
+        estimate: &'a Estimate,
+        audio_minutes: f64,
+    },
+    /// `synth` finished.
+    SynthDone {
+        outcome: &'a SynthOutcome,
+        report: PathBuf,
+    },
+    /// One video of `run` finished (`output`) or failed (`error`).
+    VideoDone {
+        video: &'a std::path::Path,
+        seconds: f64,
+        result: Result<&'a std::path::Path, String>,
+    },
+    /// `youtube` wrote its files; `source` says who wrote them (offline, model, offline_fallback).
+    YoutubeDone {
+        description: &'a std::path::Path,
+        chapters: &'a std::path::Path,
+        tags: &'a std::path::Path,
+        source: &'static str,
+    },
+}
+
+impl Event<'_> {
+    fn to_json(&self) -> Value {
+        match self {
+            Event::Estimate {
+                estimate,
+                audio_minutes,
+            } => json!({
+                "event": "estimate",
+                "audio_minutes": audio_minutes,
+                "total_usd": estimate.total_usd(),
+                "stages": estimate.stages.iter().map(|s| json!({
+                    "stage": s.stage,
+                    "engine": s.engine,
+                    "chars": s.usage.chars,
+                    "minutes": s.usage.minutes,
+                    "input_tokens": s.usage.input_tokens,
+                    "output_tokens": s.usage.output_tokens,
+                    "usd": s.usd,
+                })).collect::<Vec<_>>(),
+            }),
+            Event::SynthDone { outcome, report } => json!({
+                "event": "synth_done",
+                "output": outcome.output,
+                "report": report,
+                "chunks": outcome.chunks,
+                "requests": outcome.requests,
+                "cache_hits": outcome.cache_hits,
+                "summary": outcome.report.summary,
+            }),
+            Event::VideoDone {
+                video,
+                seconds,
+                result,
+            } => {
+                let (status, detail) = match result {
+                    Ok(out) => ("ok", out.display().to_string()),
+                    Err(e) => ("failed", e.clone()),
+                };
+                json!({
+                    "event": "video_done", "video": video, "status": status, "detail": detail,
+                    "seconds": seconds,
+                })
+            }
+            Event::YoutubeDone {
+                description,
+                chapters,
+                tags,
+                source,
+            } => json!({
+                "event": "youtube_done",
+                "description": description,
+                "chapters": chapters,
+                "tags": tags,
+                "source": source,
+            }),
+        }
+    }
+}
+
+impl Output {
+    pub fn new(global: &GlobalArgs) -> Self {
+        let mode = match (global.json, global.quiet) {
+            (true, _) => OutputMode::Json,
+            (false, true) => OutputMode::Quiet,
+            _ => OutputMode::Auto,
+        };
+        Self { mode }
+    }
+
+    /// The progress display for the run's stages.
+    pub fn progress(&self) -> Progress {
+        Progress::new(self.mode)
+    }
+
+    pub fn is_json(&self) -> bool {
+        self.mode == OutputMode::Json
+    }
+
+    pub fn is_quiet(&self) -> bool {
+        self.mode == OutputMode::Quiet
+    }
+
+    /// Report `event`: a JSON line under `--json`; otherwise, unless `--quiet`, what `human`
+    /// prints (it is not called at all under `--json` or `--quiet`).
+    pub fn event(&self, event: Event<'_>, human: impl FnOnce()) {
+        match self.mode {
+            OutputMode::Json => dubber::progress::emit(event.to_json()),
+            OutputMode::Quiet => {}
+            _ => human(),
+        }
+    }
+
+    /// A line for a person on stdout (the path of a result), unless `--json` or `--quiet`.
+    pub fn line(&self, text: impl std::fmt::Display) {
+        if !self.is_json() && !self.is_quiet() {
+            println!("{text}");
+        }
+    }
+
+    /// Announce what paid work will cost before it starts: the table on stderr (stdout stays the
+    /// command's), or an `estimate` event; nothing under `--quiet` or when every stage is free.
+    pub fn announce_cost(&self, estimate: &Estimate, audio_minutes: f64) {
+        let free = estimate.total_usd() == 0.0 && estimate.unpriced().next().is_none();
+        if free {
+            return;
+        }
+        self.event(
+            Event::Estimate {
+                estimate,
+                audio_minutes,
+            },
+            || eprint!("Estimated cost before synthesis:\n{estimate}"),
+        );
+    }
+}
+
+/// Log lines on stderr: warnings and dubber's own info by default, more with `-v`, errors only
+/// with `-q`; `RUST_LOG` overrides.
+pub fn init_logging(global: &GlobalArgs) {
+    use tracing_subscriber::EnvFilter;
+    let default = match (global.quiet, global.verbose) {
+        (true, _) => "error",
+        (false, 0) => "warn,dubber=info",
+        (false, 1) => "debug",
+        (false, _) => "trace",
+    };
+    let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new(default));
+    tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .with_target(false)
+        .without_time()
+        .init();
+}

@@ -1,0 +1,343 @@
+//! The synth stage: the reviewed `subs.srt` in, a dubbed video out.
+//!
+//! subs.srt → segments → chunks (regrouped: a person may have edited the lines) → the batch runner
+//! through the cache → clips → ([`shorten`]: lines that cannot fit rewritten shorter) →
+//! ([`takes`]: faster second takes from voices that speak faster natively) → timeline plan and
+//! render (`dub.wav`, exactly the video's length) → ([`output`]: the original audio under it, and
+//! the mux). `report.json` records how every chunk was fitted.
+//!
+//! This module only orchestrates; each step that decides something lives in its own module.
+
+mod output;
+pub mod shorten;
+pub mod takes;
+
+use std::path::{Path, PathBuf};
+
+use crate::audio::{AudioError, Ducking};
+use crate::llm::{ChatModel, LineEditor, OpenAiChat};
+use crate::media::{self, MediaError, MuxOptions, Probe};
+use crate::pipeline::workdir::Workdir;
+use crate::progress::Progress;
+use crate::subtitles::{self, SubtitleError};
+use crate::text::{self, GroupOptions};
+use crate::timeline::{self, ClipFiles, Mode, Plan, Policy, Report, TimelineError, TrimSilence};
+use crate::tts::{
+    BatchOptions, BatchReport, BatchRunner, Cache, FailedLine, ProgressDisplay, SynthRequest,
+    Synthesizer, TtsError,
+};
+use crate::{Chunk, Segment};
+
+pub use shorten::SHORTEN_ROUNDS;
+pub use takes::RETAKE_ROUNDS;
+
+/// Run blocking work (ffmpeg, rendering, mixing) on a blocking thread, so that the runtime keeps
+/// serving other videos' requests meanwhile (`dubber run --jobs`).
+async fn off_runtime<T: Send + 'static>(
+    work: impl FnOnce() -> T + Send + 'static,
+) -> Result<T, SynthStageError> {
+    tokio::task::spawn_blocking(work)
+        .await
+        .map_err(|e| SynthStageError::Worker(e.to_string()))
+}
+
+/// How much the picture must change to count as a scene cut (ffmpeg's `scene` score, 0–1).
+const SCENE_THRESHOLD: f64 = 0.4;
+
+/// What to do with the original audio under the new voice.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Background {
+    /// Keep it, lowered while anyone speaks (music and effects survive).
+    #[default]
+    Duck,
+    /// Keep it at a constant level.
+    Mix,
+    /// A clean voice track.
+    None,
+}
+
+/// Settings of the synth stage.
+#[derive(Debug, Clone)]
+pub struct SynthOptions {
+    pub grouping: GroupOptions,
+    pub policy: Policy,
+    /// Voice, model, instructions, speed and format; the text is set per chunk.
+    pub request: SynthRequest,
+    pub batch: BatchOptions,
+    /// Render lines whose synthesis failed as silence (listed in the report) instead of failing.
+    pub allow_silence: bool,
+    pub background: Background,
+    pub ducking: Ducking,
+    pub mux: MuxOptions,
+    /// The dubbed video; `None` stops after `dub.wav` and `report.json`.
+    pub output: Option<PathBuf>,
+}
+
+/// What synth produced.
+#[derive(Debug, Clone)]
+pub struct SynthOutcome {
+    pub report: Report,
+    pub chunks: usize,
+    /// Requests made to the engine (0 when everything came from the cache).
+    pub requests: usize,
+    pub cache_hits: usize,
+    /// Lines rendered as silence because synthesis failed (`allow_silence`).
+    pub silenced: Vec<FailedLine>,
+    pub track: PathBuf,
+    pub output: Option<PathBuf>,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum SynthStageError {
+    #[error(transparent)]
+    Media(#[from] MediaError),
+    #[error(transparent)]
+    Subtitles(#[from] SubtitleError),
+    #[error("{}: no subtitles to speak; run `dubber prep` first", path.display())]
+    NoSubtitles { path: PathBuf },
+    #[error(transparent)]
+    Tts(#[from] TtsError),
+    #[error(
+        "{} of {} lines could not be synthesized (the others are cached; run again to retry, or pass --allow-silence):\n{}",
+        failed.len(), total, failed.iter().map(|f| format!("  line {}: {:?}: {}", f.index + 1, f.text, f.error)).collect::<Vec<_>>().join("\n")
+    )]
+    LinesFailed {
+        failed: Vec<FailedLine>,
+        total: usize,
+    },
+    #[error(transparent)]
+    Timeline(#[from] TimelineError),
+    #[error("{}: {source}", path.display())]
+    Io {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    #[error(transparent)]
+    Audio(#[from] AudioError),
+    #[error("a rendering thread stopped: {0}")]
+    Worker(String),
+    #[error("invalid timeline settings: {0}")]
+    Policy(String),
+}
+
+/// Read the segments of the work directory's `subs.srt`, normalised.
+pub fn read_reviewed_subtitles(workdir: &Workdir) -> Result<Vec<Segment>, SynthStageError> {
+    let path = workdir.subs_srt();
+    if !path.exists() {
+        return Err(SynthStageError::NoSubtitles { path });
+    }
+    let (segments, fixes) = subtitles::normalize(subtitles::read_file(&path)?);
+    for fix in fixes {
+        tracing::warn!("{}:{fix}", path.display());
+    }
+    if segments.is_empty() {
+        return Err(SynthStageError::NoSubtitles { path });
+    }
+    Ok(segments)
+}
+
+/// The chunks the policy's mode speaks: one per segment in `segment` mode, sentence groups packed
+/// into chunks otherwise.
+pub fn chunks_for_mode(segments: &[Segment], grouping: &GroupOptions, mode: Mode) -> Vec<Chunk> {
+    match mode {
+        Mode::Segment => text::chunk_per_segment(segments),
+        _ => text::chunks_for(segments, grouping),
+    }
+}
+
+/// The clips of every chunk, trimmed of the silence engines pad them with: the voice itself
+/// starts on the window.
+pub type Clips = TrimSilence<ClipFiles>;
+
+fn clips_of(result: &BatchReport) -> Clips {
+    TrimSilence::new(ClipFiles {
+        paths: result
+            .outcomes
+            .iter()
+            .map(|o| o.clip().map(|c| c.path.clone()))
+            .collect(),
+    })
+}
+
+/// Plan `chunks` with the clips as they are now; a missing clip (a failed line) is silence.
+fn plan_clips(
+    chunks: &[Chunk],
+    clips: &mut Clips,
+    track: u64,
+    policy: &Policy,
+) -> Result<Plan, SynthStageError> {
+    let natural: Vec<u64> = timeline::clip_lengths(chunks, clips, timeline::RATE)?
+        .into_iter()
+        .map(|len| len.unwrap_or(0))
+        .collect();
+    Ok(
+        timeline::plan(chunks, &natural, track, timeline::RATE, policy)
+            .map_err(TimelineError::from)?,
+    )
+}
+
+/// Run the synth stage for `video` over `workdir` with `engine`.
+pub async fn synth<S: Synthesizer>(
+    video: &Path,
+    workdir: &Workdir,
+    engine: &S,
+    opts: &SynthOptions,
+    progress: &Progress,
+) -> Result<SynthOutcome, SynthStageError> {
+    synth_with_shortening::<S, OpenAiChat>(video, workdir, engine, opts, progress, None).await
+}
+
+/// [`synth`], and when `shortener` is given, lines the plan could not fit under the policy's
+/// `max_speed` are rewritten shorter by the model ([`shorten`]), re-synthesized and re-planned
+/// ([`SHORTEN_ROUNDS`] at most); the report keeps their original text.
+pub async fn synth_with_shortening<S: Synthesizer, M: ChatModel>(
+    video: &Path,
+    workdir: &Workdir,
+    engine: &S,
+    opts: &SynthOptions,
+    progress: &Progress,
+    shortener: Option<&LineEditor<M>>,
+) -> Result<SynthOutcome, SynthStageError> {
+    opts.policy.validate().map_err(SynthStageError::Policy)?;
+    let info = {
+        let video = video.to_path_buf();
+        off_runtime(move || media::probe(&video)).await??
+    };
+    let video_secs = info.target_duration_secs();
+    let track = timeline::track_len(video_secs, timeline::RATE)?;
+    let policy = with_scene_cuts(video, &info, &opts.policy).await?;
+    let segments = read_reviewed_subtitles(workdir)?;
+    let mut chunks = chunks_for_mode(&segments, &opts.grouping, policy.mode);
+    let requests_for = |chunks: &[Chunk]| -> Vec<SynthRequest> {
+        chunks
+            .iter()
+            .map(|c| opts.request.with_text(c.text.clone()))
+            .collect()
+    };
+
+    let label = video
+        .file_name()
+        .map_or_else(|| "video".into(), |n| n.to_string_lossy().into_owned());
+    let stage = progress.stage(&label, "synthesize", chunks.len() as u64);
+    let hook_stage = stage.clone();
+    let runner = BatchRunner::new(
+        Cache::open(workdir.tts_cache_dir())?,
+        BatchOptions {
+            progress: ProgressDisplay::Hook(std::sync::Arc::new(move |n| hook_stage.inc(n))),
+            ..opts.batch.clone()
+        },
+    );
+    let mut requests = requests_for(&chunks);
+    let mut result = runner.run(engine, &requests).await?;
+    stage.finish();
+    let mut originals: Vec<Option<String>> = vec![None; chunks.len()];
+    if let Some(editor) = shortener {
+        for round in 1..=SHORTEN_ROUNDS {
+            let mut clips = clips_of(&result);
+            let shortened = shorten::shorten_round(
+                editor,
+                &mut chunks,
+                &mut clips,
+                track,
+                &policy,
+                &mut originals,
+            )
+            .await?;
+            if shortened == 0 {
+                break;
+            }
+            tracing::info!("shortening round {round}: {shortened} lines rewritten");
+            requests = requests_for(&chunks);
+            // Unchanged lines come from the cache; only the rewritten ones are requested.
+            let again = runner.run(engine, &requests).await?;
+            let (made, hits) = (result.requests + again.requests, result.cache_hits);
+            result = again;
+            (result.requests, result.cache_hits) = (made, hits);
+        }
+    }
+
+    if !result.failed.is_empty() && !opts.allow_silence {
+        return Err(SynthStageError::LinesFailed {
+            failed: result.failed,
+            total: requests.len(),
+        });
+    }
+    // A failed line (with allow_silence) is rendered as silence: its chunk speaks nothing.
+    for failed in &result.failed {
+        chunks[failed.index].text.clear();
+    }
+    let mut clips = clips_of(&result);
+    let retake_runner = BatchRunner::new(
+        Cache::open(workdir.tts_cache_dir())?,
+        BatchOptions {
+            progress: ProgressDisplay::Hidden,
+            ..opts.batch.clone()
+        },
+    );
+    let voice_speeds = takes::second_takes(
+        engine,
+        &retake_runner,
+        &requests,
+        &chunks,
+        &mut clips,
+        track,
+        &policy,
+    )
+    .await?;
+    let (mut report, plan) = {
+        let (chunks, policy, out) = (chunks.clone(), policy.clone(), workdir.dub_wav());
+        off_runtime(move || {
+            timeline::build_track_with_plan(&chunks, &mut clips, video_secs, &policy, &out)
+        })
+        .await??
+    };
+    for ((c, original), speed) in report.chunks.iter_mut().zip(&originals).zip(&voice_speeds) {
+        c.original_text.clone_from(original);
+        c.voice_speed = *speed;
+    }
+    for failed in &result.failed {
+        if let Some(c) = report.chunks.get_mut(failed.index) {
+            c.text = requests[failed.index].text.clone();
+            c.warnings.push(timeline::Warning::SynthesisFailed {
+                error: failed.error.to_string(),
+            });
+        }
+    }
+    report.write_json(&workdir.report_json())?;
+
+    let voice_track =
+        output::with_background(video, workdir, opts, info.has_audio(), &plan, &segments).await?;
+    if let Some(out) = &opts.output {
+        output::mux_unless_current(video, workdir, &voice_track, out, &opts.mux).await?;
+    }
+    Ok(SynthOutcome {
+        report,
+        chunks: chunks.len(),
+        requests: result.requests,
+        cache_hits: result.cache_hits,
+        silenced: result.failed,
+        track: voice_track,
+        output: opts.output.clone(),
+    })
+}
+
+/// `policy`, with the video's scene cuts in block mode (a new block starts at every cut of the
+/// picture) unless the caller gave them.
+async fn with_scene_cuts(
+    video: &Path,
+    info: &Probe,
+    policy: &Policy,
+) -> Result<Policy, SynthStageError> {
+    let mut policy = policy.clone();
+    if policy.mode == Mode::Block && policy.scene_cuts_ms.is_empty() && info.has_video() {
+        let owned = video.to_path_buf();
+        policy.scene_cuts_ms =
+            off_runtime(move || media::scene_cuts(&owned, SCENE_THRESHOLD)).await??;
+        tracing::info!(
+            "{}: {} scene cuts",
+            video.display(),
+            policy.scene_cuts_ms.len()
+        );
+    }
+    Ok(policy)
+}
