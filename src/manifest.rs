@@ -1,5 +1,5 @@
 //! `manifest.json`: the sentence groups and TTS chunks prep derived from the subtitles, for a
-//! person to review and for tools to read. A superset of the old tool's `sentences_groups.json`
+//! person to review and for tools to read. A superset of the Python API's `sentences_groups.json`
 //! (its lists of segment indices are `sentence_groups` here). Times are in seconds.
 
 use serde::{Deserialize, Serialize};

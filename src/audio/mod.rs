@@ -1,8 +1,7 @@
 //! In-process DSP on mono `f32` sample buffers: decode, resample, stretch, level, mix, write.
 //!
-//! The tool we replace ran one ffmpeg process per clip and assembled the track with pydub, copying
-//! the whole track for every clip. Here every step works on plain sample buffers in the process,
-//! so a clip costs what its samples cost, and the track is written by streaming (see
+//! Every step works on plain sample buffers in the process (no ffmpeg process per clip, no copy
+//! of the whole track per clip), so a clip costs what its samples cost, and the track is written by streaming (see
 //! [`crate::timeline::render`]). Everything is mono: speech is mono, and one channel halves the
 //! work of every later step.
 

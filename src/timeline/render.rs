@@ -3,8 +3,7 @@
 //!
 //! The track is written front to back: the silence before a clip, then the clip, then the next.
 //! Only one clip is in memory at a time and clips are asked for when needed ([`ClipSource`]), so
-//! memory stays flat however long the video is; the old tool copied the whole track for every
-//! clip. Clips that play at their natural speed are copied, never run through the stretcher.
+//! memory stays flat however long the video is. Clips that play at their natural speed are copied, never run through the stretcher.
 
 use super::TimelineError;
 use super::plan::{Placement, Plan};
