@@ -28,9 +28,9 @@ pub fn burn_soft(video: &Path, tracks: &[SubtitleTrack], out: &Path) -> Result<(
         _ => "mov_text",
     };
     ffmpeg_to(&[out], |tmp| {
-        let mut a: Vec<OsString> = vec!["-i".into(), video.into()];
+        let mut a: Vec<OsString> = vec!["-i".into(), super::ff_path(video)];
         for t in tracks {
-            a.extend(["-i".into(), t.path.clone().into()]);
+            a.extend(["-i".into(), super::ff_path(&t.path)]);
         }
         a.extend(["-map", "0:v", "-map", "0:a?"].map(Into::into));
         for i in 0..tracks.len() {
@@ -51,7 +51,7 @@ pub fn burn_soft(video: &Path, tracks: &[SubtitleTrack], out: &Path) -> Result<(
                 ]);
             }
         }
-        a.push(tmp[0].clone().into());
+        a.push(tmp[0].clone());
         a
     })
 }
@@ -125,7 +125,12 @@ pub fn burn_hard(
         filter_escape(&force_style)
     );
     ffmpeg_to(&[out], |tmp| {
-        let mut a: Vec<OsString> = vec!["-i".into(), video.into(), "-vf".into(), filter.into()];
+        let mut a: Vec<OsString> = vec![
+            "-i".into(),
+            super::ff_path(video),
+            "-vf".into(),
+            filter.into(),
+        ];
         a.extend(["-map", "0:v:0", "-map", "0:a?", "-c:v", "libx264"].map(Into::into));
         a.extend([
             "-crf".into(),
@@ -134,7 +139,7 @@ pub fn burn_hard(
             style.preset.clone().into(),
         ]);
         a.extend(["-pix_fmt", "yuv420p", "-c:a", "copy"].map(Into::into));
-        a.push(tmp[0].clone().into());
+        a.push(tmp[0].clone());
         a
     })
 }

@@ -61,11 +61,20 @@ fn stderr_tail(stderr: &[u8]) -> String {
     lines[lines.len().saturating_sub(3)..].join(" | ")
 }
 
+/// `path` as an ffmpeg or ffprobe argument that is always read as a file: with the `file:`
+/// protocol, so that `take:2.mp4` is not taken for a protocol named `take` and `-x.mp4` not for
+/// an option. Every path given to those tools goes through here.
+pub(crate) fn ff_path(path: &Path) -> std::ffi::OsString {
+    let mut arg = std::ffi::OsString::from("file:");
+    arg.push(path.as_os_str());
+    arg
+}
+
 /// Run ffmpeg writing to `outputs` (each a temporary name first), then rename them into place.
-/// `build` gets the temporary paths and returns ffmpeg's arguments.
+/// `build` gets the temporary paths (as [`ff_path`] arguments) and returns ffmpeg's arguments.
 pub(crate) fn ffmpeg_to(
     outputs: &[&Path],
-    build: impl FnOnce(&[PathBuf]) -> Vec<std::ffi::OsString>,
+    build: impl FnOnce(&[std::ffi::OsString]) -> Vec<std::ffi::OsString>,
 ) -> Result<(), MediaError> {
     for out in outputs {
         if let Some(dir) = out.parent().filter(|d| !d.as_os_str().is_empty()) {
@@ -83,7 +92,8 @@ pub(crate) fn ffmpeg_to(
         ["-hide_banner", "-nostdin", "-loglevel", "error", "-y"]
             .map(Into::into)
             .to_vec();
-    args.extend(build(&temps));
+    let temp_args: Vec<std::ffi::OsString> = temps.iter().map(|t| ff_path(t)).collect();
+    args.extend(build(&temp_args));
     let refs: Vec<&std::ffi::OsStr> = args.iter().map(|a| a.as_os_str()).collect();
     let output = run_tool("ffmpeg", &refs);
     let cleanup = || temps.iter().for_each(|t| drop(std::fs::remove_file(t)));
@@ -123,7 +133,7 @@ pub fn extract_audio(
     let mut outputs = vec![speech];
     outputs.extend(background);
     ffmpeg_to(&outputs, |tmp| {
-        let mut a: Vec<std::ffi::OsString> = vec!["-i".into(), video.into()];
+        let mut a: Vec<std::ffi::OsString> = vec!["-i".into(), ff_path(video)];
         a.extend(
             [
                 "-map",
@@ -138,7 +148,7 @@ pub fn extract_audio(
             ]
             .map(Into::into),
         );
-        a.push(tmp[0].clone().into());
+        a.push(tmp[0].clone());
         if tmp.len() > 1 {
             a.extend(
                 [
@@ -154,7 +164,7 @@ pub fn extract_audio(
                 ]
                 .map(Into::into),
             );
-            a.push(tmp[1].clone().into());
+            a.push(tmp[1].clone());
         }
         a
     })
@@ -169,9 +179,9 @@ pub fn extract_background(video: &Path, out: &Path, rate: u32) -> Result<(), Med
         });
     }
     ffmpeg_to(&[out], |tmp| {
-        let mut a: Vec<std::ffi::OsString> = vec!["-i".into(), video.into()];
+        let mut a: Vec<std::ffi::OsString> = vec!["-i".into(), ff_path(video)];
         a.extend(["-map", "0:a:0", "-vn", "-ac", "1", "-c:a", "pcm_s16le"].map(Into::into));
-        a.extend(["-ar".into(), rate.to_string().into(), tmp[0].clone().into()]);
+        a.extend(["-ar".into(), rate.to_string().into(), tmp[0].clone()]);
         a
     })
 }
@@ -212,7 +222,7 @@ pub fn mux(video: &Path, dub: &Path, out: &Path, opts: &MuxOptions) -> Result<()
     let codec = if is_matroska(out) { "libopus" } else { "aac" };
     ffmpeg_to(&[out], |tmp| {
         let mut a: Vec<std::ffi::OsString> =
-            vec!["-i".into(), video.into(), "-i".into(), dub.into()];
+            vec!["-i".into(), ff_path(video), "-i".into(), ff_path(dub)];
         a.extend(["-map", "0:v:0", "-map", "1:a:0"].map(Into::into));
         if keep {
             a.extend(["-map", "0:a:0"].map(Into::into));
@@ -233,7 +243,7 @@ pub fn mux(video: &Path, dub: &Path, out: &Path, opts: &MuxOptions) -> Result<()
             a.extend(["-metadata:s:a:0".into(), format!("language={lang}").into()]);
         }
         a.extend(["-disposition:a:0", "default"].map(Into::into));
-        a.push(tmp[0].clone().into());
+        a.push(tmp[0].clone());
         a
     })
 }
@@ -246,7 +256,7 @@ pub fn scene_cuts(video: &Path, threshold: f64) -> Result<Vec<u64>, MediaError> 
         "-hide_banner".into(),
         "-nostdin".into(),
         "-i".into(),
-        video.into(),
+        ff_path(video),
         "-map".into(),
         "0:v:0".into(),
         "-vf".into(),

@@ -99,6 +99,7 @@ pub fn probe(path: &Path) -> Result<Probe, MediaError> {
             source: std::io::Error::new(std::io::ErrorKind::NotFound, "no such file"),
         });
     }
+    let file = super::ff_path(path);
     let args = [
         "-v".as_ref(),
         "error".as_ref(),
@@ -106,7 +107,7 @@ pub fn probe(path: &Path) -> Result<Probe, MediaError> {
         "json".as_ref(),
         "-show_format".as_ref(),
         "-show_streams".as_ref(),
-        path.as_os_str(),
+        file.as_os_str(),
     ];
     let output = run_tool("ffprobe", &args)?;
     let not_media = |detail: String| MediaError::NotMedia {
