@@ -23,13 +23,24 @@ fn write_via_temp(path: &Path, bytes: &[u8], sync: bool) -> std::io::Result<()> 
         _ => Path::new("."),
     };
     std::fs::create_dir_all(dir)?;
-    let mut tmp = tempfile::Builder::new().prefix(".tmp-").tempfile_in(dir)?;
-    tmp.write_all(bytes)?;
-    if sync {
-        tmp.as_file().sync_data()?;
+    // Created like any other output (mode 0666 less the umask): subs.srt and the manifests are
+    // files people edit and share.
+    let tmp = temp_sibling(path);
+    let written = (|| {
+        let mut file = std::fs::OpenOptions::new()
+            .write(true)
+            .create_new(true)
+            .open(&tmp)?;
+        file.write_all(bytes)?;
+        if sync {
+            file.sync_data()?;
+        }
+        std::fs::rename(&tmp, path)
+    })();
+    if written.is_err() {
+        let _ = std::fs::remove_file(&tmp);
     }
-    tmp.persist(path).map_err(|e| e.error)?;
-    Ok(())
+    written
 }
 
 /// A temporary name beside `path` for a file written by a stream or another program and renamed
@@ -59,4 +70,34 @@ pub fn write_json_atomic<T: serde::Serialize>(path: &Path, value: &T) -> std::io
     let mut text = serde_json::to_string_pretty(value).map_err(std::io::Error::other)?;
     text.push('\n');
     write_atomic(path, text.as_bytes())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[cfg(unix)]
+    #[test]
+    fn written_files_follow_the_umask_like_any_created_file() {
+        use std::os::unix::fs::PermissionsExt;
+        let dir = tempfile::tempdir().unwrap();
+        let plain = dir.path().join("plain.txt");
+        std::fs::File::create(&plain).unwrap();
+        let ours = dir.path().join("subs.srt");
+        write_atomic(&ours, b"1\n").unwrap();
+        let mode = |p: &Path| std::fs::metadata(p).unwrap().permissions().mode() & 0o777;
+        assert_eq!(mode(&ours), mode(&plain));
+        assert_ne!(mode(&ours), 0o600);
+        let names: Vec<_> = std::fs::read_dir(dir.path()).unwrap().collect();
+        assert_eq!(names.len(), 2, "no temporary file is left");
+    }
+
+    #[test]
+    fn temp_names_differ_per_call_and_keep_the_extension() {
+        let a = temp_sibling(Path::new("w/mix.wav"));
+        let b = temp_sibling(Path::new("w/mix.wav"));
+        assert_ne!(a, b);
+        assert_eq!(a.extension().unwrap(), "wav");
+        assert_eq!(a.parent().unwrap(), Path::new("w"));
+    }
 }

@@ -89,3 +89,87 @@ async fn batch_with_one_corrupt_video_dubs_the_others_and_exits_1() {
         before
     );
 }
+
+/// Two videos named alike in two folders, dubbed at once into one output folder: each gets its own
+/// work directory, its own lines and its own output.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn same_named_videos_in_two_folders_get_their_own_workdirs_and_outputs() {
+    let server = TestServer::start(Faults::default()).await;
+    let dir = tempfile::tempdir().unwrap();
+    let lines = [
+        ("s1", "The first folder speaks about rivers."),
+        ("s2", "The second folder speaks about mountains."),
+    ];
+    for (folder, line) in lines {
+        let folder = dir.path().join(folder);
+        std::fs::create_dir(&folder).unwrap();
+        make_video(&folder.join("ep.mp4"));
+        std::fs::write(
+            folder.join("ep.srt"),
+            format!("1\n00:00:01,000 --> 00:00:04,000\n{line}\n"),
+        )
+        .unwrap();
+    }
+    let args: Vec<String> = [
+        "run",
+        "s1/ep.mp4",
+        "s2/ep.mp4",
+        "--jobs",
+        "2",
+        "-o",
+        "out",
+        "--tts",
+        "openai",
+        "--base-url",
+        &server.openai_base(),
+    ]
+    .iter()
+    .map(|s| s.to_string())
+    .collect();
+    let out = dubber(dir.path(), args).await;
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{stderr}");
+    for (folder, line) in lines {
+        let report = dir.path().join(format!("{folder}-ep.dub/report.json"));
+        let report: serde_json::Value =
+            serde_json::from_slice(&std::fs::read(&report).unwrap()).unwrap();
+        assert_eq!(report["chunks"][0]["text"], line, "{report}");
+        let dubbed = dir.path().join(format!("out/{folder}-ep.dubbed.mp4"));
+        let info = dubber::media::probe(&dubbed).unwrap();
+        assert!((info.duration_secs - 12.0).abs() < 0.1, "{dubbed:?}");
+    }
+    assert!(!dir.path().join("ep.dub").exists());
+    assert_eq!(server.stats.requests(), 2);
+}
+
+/// A colon in a file name is a file name, not an ffmpeg protocol: inputs, work directory, temp
+/// files and output alike.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_video_named_with_a_colon_dubs() {
+    let server = TestServer::start(Faults::default()).await;
+    let dir = tempfile::tempdir().unwrap();
+    make_video(&dir.path().join("take:2.mp4"));
+    std::fs::write(dir.path().join("take:2.srt"), SRT).unwrap();
+    let args: Vec<String> = [
+        "run",
+        "take:2.mp4",
+        "--burn",
+        "hard",
+        "--tts",
+        "openai",
+        "--base-url",
+        &server.openai_base(),
+    ]
+    .iter()
+    .map(|s| s.to_string())
+    .collect();
+    let out = dubber(dir.path(), args).await;
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let info = dubber::media::probe(&dir.path().join("take:2.dubbed.mp4")).unwrap();
+    assert!((info.duration_secs - 12.0).abs() < 0.1);
+    assert!(dir.path().join("take:2.dub/report.json").exists());
+}

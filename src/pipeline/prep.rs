@@ -14,7 +14,7 @@ use crate::llm::{ChatModel, LineEditor, LlmError, Translation};
 use crate::manifest::Manifest;
 use crate::pipeline::state::{Fingerprint, State, Step, sha256_hex};
 use crate::pipeline::transcribe::{TranscribeError, transcribe_video};
-use crate::pipeline::workdir::Workdir;
+use crate::pipeline::workdir::{Workdir, WorkdirError};
 use crate::segment::Segment;
 use crate::stt::{TranscribeOptions, Transcriber};
 use crate::subtitles::{self, Fix, SubtitleError};
@@ -26,6 +26,8 @@ pub enum PrepError {
     Subtitles(#[from] SubtitleError),
     #[error(transparent)]
     Transcribe(#[from] TranscribeError),
+    #[error(transparent)]
+    Workdir(#[from] WorkdirError),
     #[error(transparent)]
     Llm(#[from] LlmError),
     #[error("{}: {source}", path.display())]
@@ -126,6 +128,7 @@ pub async fn prepare<M: ChatModel>(
     opts: &PrepOptions,
     editing: Option<Editing<'_, M>>,
 ) -> Result<Prepared, PrepError> {
+    let _lock = workdir.lock()?;
     let (lines, fingerprint) = read_lines(workdir, source, opts).await?;
     let mut fingerprint = fingerprint
         .value(&opts.grouping)

@@ -13,8 +13,9 @@ use crate::llm::OpenAiChat;
 use crate::media::{self, MediaError};
 use crate::pipeline::burn::{Burn, burn, reviewed_tracks};
 use crate::pipeline::prep::{PrepError, PrepOptions, PrepSource, Prepared, prepare};
+use crate::pipeline::state::sha256_hex;
 use crate::pipeline::synth::{SynthOptions, SynthOutcome, SynthStageError, synth};
-use crate::pipeline::workdir::{Workdir, output_beside};
+use crate::pipeline::workdir::{Workdir, output_beside, output_name};
 use crate::progress::Progress;
 use crate::stt::{TranscribeOptions, Transcriber};
 use crate::tts::{SharedLimit, Synthesizer};
@@ -124,26 +125,79 @@ pub fn plan_jobs(inputs: &RunInputs, burn: Option<&Burn>) -> Result<Vec<DubJob>,
         })?;
     }
     let ext = burn.and_then(Burn::output_extension);
-    Ok(videos
+    let names = distinct_names(&videos);
+    let mut jobs: Vec<DubJob> = videos
         .into_iter()
-        .map(|video| {
-            let beside = output_beside(&video, "dubbed", ext);
-            let output = match &inputs.output {
-                Some(dir) if several => dir.join(beside.file_name().unwrap_or_default()),
+        .zip(&names)
+        .map(|(video, name)| DubJob {
+            workdir: match &inputs.workdir {
+                Some(dir) => Workdir::new(dir),
+                None => Workdir::named(name),
+            },
+            subtitles: inputs
+                .subtitles
+                .clone()
+                .or_else(|| sibling_subtitles(&video)),
+            output: match &inputs.output {
+                Some(dir) if several => dir.join(output_name(name, &video, "dubbed", ext)),
                 Some(file) => file.clone(),
-                None => beside,
-            };
-            DubJob {
-                workdir: Workdir::for_video(&video, inputs.workdir.as_deref()),
-                subtitles: inputs
-                    .subtitles
-                    .clone()
-                    .or_else(|| sibling_subtitles(&video)),
-                output,
-                video,
-            }
+                None => output_beside(&video, "dubbed", ext),
+            },
+            video,
         })
-        .collect())
+        .collect();
+    // Two outputs beside their videos can still meet (`ep.mp4` and `ep.mkv` burned hard, both to
+    // `ep.dubbed.mp4`): those take the distinct name.
+    let outputs: Vec<PathBuf> = jobs.iter().map(|j| j.output.clone()).collect();
+    for (job, name) in jobs.iter_mut().zip(&names) {
+        if outputs.iter().filter(|o| **o == job.output).count() > 1 {
+            job.output = job
+                .video
+                .with_file_name(output_name(name, &job.video, "dubbed", ext));
+        }
+    }
+    Ok(jobs)
+}
+
+/// Names that tell a run's videos apart, for their work directories and for outputs gathered in
+/// one folder: the file stem (`ep`); where videos share a stem, the parent folder and the stem
+/// (`s1-ep`); where even that repeats, the stem and a hash of the path. The same inputs always
+/// get the same names, so a resumed run finds its work again.
+fn distinct_names(videos: &[PathBuf]) -> Vec<String> {
+    let stem = |v: &Path| {
+        v.file_stem()
+            .map_or_else(|| "video".to_string(), |s| s.to_string_lossy().into_owned())
+    };
+    let with_parent = |v: &Path| {
+        let parent = std::path::absolute(v).ok().and_then(|p| {
+            p.parent()?
+                .file_name()
+                .map(|n| n.to_string_lossy().into_owned())
+        });
+        match parent {
+            Some(parent) => format!("{parent}-{}", stem(v)),
+            None => stem(v),
+        }
+    };
+    let with_hash = |v: &Path| {
+        let path = std::path::absolute(v).unwrap_or_else(|_| v.to_path_buf());
+        let hash = sha256_hex(path.to_string_lossy().as_bytes());
+        format!("{}-{}", stem(v), &hash[..8])
+    };
+    let count = |names: &[String], name: &str| names.iter().filter(|n| *n == name).count();
+    let stems: Vec<String> = videos.iter().map(|v| stem(v)).collect();
+    let parents: Vec<String> = videos.iter().map(|v| with_parent(v)).collect();
+    videos
+        .iter()
+        .enumerate()
+        .map(
+            |(i, v)| match (count(&stems, &stems[i]), count(&parents, &parents[i])) {
+                (1, _) => stems[i].clone(),
+                (_, 1) => parents[i].clone(),
+                _ => with_hash(v),
+            },
+        )
+        .collect()
 }
 
 fn expand_videos(inputs: &[PathBuf]) -> Result<Vec<PathBuf>, DubError> {
@@ -169,6 +223,9 @@ fn expand_videos(inputs: &[PathBuf]) -> Result<Vec<PathBuf>, DubError> {
         found.sort();
         videos.extend(found);
     }
+    // The same file named twice is dubbed once.
+    let mut seen = std::collections::HashSet::new();
+    videos.retain(|v| seen.insert(std::fs::canonicalize(v).unwrap_or_else(|_| v.clone())));
     if videos.is_empty() {
         let named: Vec<String> = inputs.iter().map(|p| p.display().to_string()).collect();
         return Err(DubError::NoVideos(named.join(", ")));
@@ -287,4 +344,25 @@ pub async fn dub_all<S: Synthesizer>(
         .buffered(parallel.max(1))
         .collect()
         .await
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn names_tell_videos_apart_and_stay_the_same() {
+        let videos: Vec<PathBuf> = ["a/x/ep.mp4", "b/x/ep.mp4", "s1/ep.mp4", "talk.mp4"]
+            .iter()
+            .map(PathBuf::from)
+            .collect();
+        let names = distinct_names(&videos);
+        assert_eq!(names[2], "s1-ep");
+        assert_eq!(names[3], "talk");
+        // Same stem and same folder name: a hash of the path tells them apart.
+        assert!(names[0].starts_with("ep-") && names[1].starts_with("ep-"));
+        assert_ne!(names[0], names[1]);
+        assert_eq!(names, distinct_names(&videos));
+        assert_eq!(distinct_names(&videos[2..3]), ["ep"]);
+    }
 }

@@ -16,12 +16,34 @@
 //!   speech.wav          16 kHz mono audio for transcription
 //!   background.wav      the original mix, kept under the new voice
 //!   state.json          hashes of each stage's inputs, so unchanged work is skipped
+//!   .lock               held by the process working here (see [`Workdir::lock`])
 //!   cache/tts/          synthesized clips, content-addressed
 //!   cache/llm/          validated chat-model replies, content-addressed
 //!   youtube/            description.md, chapters.txt, tags.txt
 //! ```
 
 use std::path::{Path, PathBuf};
+
+/// Another process holds the work directory.
+#[derive(Debug, thiserror::Error)]
+pub enum WorkdirError {
+    #[error(
+        "{}: another dubber is working in this directory (it holds {}); wait for it to finish, or pass --workdir to use another",
+        root.display(), lock.display()
+    )]
+    Busy { root: PathBuf, lock: PathBuf },
+    #[error("{}: {source}", path.display())]
+    Io {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+}
+
+/// The lock on a work directory; released when dropped (or when the process ends, however).
+#[derive(Debug)]
+pub struct WorkdirLock {
+    _file: std::fs::File,
+}
 
 /// Paths of one video's work directory.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -52,9 +74,41 @@ impl Workdir {
         &self.root
     }
 
+    /// `./<name>.dub` in the current directory.
+    pub fn named(name: &str) -> Self {
+        Self::new(format!("{name}.dub"))
+    }
+
     /// Create the directory (and parents).
     pub fn create(&self) -> std::io::Result<()> {
         std::fs::create_dir_all(&self.root)
+    }
+
+    /// Create the directory and lock it for this process: two processes working in one directory
+    /// would overwrite each other's files. Fails at once, naming the directory, when another
+    /// process holds it. The operating system releases the lock when the process ends, so a
+    /// crashed run never leaves the directory locked.
+    pub fn lock(&self) -> Result<WorkdirLock, WorkdirError> {
+        let io = |path: &Path| {
+            let path = path.to_path_buf();
+            move |source| WorkdirError::Io { path, source }
+        };
+        self.create().map_err(io(&self.root))?;
+        let path = self.root.join(".lock");
+        let file = std::fs::OpenOptions::new()
+            .create(true)
+            .truncate(false)
+            .write(true)
+            .open(&path)
+            .map_err(io(&path))?;
+        match file.try_lock() {
+            Ok(()) => Ok(WorkdirLock { _file: file }),
+            Err(std::fs::TryLockError::WouldBlock) => Err(WorkdirError::Busy {
+                root: self.root.clone(),
+                lock: path,
+            }),
+            Err(std::fs::TryLockError::Error(e)) => Err(io(&path)(e)),
+        }
     }
 
     pub fn subs_srt(&self) -> PathBuf {
@@ -111,16 +165,35 @@ pub fn output_beside(video: &Path, tag: &str, ext: Option<&str>) -> PathBuf {
     let stem = video
         .file_stem()
         .map_or_else(|| "video".into(), |s| s.to_string_lossy().into_owned());
+    video.with_file_name(output_name(&stem, video, tag, ext))
+}
+
+/// `<name>.<tag>.<ext>`, `ext` defaulting to `video`'s own (else `mp4`).
+pub fn output_name(name: &str, video: &Path, tag: &str, ext: Option<&str>) -> String {
     let ext = ext
         .map(str::to_string)
         .or_else(|| video.extension().map(|e| e.to_string_lossy().into_owned()))
         .unwrap_or_else(|| "mp4".into());
-    video.with_file_name(format!("{stem}.{tag}.{ext}"))
+    format!("{name}.{tag}.{ext}")
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_locked_workdir_refuses_a_second_holder_until_released() {
+        let dir = tempfile::tempdir().unwrap();
+        let w = Workdir::new(dir.path().join("w.dub"));
+        let held = w.lock().unwrap();
+        let err = w.lock().unwrap_err();
+        assert!(
+            err.to_string().contains("another dubber is working"),
+            "{err}"
+        );
+        drop(held);
+        w.lock().unwrap();
+    }
 
     #[test]
     fn default_is_stem_dot_dub() {

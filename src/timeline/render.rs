@@ -117,8 +117,30 @@ pub struct RenderStats {
 }
 
 /// Writes the track for `plan` to `out` (mono 16-bit WAV at the plan's rate, exactly
-/// `plan.track_len` samples), fading each clip's edges over `fade_ms`.
+/// `plan.track_len` samples), fading each clip's edges over `fade_ms`. The track is written under
+/// a temporary name and renamed when complete: `out` is never seen half written, and an earlier
+/// track stays whole until the new one replaces it.
 pub fn render<S: ClipSource + ?Sized>(
+    plan: &Plan,
+    clips: &mut S,
+    out: &Path,
+    fade_ms: u32,
+) -> Result<RenderStats, TimelineError> {
+    let tmp = crate::fsutil::temp_sibling(out);
+    let result = render_to(plan, clips, &tmp, fade_ms).and_then(|stats| {
+        std::fs::rename(&tmp, out).map_err(|source| TimelineError::Io {
+            path: out.to_path_buf(),
+            source,
+        })?;
+        Ok(stats)
+    });
+    if result.is_err() {
+        let _ = std::fs::remove_file(&tmp);
+    }
+    result
+}
+
+fn render_to<S: ClipSource + ?Sized>(
     plan: &Plan,
     clips: &mut S,
     out: &Path,
@@ -166,7 +188,7 @@ pub fn render<S: ClipSource + ?Sized>(
         .map_or(1, |n| n.get())
         .min(4);
     std::thread::scope(|scope| -> Result<(), TimelineError> {
-        let mut pending: VecDeque<(&Placement, Job<'_>)> = VecDeque::new();
+        let mut pending: VecDeque<(&Placement, Stretch<'_>)> = VecDeque::new();
         for p in order {
             let clip_err = |source| TimelineError::Clip {
                 id: p.id,
@@ -187,11 +209,13 @@ pub fn render<S: ClipSource + ?Sized>(
                 });
             }
             let job = if p.played == p.natural {
-                Job::Ready(clip.samples)
+                Stretch::Ready(clip.samples)
             } else {
                 stats.clips_stretched += 1;
                 let (rate, len) = (plan.rate, p.played as usize);
-                Job::Running(scope.spawn(move || audio::stretch_to_len(&clip.samples, rate, len)))
+                Stretch::Running(
+                    scope.spawn(move || audio::stretch_to_len(&clip.samples, rate, len)),
+                )
             };
             pending.push_back((p, job));
             while pending.len() > workers {
@@ -215,7 +239,7 @@ pub fn render<S: ClipSource + ?Sized>(
 type Writer = hound::WavWriter<BufWriter<File>>;
 
 /// A clip's samples as they will be played: as they are, or being stretched on a worker.
-enum Job<'scope> {
+enum Stretch<'scope> {
     Ready(Vec<f32>),
     Running(std::thread::ScopedJoinHandle<'scope, Vec<f32>>),
 }
@@ -225,7 +249,7 @@ fn place(
     writer: &mut Writer,
     cursor: u64,
     p: &Placement,
-    job: Job<'_>,
+    job: Stretch<'_>,
     fade_len: usize,
     out: &Path,
 ) -> Result<u64, TimelineError> {
@@ -234,8 +258,8 @@ fn place(
         source,
     };
     let mut samples = match job {
-        Job::Ready(samples) => samples,
-        Job::Running(handle) => handle
+        Stretch::Ready(samples) => samples,
+        Stretch::Running(handle) => handle
             .join()
             .map_err(|_| TimelineError::StretchFailed { id: p.id })?,
     };

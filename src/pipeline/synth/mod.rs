@@ -17,7 +17,7 @@ use std::path::{Path, PathBuf};
 use crate::audio::{AudioError, Ducking};
 use crate::llm::{ChatModel, LineEditor, OpenAiChat};
 use crate::media::{self, MediaError, MuxOptions, Probe};
-use crate::pipeline::workdir::Workdir;
+use crate::pipeline::workdir::{Workdir, WorkdirError};
 use crate::progress::Progress;
 use crate::subtitles::{self, SubtitleError};
 use crate::text::{self, GroupOptions};
@@ -114,6 +114,8 @@ pub enum SynthStageError {
     },
     #[error(transparent)]
     Audio(#[from] AudioError),
+    #[error(transparent)]
+    Workdir(#[from] WorkdirError),
     #[error("a rendering thread stopped: {0}")]
     Worker(String),
     #[error("invalid timeline settings: {0}")]
@@ -207,6 +209,7 @@ pub async fn synth_with_shortening<S: Synthesizer, M: ChatModel>(
     let track = timeline::track_len(video_secs, timeline::RATE)?;
     let policy = with_scene_cuts(video, &info, &opts.policy).await?;
     let segments = read_reviewed_subtitles(workdir)?;
+    let _lock = workdir.lock()?;
     let mut chunks = chunks_for_mode(&segments, &opts.grouping, policy.mode);
     let requests_for = |chunks: &[Chunk]| -> Vec<SynthRequest> {
         chunks
