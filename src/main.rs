@@ -8,9 +8,16 @@ use clap::Parser;
 
 fn main() -> ExitCode {
     // A .env file in the current directory may hold API keys; a missing one is fine.
-    let _ = dotenvy::dotenv();
+    let ignored = cli::config::load_dotenv();
     let cli = cli::Cli::parse();
     cli::output::init_logging(&cli.global);
+    if !ignored.is_empty() {
+        tracing::warn!(
+            ".env: ignored {} (a .env file may set only {})",
+            ignored.join(", "),
+            cli::config::DOTENV_SETTINGS.join(", ")
+        );
+    }
     match cli::run(cli) {
         Ok(()) => ExitCode::SUCCESS,
         Err(err) => {

@@ -125,3 +125,39 @@ fn usage_errors_exit_2() {
     let out = dubber(dir.path(), &["prep"]);
     assert_eq!(out.status.code(), Some(2));
 }
+
+/// `.env` is read from the current folder only, and may not name a folder code is loaded from.
+#[test]
+fn dotenv_is_read_here_only_and_never_names_a_library_folder() {
+    let dir = tempfile::tempdir().unwrap();
+    let here = dir.path().join("project");
+    std::fs::create_dir(&here).unwrap();
+    let models_list = || {
+        Command::new(env!("CARGO_BIN_EXE_dubber"))
+            .args(["models", "list"])
+            .current_dir(&here)
+            .env_remove("DUBBER_HOME")
+            .env_remove("RUST_LOG")
+            .output()
+            .expect("run dubber")
+    };
+    std::fs::write(dir.path().join(".env"), "DUBBER_HOME=/nonexistent-parent\n").unwrap();
+    let out = models_list();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(!String::from_utf8_lossy(&out.stdout).contains("nonexistent"));
+
+    std::fs::write(
+        here.join(".env"),
+        "DUBBER_HOME=/nonexistent-here\nOPENAI_API_KEY=sk-test\n",
+    )
+    .unwrap();
+    let out = models_list();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{stderr}");
+    assert!(!String::from_utf8_lossy(&out.stdout).contains("nonexistent"));
+    assert!(stderr.contains(".env: ignored DUBBER_HOME"), "{stderr}");
+}

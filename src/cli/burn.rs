@@ -9,7 +9,7 @@ use dubber::pipeline::burn::burn;
 use dubber::pipeline::{Burn, Workdir, output_beside};
 
 use super::flags::{BurnMode, WorkdirArgs};
-use super::output::Output;
+use super::output::{Event, Output};
 
 #[derive(Debug, Args)]
 pub struct BurnArgs {
@@ -100,6 +100,12 @@ pub fn run(args: BurnArgs, out: &Output) -> Result<()> {
         })
         .collect();
     burn(&args.video, &tracks, &how, &output)?;
-    out.line(output.display());
+    out.event(
+        Event::Wrote {
+            event: "burn_done",
+            path: &output,
+        },
+        || println!("{}", output.display()),
+    );
     Ok(())
 }

@@ -34,6 +34,39 @@ pub const DEFAULT_STT_MODEL_OPENAI: &str = "whisper-1";
 /// OpenAI's API, when neither a flag nor `OPENAI_BASE_URL` names another server.
 pub const OPENAI_API: &str = "https://api.openai.com/v1";
 
+/// The settings a `.env` file may hold: keys, servers, model choices. Never a path the process
+/// loads code from (`ORT_DYLIB_PATH`, `DUBBER_HOME` with its `lib/`, `LD_*`): a `.env` is often
+/// copied around with a project, and must not be able to run a library.
+pub const DOTENV_SETTINGS: &[&str] = &[
+    "OPENAI_API_KEY",
+    "OPENAI_BASE_URL",
+    "ELEVENLABS_API_KEY",
+    "DUBBER_WHISPER_MODEL",
+    "DUBBER_PIPER_VOICE",
+    "DUBBER_MODELS_HOST",
+    "RUST_LOG",
+];
+
+/// Read `.env` from the current directory only (never from a parent folder, which another person
+/// may control): the settings in [`DOTENV_SETTINGS`] that the environment does not set already.
+/// Returns the names it ignored, for a warning once logging is up. Call it first thing in `main`,
+/// before any thread starts.
+pub fn load_dotenv() -> Vec<String> {
+    let Ok(entries) = dotenvy::from_path_iter(".env") else {
+        return Vec::new();
+    };
+    let mut ignored = Vec::new();
+    for (key, value) in entries.flatten() {
+        if !DOTENV_SETTINGS.contains(&key.as_str()) {
+            ignored.push(key);
+        } else if std::env::var_os(&key).is_none() {
+            // SAFETY: called from `main` before the runtime or any other thread exists.
+            unsafe { std::env::set_var(&key, value) };
+        }
+    }
+    ignored
+}
+
 /// The defaults table: each TTS engine's model and voice when the flags name none. Local voices
 /// have no model name; Piper's voice is resolved in the data dir (`default`).
 pub fn tts_defaults(provider: Provider) -> (&'static str, &'static str) {

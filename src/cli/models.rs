@@ -6,7 +6,7 @@ use dubber::models::DataDir;
 use dubber::models::fetch::{HUGGING_FACE, fetch, remote_model};
 use indicatif::{ProgressBar, ProgressStyle};
 
-use super::output::Output;
+use super::output::{Event, Output};
 
 #[derive(Debug, Args)]
 pub struct ModelsArgs {
@@ -33,16 +33,23 @@ pub fn run(args: ModelsArgs, out: &Output) -> Result<()> {
     let data = DataDir::from_env()?;
     match args.command {
         ModelsCommand::List => {
-            let installed = data.installed()?;
-            if installed.is_empty() {
-                println!(
-                    "nothing installed in {} (run scripts/setup-models.sh)",
-                    data.root().display()
-                );
-            }
-            for model in installed {
-                println!("{model}");
-            }
+            let installed: Vec<String> = data.installed()?.iter().map(|m| m.to_string()).collect();
+            out.event(
+                Event::Models {
+                    installed: &installed,
+                },
+                || {
+                    if installed.is_empty() {
+                        println!(
+                            "nothing installed in {} (run scripts/setup-models.sh)",
+                            data.root().display()
+                        );
+                    }
+                    for model in &installed {
+                        println!("{model}");
+                    }
+                },
+            );
         }
         ModelsCommand::Fetch { name, host } => {
             let model = remote_model(&name, &host)?;
@@ -68,7 +75,13 @@ pub fn run(args: ModelsArgs, out: &Output) -> Result<()> {
             let runtime = super::runtime()?;
             let path = runtime.block_on(fetch(&data, &model, &progress))?;
             bar.finish_and_clear();
-            println!("{}", path.display());
+            out.event(
+                Event::Wrote {
+                    event: "model_fetched",
+                    path: &path,
+                },
+                || println!("{}", path.display()),
+            );
         }
     }
     Ok(())

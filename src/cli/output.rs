@@ -27,6 +27,21 @@ pub enum Event<'a> {
         estimate: &'a Estimate,
         audio_minutes: f64,
     },
+    /// `prep` wrote the reviewed subtitles (and the original lines when it translated).
+    PrepDone {
+        segments: usize,
+        sentences: usize,
+        chunks: usize,
+        subs: &'a std::path::Path,
+        original: Option<&'a std::path::Path>,
+    },
+    /// A file was written: `burn`'s video, or a model `models fetch` installed.
+    Wrote {
+        event: &'static str,
+        path: &'a std::path::Path,
+    },
+    /// What `models list` found installed.
+    Models { installed: &'a [String] },
     /// `synth` finished.
     SynthDone {
         outcome: &'a SynthOutcome,
@@ -67,6 +82,22 @@ impl Event<'_> {
                     "usd": s.usd,
                 })).collect::<Vec<_>>(),
             }),
+            Event::PrepDone {
+                segments,
+                sentences,
+                chunks,
+                subs,
+                original,
+            } => json!({
+                "event": "prep_done",
+                "segments": segments,
+                "sentences": sentences,
+                "chunks": chunks,
+                "subs": subs,
+                "original": original,
+            }),
+            Event::Wrote { event, path } => json!({ "event": event, "output": path }),
+            Event::Models { installed } => json!({ "event": "models", "installed": installed }),
             Event::SynthDone { outcome, report } => json!({
                 "event": "synth_done",
                 "output": outcome.output,
@@ -136,13 +167,6 @@ impl Output {
             OutputMode::Json => dubber::progress::emit(event.to_json()),
             OutputMode::Quiet => {}
             _ => human(),
-        }
-    }
-
-    /// A line for a person on stdout (the path of a result), unless `--json` or `--quiet`.
-    pub fn line(&self, text: impl std::fmt::Display) {
-        if !self.is_json() && !self.is_quiet() {
-            println!("{text}");
         }
     }
 

@@ -10,7 +10,7 @@ use dubber::pipeline::{Editing, PrepOptions, PrepSource, Prepared, Workdir, prep
 
 use super::config;
 use super::flags::{GroupingArgs, SttArgs, WordsArgs, WorkdirArgs};
-use super::output::Output;
+use super::output::{Event, Output};
 
 #[derive(Debug, Args)]
 pub struct PrepArgs {
@@ -85,18 +85,31 @@ pub fn run(args: PrepArgs, out: &Output) -> Result<()> {
     for fix in &outcome.fixes {
         tracing::warn!("{}:{fix}", from.display());
     }
-    out.line(format_args!(
-        "{} segments, {} sentences, {} chunks → {}",
-        outcome.segments.len(),
+    let subs = workdir.subs_srt();
+    let original = workdir.subs_orig_srt();
+    let original = outcome.translated.then_some(original.as_path());
+    let (sentences, chunks) = (
         outcome.manifest.sentence_groups.len(),
         outcome.manifest.chunks.len(),
-        workdir.subs_srt().display()
-    ));
-    if outcome.translated {
-        out.line(format_args!(
-            "original lines → {}",
-            workdir.subs_orig_srt().display()
-        ));
-    }
+    );
+    out.event(
+        Event::PrepDone {
+            segments: outcome.segments.len(),
+            sentences,
+            chunks,
+            subs: &subs,
+            original,
+        },
+        || {
+            println!(
+                "{} segments, {sentences} sentences, {chunks} chunks → {}",
+                outcome.segments.len(),
+                subs.display()
+            );
+            if let Some(original) = original {
+                println!("original lines → {}", original.display());
+            }
+        },
+    );
     Ok(())
 }
