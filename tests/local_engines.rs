@@ -1,6 +1,6 @@
 //! The offline engines, for real: Whisper tiny.en (CTranslate2) on espeak-ng speech with known
-//! pauses, and a round trip Piper voice → Whisper. Skips loudly when the models are not installed
-//! (`scripts/setup-models.sh`); set DUBBER_REQUIRE_MODELS=1 to fail instead.
+//! pauses, and a round trip Piper voice → Whisper. Fails, saying so, when the models are not
+//! installed (`scripts/setup-models.sh`): a test that cannot run its engine does not pass.
 
 mod local_common;
 use local_common as common;

@@ -1,4 +1,4 @@
-//! Shared by the local-engine tests and benches: find the installed models (or skip loudly),
+//! Shared by the local-engine tests and benches: find the installed models (or fail, saying so),
 //! generate speech with known text and known pauses, resample, and score word error rate.
 
 #![allow(dead_code)] // Each test binary uses a different part.
@@ -9,16 +9,13 @@ use std::process::Command;
 use dubber::models::DataDir;
 use rubato::{FftFixedIn, Resampler};
 
-/// Set to 1 (CI does) to make missing models a failure instead of a skip.
-pub const REQUIRE_ENV: &str = "DUBBER_REQUIRE_MODELS";
-
-/// The installed Whisper model folder, or `None` after printing why the test is skipped.
+/// The installed Whisper model folder (a missing one fails the test).
 pub fn whisper_model() -> Option<PathBuf> {
     let found = DataDir::from_env().and_then(|d| d.whisper_model_from_env(None));
     skip_if_missing(found.map_err(|e| e.to_string()))
 }
 
-/// The installed Piper voice and ONNX Runtime, or `None` after printing why the test is skipped.
+/// The installed Piper voice and ONNX Runtime (a missing one fails the test).
 pub fn piper_voice() -> Option<(PathBuf, PathBuf)> {
     let found = DataDir::from_env().and_then(|d| {
         let voice = d.piper_voice_from_env(None)?;
@@ -28,20 +25,15 @@ pub fn piper_voice() -> Option<(PathBuf, PathBuf)> {
     skip_if_missing(found.map_err(|e| e.to_string()))
 }
 
+/// A missing model fails the test, saying which and how to install it: a test that cannot run
+/// its engine must not pass.
 fn skip_if_missing<T>(found: Result<T, String>) -> Option<T> {
     match found {
         Ok(found) => Some(found),
-        Err(message) => {
-            if std::env::var(REQUIRE_ENV).is_ok_and(|v| v == "1") {
-                panic!("{REQUIRE_ENV}=1 but a model is missing: {message}");
-            }
-            eprintln!(
-                "\n################ SKIPPED: local model not installed ################\n\
-                 {message}\nRun scripts/setup-models.sh to install it.\n\
-                 ####################################################################\n"
-            );
-            None
-        }
+        Err(message) => panic!(
+            "a local model is missing, so this test cannot run: {message}\n\
+             Run scripts/setup-models.sh (make test does) to install it."
+        ),
     }
 }
 
