@@ -2,7 +2,8 @@
 //! file in the same directory, flush, then rename over the target (atomic on one file system).
 
 use std::io::Write;
-use std::path::Path;
+use std::path::{Path, PathBuf};
+use std::sync::Mutex;
 
 /// Write `bytes` to `path` atomically, creating the parent directory if needed, and flush it to
 /// disk before the rename: for files a person or a later stage relies on.
@@ -25,44 +26,78 @@ fn write_via_temp(path: &Path, bytes: &[u8], sync: bool) -> std::io::Result<()> 
     std::fs::create_dir_all(dir)?;
     // Created like any other output (mode 0666 less the umask): subs.srt and the manifests are
     // files people edit and share.
-    let tmp = temp_sibling(path);
-    let written = (|| {
-        let mut file = std::fs::OpenOptions::new()
-            .write(true)
-            .create_new(true)
-            .open(&tmp)?;
-        file.write_all(bytes)?;
-        if sync {
-            file.sync_data()?;
-        }
-        std::fs::rename(&tmp, path)
-    })();
-    if written.is_err() {
-        let _ = std::fs::remove_file(&tmp);
+    let tmp = TempFile::beside(path);
+    let mut file = std::fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .open(tmp.path())?;
+    file.write_all(bytes)?;
+    if sync {
+        file.sync_data()?;
     }
-    written
+    tmp.persist(path)
 }
 
-/// A temporary name beside `path` for a file written by a stream or another program and renamed
-/// over `path` when complete: `.<stem>.part-<pid>-<n>.<ext>`, unique per process and call (two
-/// videos, or two processes, never share one), the extension kept so that tools that pick a format
-/// by it (ffmpeg) still do.
-pub fn temp_sibling(path: &Path) -> std::path::PathBuf {
-    use std::sync::atomic::{AtomicU64, Ordering};
-    static NEXT: AtomicU64 = AtomicU64::new(0);
-    let n = NEXT.fetch_add(1, Ordering::Relaxed);
-    let stem = path
-        .file_stem()
-        .map_or_else(|| "file".into(), |s| s.to_string_lossy().into_owned());
-    let name = match path.extension() {
-        Some(ext) => format!(
-            ".{stem}.part-{}-{n}.{}",
-            std::process::id(),
-            ext.to_string_lossy()
-        ),
-        None => format!(".{stem}.part-{}-{n}", std::process::id()),
-    };
-    path.with_file_name(name)
+/// A temporary file beside its target, for a file written by a stream or another program and
+/// renamed over the target when complete ([`TempFile::persist`]). Its name is
+/// `.<stem>.part-<pid>-<n>.<ext>`: unique per process and call (two videos, or two processes,
+/// never share one), the extension kept so that tools that pick a format by it (ffmpeg) still do.
+/// Dropped without being persisted (an error, a panic), the file is removed; on Ctrl-C the binary
+/// removes every one still live ([`remove_live_temp_files`]).
+#[derive(Debug)]
+pub struct TempFile {
+    path: PathBuf,
+}
+
+/// The temporary files not yet persisted or dropped, for [`remove_live_temp_files`].
+static LIVE: Mutex<Vec<PathBuf>> = Mutex::new(Vec::new());
+
+fn live() -> std::sync::MutexGuard<'static, Vec<PathBuf>> {
+    LIVE.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+}
+
+impl TempFile {
+    pub fn beside(target: &Path) -> Self {
+        use std::sync::atomic::{AtomicU64, Ordering};
+        static NEXT: AtomicU64 = AtomicU64::new(0);
+        let n = NEXT.fetch_add(1, Ordering::Relaxed);
+        let stem = target
+            .file_stem()
+            .map_or_else(|| "file".into(), |s| s.to_string_lossy().into_owned());
+        let pid = std::process::id();
+        let name = match target.extension() {
+            Some(ext) => format!(".{stem}.part-{pid}-{n}.{}", ext.to_string_lossy()),
+            None => format!(".{stem}.part-{pid}-{n}"),
+        };
+        let path = target.with_file_name(name);
+        live().push(path.clone());
+        Self { path }
+    }
+
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    /// Rename the finished file over `target` (atomic on one file system).
+    pub fn persist(self, target: &Path) -> std::io::Result<()> {
+        std::fs::rename(&self.path, target)
+    }
+}
+
+impl Drop for TempFile {
+    fn drop(&mut self) {
+        // After `persist` the file is gone already; otherwise it is an unfinished one.
+        let _ = std::fs::remove_file(&self.path);
+        live().retain(|p| p != &self.path);
+    }
+}
+
+/// Remove every temporary file of this process that is still being written: what the binary does
+/// on Ctrl-C before it exits, since exiting runs no destructors.
+pub fn remove_live_temp_files() {
+    for path in live().drain(..) {
+        let _ = std::fs::remove_file(path);
+    }
 }
 
 /// Serialise `value` as pretty JSON and write it atomically.
@@ -93,11 +128,25 @@ mod tests {
     }
 
     #[test]
-    fn temp_names_differ_per_call_and_keep_the_extension() {
-        let a = temp_sibling(Path::new("w/mix.wav"));
-        let b = temp_sibling(Path::new("w/mix.wav"));
-        assert_ne!(a, b);
-        assert_eq!(a.extension().unwrap(), "wav");
-        assert_eq!(a.parent().unwrap(), Path::new("w"));
+    fn temp_files_differ_per_call_keep_the_extension_and_go_away() {
+        let dir = tempfile::tempdir().unwrap();
+        let target = dir.path().join("mix.wav");
+        let (a, b) = (TempFile::beside(&target), TempFile::beside(&target));
+        assert_ne!(a.path(), b.path());
+        assert_eq!(a.path().extension().unwrap(), "wav");
+        assert_eq!(a.path().parent().unwrap(), dir.path());
+        std::fs::write(a.path(), b"a").unwrap();
+        std::fs::write(b.path(), b"b").unwrap();
+        a.persist(&target).unwrap();
+        drop(b);
+        assert_eq!(std::fs::read(&target).unwrap(), b"a");
+        let c = TempFile::beside(&target);
+        std::fs::write(c.path(), b"c").unwrap();
+        let kept = c.path().to_path_buf();
+        std::mem::forget(c);
+        remove_live_temp_files();
+        assert!(!kept.exists());
+        let names: Vec<_> = std::fs::read_dir(dir.path()).unwrap().collect();
+        assert_eq!(names.len(), 1, "only the target is left");
     }
 }

@@ -185,3 +185,113 @@ async fn synth_without_prep_or_key_fails_clearly() {
         "{err}"
     );
 }
+
+/// Every file below `dir` whose name marks it as unfinished.
+fn part_files(dir: &Path) -> Vec<PathBuf> {
+    let mut found = Vec::new();
+    for entry in std::fs::read_dir(dir).unwrap().flatten() {
+        let path = entry.path();
+        if path.is_dir() {
+            found.extend(part_files(&path));
+        } else if path.to_string_lossy().contains(".part") {
+            found.push(path);
+        }
+    }
+    found
+}
+
+/// Ctrl-C during synth stops at once and leaves no unfinished file; the re-run asks only for the
+/// lines that had no clip yet.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn ctrl_c_during_synth_leaves_no_part_file_and_the_rerun_resumes() {
+    let server = TestServer::start(Faults {
+        latency: std::time::Duration::from_millis(400),
+        ..Faults::default()
+    })
+    .await;
+    let dir = tempfile::tempdir().unwrap();
+    make_demo(dir.path());
+    let lines: String = (0..14)
+        .map(|i| {
+            let (start, end) = (i * 2000, i * 2000 + 1500);
+            format!(
+                "{}\n00:00:{:02},{:03} --> 00:00:{:02},{:03}\nLine number {i} of the test.\n\n",
+                i + 1,
+                start / 1000,
+                start % 1000,
+                end / 1000,
+                end % 1000
+            )
+        })
+        .collect();
+    std::fs::write(dir.path().join("demo.srt"), lines).unwrap();
+    let s = |v: &[&str]| v.iter().map(|x| x.to_string()).collect::<Vec<_>>();
+    let prep = dubber(
+        dir.path(),
+        s(&["prep", "demo.mp4", "--subtitles", "demo.srt"]),
+    )
+    .await;
+    assert!(prep.status.success());
+    let base = server.openai_base();
+    let synth_args = [
+        "synth",
+        "demo.mp4",
+        "--timing",
+        "segment",
+        "--tts",
+        "openai",
+        "--base-url",
+        &base,
+        "--max-concurrent",
+        "2",
+    ];
+    let child = std::process::Command::new(env!("CARGO_BIN_EXE_dubber"))
+        .args(synth_args)
+        .current_dir(dir.path())
+        .env_remove("OPENAI_API_KEY")
+        .env_remove("OPENAI_BASE_URL")
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    // Interrupt once a few clips are cached, while others are in flight.
+    let cache = dir.path().join("demo.dub/cache/tts");
+    let cached = || {
+        std::fs::read_dir(&cache).map_or(0, |d| {
+            d.flatten()
+                .filter(|e| {
+                    let name = e.file_name().to_string_lossy().into_owned();
+                    name.ends_with(".wav") && !name.starts_with('.')
+                })
+                .count()
+        })
+    };
+    let started = std::time::Instant::now();
+    while cached() < 4 {
+        assert!(started.elapsed().as_secs() < 30, "no clip cached in 30 s");
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
+    let kill = std::process::Command::new("kill")
+        .args(["-INT", &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(kill.success());
+    let out = tokio::task::spawn_blocking(move || child.wait_with_output().unwrap())
+        .await
+        .unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(130), "{err}");
+    assert!(err.contains("interrupted"), "{err}");
+    assert_eq!(part_files(dir.path()), Vec::<PathBuf>::new());
+    let done = cached();
+    assert!(done < 14, "interrupted before the end: {done} clips");
+    let before = server.stats.requests();
+
+    let out = dubber(dir.path(), s(&synth_args)).await;
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_eq!(server.stats.requests() - before, 14 - done);
+    assert_eq!(part_files(dir.path()), Vec::<PathBuf>::new());
+}

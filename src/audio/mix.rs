@@ -126,8 +126,8 @@ pub fn duck_mix_files(
     let mut bg_reader = hound::WavReader::open(background).map_err(wav_err(background))?;
     let spec = speech_reader.spec();
     let scale = 1.0 / f32::from(i16::MAX);
-    let tmp = crate::fsutil::temp_sibling(out);
-    let mut writer = hound::WavWriter::create(&tmp, spec).map_err(wav_err(&tmp))?;
+    let tmp = crate::fsutil::TempFile::beside(out);
+    let mut writer = hound::WavWriter::create(tmp.path(), spec).map_err(wav_err(tmp.path()))?;
     let mut speech_samples = speech_reader.samples::<i16>();
     let mut bg_samples = bg_reader.samples::<i16>();
     let mut offset = 0u64;
@@ -156,12 +156,12 @@ pub fn duck_mix_files(
         for &v in &block {
             writer
                 .write_sample(super::wav::to_i16(v))
-                .map_err(wav_err(&tmp))?;
+                .map_err(wav_err(tmp.path()))?;
         }
         offset += block.len() as u64;
     }
-    writer.finalize().map_err(wav_err(&tmp))?;
-    std::fs::rename(&tmp, out).map_err(|source| AudioError::Io {
+    writer.finalize().map_err(wav_err(tmp.path()))?;
+    tmp.persist(out).map_err(|source| AudioError::Io {
         path: out.to_path_buf(),
         source,
     })

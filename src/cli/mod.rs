@@ -85,8 +85,25 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
     }
 }
 
-/// A runtime for the library's async stages.
-pub fn runtime() -> anyhow::Result<tokio::runtime::Runtime> {
+/// Run a library stage to its end, or until Ctrl-C. Interrupted, it stops at once: files being
+/// written are removed (finished ones were written atomically, so none is left half written), and
+/// the process exits with 130. What was synthesized is in the cache, so a re-run resumes there.
+pub fn block_on<F: std::future::Future>(work: F) -> anyhow::Result<F::Output> {
     use anyhow::Context;
-    tokio::runtime::Runtime::new().context("starting the async runtime")
+    let runtime = tokio::runtime::Runtime::new().context("starting the async runtime")?;
+    let interrupted = runtime.block_on(async {
+        tokio::select! {
+            output = work => Ok(output),
+            _ = tokio::signal::ctrl_c() => Err(()),
+        }
+    });
+    match interrupted {
+        Ok(output) => Ok(output),
+        Err(()) => {
+            dubber::fsutil::remove_live_temp_files();
+            eprintln!("interrupted: finished work is kept; run the same command again to resume");
+            // Exiting now: the runtime would wait for blocking work (an ffmpeg encode) to end.
+            std::process::exit(130);
+        }
+    }
 }

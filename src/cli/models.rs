@@ -72,8 +72,7 @@ pub fn run(args: ModelsArgs, out: &Output) -> Result<()> {
                 }
                 bar.set_position(done);
             };
-            let runtime = super::runtime()?;
-            let path = runtime.block_on(fetch(&data, &model, &progress))?;
+            let path = super::block_on(fetch(&data, &model, &progress))??;
             bar.finish_and_clear();
             out.event(
                 Event::Wrote {

@@ -76,8 +76,7 @@ pub fn run(args: PrepArgs, out: &Output) -> Result<()> {
         ),
         (None, None) => anyhow::bail!("no subtitles to import and no transcriber"),
     };
-    let prepared =
-        super::runtime()?.block_on(prepare::<OpenAiChat>(&workdir, source, &opts, editing))?;
+    let prepared = super::block_on(prepare::<OpenAiChat>(&workdir, source, &opts, editing))??;
     let Prepared::Written(outcome) = prepared else {
         // Only `run` asks prep to skip work that is current.
         return Ok(());

@@ -86,14 +86,14 @@ pub fn run(args: RunArgs, out: &Output) -> Result<()> {
     let before_synth: Option<&(dyn Fn(&Workdir) + Sync)> =
         (!args.synth.tts.no_tts).then_some(&announce);
     let progress = out.progress();
-    let results = super::runtime()?.block_on(dub_all(
+    let results = super::block_on(dub_all(
         &jobs,
         &engines,
         &opts,
         usize::from(args.jobs),
         &progress,
         before_synth,
-    ));
+    ))?;
     report(&results, out)
 }
 

@@ -52,14 +52,14 @@ pub fn run(args: SynthArgs, out: &Output) -> Result<()> {
         }
         false => None,
     };
-    let outcome = super::runtime()?.block_on(synth_with_shortening(
+    let outcome = super::block_on(synth_with_shortening(
         &args.video,
         &workdir,
         &engine,
         &opts,
         &out.progress(),
         shortener.as_ref(),
-    ))?;
+    ))??;
     let report = workdir.report_json();
     out.event(
         Event::SynthDone {

@@ -39,17 +39,16 @@ pub fn run(args: YoutubeArgs, out: &Output) -> Result<()> {
     let video_ms = dubber::segment::secs_to_ms(info.target_duration_secs())
         .ok_or_else(|| anyhow!("{}: no usable duration", args.video.display()))?;
     let title = args.title.as_deref();
-    let runtime = super::runtime()?;
     let assets = if args.ai {
         let (model, cache) = config::chat(&args.llm, &workdir)?;
-        runtime.block_on(make_assets(
+        super::block_on(make_assets(
             &segments,
             video_ms,
             title,
             Some((&model, Some(&cache))),
-        ))
+        ))?
     } else {
-        runtime.block_on(make_assets::<OpenAiChat>(&segments, video_ms, title, None))
+        super::block_on(make_assets::<OpenAiChat>(&segments, video_ms, title, None))?
     };
     let files =
         write_assets(&workdir, &assets).map_err(|(path, e)| anyhow!("{}: {e}", path.display()))?;

@@ -11,6 +11,8 @@ pub use burn::{HardSubtitleStyle, SubtitleTrack, burn_hard, burn_soft, filter_es
 pub use probe::{Probe, Stream, StreamKind, probe};
 
 use std::path::{Path, PathBuf};
+
+use crate::fsutil::TempFile;
 use std::process::Command;
 
 /// Errors of the media stage; each names the file concerned.
@@ -84,22 +86,17 @@ pub(crate) fn ffmpeg_to(
             })?;
         }
     }
-    let temps: Vec<PathBuf> = outputs
-        .iter()
-        .map(|o| crate::fsutil::temp_sibling(o))
-        .collect();
+    let temps: Vec<TempFile> = outputs.iter().map(|o| TempFile::beside(o)).collect();
     let mut args: Vec<std::ffi::OsString> =
         ["-hide_banner", "-nostdin", "-loglevel", "error", "-y"]
             .map(Into::into)
             .to_vec();
-    let temp_args: Vec<std::ffi::OsString> = temps.iter().map(|t| ff_path(t)).collect();
+    let temp_args: Vec<std::ffi::OsString> = temps.iter().map(|t| ff_path(t.path())).collect();
     args.extend(build(&temp_args));
     let refs: Vec<&std::ffi::OsStr> = args.iter().map(|a| a.as_os_str()).collect();
-    let output = run_tool("ffmpeg", &refs);
-    let cleanup = || temps.iter().for_each(|t| drop(std::fs::remove_file(t)));
-    let output = output.inspect_err(|_| cleanup())?;
+    // An error drops the temporary files, which removes them.
+    let output = run_tool("ffmpeg", &refs)?;
     if !output.status.success() {
-        cleanup();
         return Err(MediaError::Ffmpeg {
             path: outputs
                 .first()
@@ -107,8 +104,8 @@ pub(crate) fn ffmpeg_to(
             detail: stderr_tail(&output.stderr),
         });
     }
-    for (tmp, out) in temps.iter().zip(outputs) {
-        std::fs::rename(tmp, out).map_err(|source| MediaError::Io {
+    for (tmp, out) in temps.into_iter().zip(outputs) {
+        tmp.persist(out).map_err(|source| MediaError::Io {
             path: out.to_path_buf(),
             source,
         })?;

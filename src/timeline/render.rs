@@ -126,18 +126,13 @@ pub fn render<S: ClipSource + ?Sized>(
     out: &Path,
     fade_ms: u32,
 ) -> Result<RenderStats, TimelineError> {
-    let tmp = crate::fsutil::temp_sibling(out);
-    let result = render_to(plan, clips, &tmp, fade_ms).and_then(|stats| {
-        std::fs::rename(&tmp, out).map_err(|source| TimelineError::Io {
-            path: out.to_path_buf(),
-            source,
-        })?;
-        Ok(stats)
-    });
-    if result.is_err() {
-        let _ = std::fs::remove_file(&tmp);
-    }
-    result
+    let tmp = crate::fsutil::TempFile::beside(out);
+    let stats = render_to(plan, clips, tmp.path(), fade_ms)?;
+    tmp.persist(out).map_err(|source| TimelineError::Io {
+        path: out.to_path_buf(),
+        source,
+    })?;
+    Ok(stats)
 }
 
 fn render_to<S: ClipSource + ?Sized>(

@@ -161,21 +161,26 @@ fn clips_of(result: &BatchReport) -> Clips {
     })
 }
 
-/// Plan `chunks` with the clips as they are now; a missing clip (a failed line) is silence.
-fn plan_clips(
+/// Plan `chunks` with the clips as they are now; a missing clip (a failed line) is silence. The
+/// clips are decoded to learn their lengths: CPU work, done off the async threads.
+async fn plan_clips(
     chunks: &[Chunk],
-    clips: &mut Clips,
+    clips: &Clips,
     track: u64,
     policy: &Policy,
 ) -> Result<Plan, SynthStageError> {
-    let natural: Vec<u64> = timeline::clip_lengths(chunks, clips, timeline::RATE)?
-        .into_iter()
-        .map(|len| len.unwrap_or(0))
-        .collect();
-    Ok(
-        timeline::plan(chunks, &natural, track, timeline::RATE, policy)
-            .map_err(TimelineError::from)?,
-    )
+    let (chunks, mut clips, policy) = (chunks.to_vec(), clips.clone(), policy.clone());
+    off_runtime(move || {
+        let natural: Vec<u64> = timeline::clip_lengths(&chunks, &mut clips, timeline::RATE)?
+            .into_iter()
+            .map(|len| len.unwrap_or(0))
+            .collect();
+        Ok(
+            timeline::plan(&chunks, &natural, track, timeline::RATE, &policy)
+                .map_err(TimelineError::from)?,
+        )
+    })
+    .await?
 }
 
 /// Run the synth stage for `video` over `workdir` with `engine`.
@@ -236,11 +241,10 @@ pub async fn synth_with_shortening<S: Synthesizer, M: ChatModel>(
     let mut originals: Vec<Option<String>> = vec![None; chunks.len()];
     if let Some(editor) = shortener {
         for round in 1..=SHORTEN_ROUNDS {
-            let mut clips = clips_of(&result);
             let shortened = shorten::shorten_round(
                 editor,
                 &mut chunks,
-                &mut clips,
+                &clips_of(&result),
                 track,
                 &policy,
                 &mut originals,

@@ -31,12 +31,12 @@ fn did_not_fit(p: &Placement) -> bool {
 pub(super) async fn shorten_round<M: ChatModel>(
     editor: &LineEditor<M>,
     chunks: &mut [Chunk],
-    clips: &mut Clips,
+    clips: &Clips,
     track: u64,
     policy: &Policy,
     originals: &mut [Option<String>],
 ) -> Result<usize, SynthStageError> {
-    let plan = plan_clips(chunks, clips, track, policy)?;
+    let plan = plan_clips(chunks, clips, track, policy).await?;
     let mut todo: Vec<(usize, String, usize)> = Vec::new();
     for p in plan.placements.iter().filter(|p| did_not_fit(p)) {
         let chunk = &chunks[p.index];

@@ -42,7 +42,7 @@ pub(super) async fn second_takes<S: Synthesizer>(
         .map(|p| vec![(1.0, p.clone())])
         .collect();
     for _ in 0..RETAKE_ROUNDS {
-        let plan = plan_clips(chunks, clips, track, policy)?;
+        let plan = plan_clips(chunks, clips, track, policy).await?;
         // Speeds in steps of 0.01 (rounded up): a re-run with slightly different timing hits the
         // cache, and a line near the cap still gets a take that fits without stretching past it.
         let wanted: Vec<(usize, f64)> = plan
@@ -78,7 +78,7 @@ pub(super) async fn second_takes<S: Synthesizer>(
     // A take that would need stretching past the cap goes back to the chunk's previous take,
     // which needed less from the voice (the first take never exceeds the cap: the plan caps it).
     loop {
-        let plan = plan_clips(chunks, clips, track, policy)?;
+        let plan = plan_clips(chunks, clips, track, policy).await?;
         let over: Vec<usize> = plan
             .placements
             .iter()
