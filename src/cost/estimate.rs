@@ -1,7 +1,7 @@
 //! The estimate: what each stage of a run consumes, priced.
 //!
 //! Takes a [`RunPlan`] (the lines if known, the audio length, the engines and options) and a
-//! price table, and returns one [`StageCost`](super::StageCost) per stage the run will do:
+//! price table, and returns one [`StageCost`] per stage the run will do:
 //! transcription by audio minutes, polish and translation by the tokens of the very requests the
 //! editor would send, synthesis by spoken characters (with the audio minutes and input tokens
 //! some TTS models bill by). Without lines, text is assumed from the audio length. Spends

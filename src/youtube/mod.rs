@@ -15,7 +15,8 @@
 //! - `offline`: chapters from pauses and sentence ends, without a model (uses `chapters`);
 //! - `tags`: tags from frequent words, and the rules for tags;
 //! - `assets`: the description and the assets put together offline (uses the three above);
-//! - `ai`: the chat model's prompt and the checking of its reply (uses all of the above).
+//! - `ai`: the chat model's prompt and the checking of its reply (uses `chapters`, `tags` and
+//!   `assets`).
 
 mod ai;
 mod assets;
