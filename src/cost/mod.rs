@@ -3,7 +3,32 @@
 //!
 //! Paid engines bill by different units (TTS by characters or audio, transcription by minutes,
 //! chat by tokens), so a [`Price`] has one rate per unit and a stage's cost is the sum over the
-//! units it uses. Local engines cost $0. Quantities not yet known are estimated: speech at
+//! units it uses. The built-in table ([`PriceTable::default`]) holds list prices in US dollars
+//! (late 2025; plans and discounts differ, ElevenLabs' especially), and a user overrides or adds
+//! entries from a TOML or JSON file ([`PriceTable::with_overrides`]):
+//!
+//! ```toml
+//! # Keys are "provider/model"; "provider/*" covers every model of a provider.
+//! # An entry replaces the built-in one of the same key entirely.
+//! free_providers = ["my-gpu-box"]          # added to the built-in list of local engines
+//!
+//! [tts."openai/tts-1"]
+//! per_million_chars = 15.0
+//!
+//! [tts."openai/gpt-4o-mini-tts"]
+//! input_per_million_tokens = 0.60
+//! per_minute = 0.015                       # audio out, about $12 per 1M audio tokens
+//!
+//! [stt."openai/whisper-1"]
+//! per_minute = 0.006
+//!
+//! [chat."openai/gpt-4o-mini"]
+//! input_per_million_tokens = 0.15
+//! output_per_million_tokens = 0.60
+//! ```
+//!
+//! The same tables may sit under a `[prices]` table (or `"prices"` key) of a larger config file.
+//! Local engines cost $0. Quantities not yet known are estimated: speech at
 //! [`SPEECH_CHARS_PER_MINUTE`] and [`crate::llm::edit::CHARS_PER_TOKEN`].
 //!
 //! This module holds the vocabulary the parts share (engines, usage, one stage's cost); the parts

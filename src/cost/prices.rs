@@ -3,31 +3,9 @@
 //! Takes an engine kind and a `provider/model` and returns its [`Price`] (exact key, then
 //! `provider/*`, then $0 for a local provider), or `None` when nothing is known, so that an
 //! estimate says "unknown" rather than guessing. The built-in table ([`PriceTable::default`])
-//! holds list prices in US dollars (late 2025; plans and discounts differ, ElevenLabs'
-//! especially), and a user overrides or adds entries from a TOML or JSON file
-//! ([`PriceTable::with_overrides`]), whose rates are checked to be finite and not negative:
-//!
-//! ```toml
-//! # Keys are "provider/model"; "provider/*" covers every model of a provider.
-//! # An entry replaces the built-in one of the same key entirely.
-//! free_providers = ["my-gpu-box"]          # added to the built-in list of local engines
-//!
-//! [tts."openai/tts-1"]
-//! per_million_chars = 15.0
-//!
-//! [tts."openai/gpt-4o-mini-tts"]
-//! input_per_million_tokens = 0.60
-//! per_minute = 0.015                       # audio out, about $12 per 1M audio tokens
-//!
-//! [stt."openai/whisper-1"]
-//! per_minute = 0.006
-//!
-//! [chat."openai/gpt-4o-mini"]
-//! input_per_million_tokens = 0.15
-//! output_per_million_tokens = 0.60
-//! ```
-//!
-//! The same tables may sit under a `[prices]` table (or `"prices"` key) of a larger config file.
+//! holds list prices in US dollars, and a user overrides or adds entries from a TOML or JSON file
+//! ([`PriceTable::with_overrides`], format in the [module overview](super)), whose rates are
+//! checked to be finite and not negative.
 //!
 //! Separate because prices change on their own schedule and come from files, while what a run
 //! consumes is computed in `estimate`.

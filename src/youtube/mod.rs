@@ -8,6 +8,10 @@
 //! tested), and a chat model's chapters ([`ai_assets`]) are checked against them, sent back when
 //! they break them, and replaced by the offline ones if they keep breaking them.
 //!
+//! Offline, chapter boundaries are the longest pauses that follow the end of a sentence, spread so
+//! that no chapter is shorter than its share of the video; titles are the first sentence of the
+//! chapter. Times are whole seconds because YouTube's timestamps are.
+//!
 //! This module holds YouTube's limits and two text helpers shared by the parts; the parts depend
 //! on each other one way only:
 //!
