@@ -193,7 +193,7 @@ impl DataDir {
             what: format!("Piper voice '{name}'"),
             path: missing,
             hint: format!(
-                "install the default voice with `{SETUP_COMMAND}`, point --voice-model or \
+                "install the default voice with `{SETUP_COMMAND}`, point --voice or \
                  {PIPER_VOICE_ENV} at a Piper .onnx file (its .onnx.json beside it; Hugging Face \
                  rhasspy/piper-voices), or use --tts espeak"
             ),
@@ -306,6 +306,11 @@ mod tests {
         assert!(err.contains("en_US-joe-medium.onnx"), "{err}");
         assert!(
             err.contains(SETUP_COMMAND) && err.contains("--tts espeak"),
+            "{err}"
+        );
+        // The flag it names is the one `synth --help` lists.
+        assert!(
+            err.contains("point --voice or") && !err.contains("--voice-model"),
             "{err}"
         );
         let err = data.onnxruntime(None, None).unwrap_err().to_string();
