@@ -38,6 +38,18 @@ async fn serve(size: usize) -> (String, Arc<Mutex<Vec<String>>>) {
                 if path.contains("corrupt") {
                     sha = "0".repeat(64);
                 }
+                if path.contains("sha1") {
+                    // What Hugging Face sends for small (non-LFS) files: a git SHA-1.
+                    sha = "a".repeat(40);
+                }
+                if path.contains("stall") {
+                    // Headers, then silence.
+                    let head = format!("HTTP/1.1 200 OK\r\ncontent-length: {}\r\n\r\n", body.len());
+                    let mut stream = reader.into_inner();
+                    stream.write_all(head.as_bytes()).await.unwrap();
+                    tokio::time::sleep(std::time::Duration::from_secs(30)).await;
+                    return;
+                }
                 let head = format!(
                     "HTTP/1.1 200 OK\r\ncontent-length: {}\r\netag: \"{sha}\"\r\n\
                      connection: close\r\n\r\n",
@@ -60,11 +72,13 @@ async fn fetches_a_whisper_model_with_progress_and_checksums() {
     let data = DataDir::at(tmp.path());
     let model = remote_model("tiny.en", &host).unwrap();
     let reports = Mutex::new(Vec::new());
-    let installed = fetch(&data, &model, &|file, done, total| {
+    let fetched = fetch(&data, &model, &|file, done, total| {
         reports.lock().unwrap().push((file, done, total));
     })
     .await
     .unwrap();
+    assert_eq!(fetched.unverified, Vec::<String>::new());
+    let installed = fetched.path;
     assert_eq!(installed, data.whisper_models_dir().join("tiny.en"));
     // Now resolvable like a model installed by the setup script.
     assert_eq!(data.whisper_model(None, None).unwrap(), installed);
@@ -110,4 +124,38 @@ async fn a_corrupt_download_is_refused_and_not_installed() {
     let left: Vec<_> = std::fs::read_dir(&voices).unwrap().flatten().collect();
     assert!(left.is_empty(), "{left:?}");
     assert!(data.piper_voice(Some("en_US-corrupt-low"), None).is_err());
+}
+
+#[tokio::test]
+async fn a_file_without_a_known_sha256_is_reported_unverified() {
+    let (host, _) = serve(5_000).await;
+    let tmp = tempfile::tempdir().unwrap();
+    let data = DataDir::at(tmp.path());
+    let model = remote_model("en_US-sha1-low", &host).unwrap();
+    let fetched = fetch(&data, &model, &|_, _, _| {}).await.unwrap();
+    assert_eq!(fetched.unverified.len(), 2, "{fetched:?}");
+    assert!(fetched.unverified[1].ends_with("en_US-sha1-low.onnx"));
+}
+
+#[tokio::test]
+async fn a_stalled_download_fails_and_leaves_nothing() {
+    let (host, _) = serve(5_000).await;
+    let tmp = tempfile::tempdir().unwrap();
+    let data = DataDir::at(tmp.path());
+    let model = remote_model("en_US-stall-low", &host).unwrap();
+    let started = std::time::Instant::now();
+    let err = dubber::models::fetch::fetch_with_stall_timeout(
+        &data,
+        &model,
+        &|_, _, _| {},
+        std::time::Duration::from_millis(500),
+    )
+    .await
+    .unwrap_err();
+    assert!(err.to_string().contains("stalled"), "{err}");
+    assert!(started.elapsed() < std::time::Duration::from_secs(5));
+    let left: Vec<_> = std::fs::read_dir(data.voices_dir())
+        .map(|d| d.flatten().collect())
+        .unwrap_or_default();
+    assert!(left.is_empty(), "{left:?}");
 }

@@ -72,8 +72,15 @@ pub fn run(args: ModelsArgs, out: &Output) -> Result<()> {
                 }
                 bar.set_position(done);
             };
-            let path = super::block_on(fetch(&data, &model, &progress))??;
+            let fetched = super::block_on(fetch(&data, &model, &progress))??;
             bar.finish_and_clear();
+            for url in &fetched.unverified {
+                tracing::warn!(
+                    "{url}: no published SHA-256 to check it against; installed as it arrived \
+                     (its SHA-256 is in the SOURCE note)"
+                );
+            }
+            let path = fetched.path;
             out.event(
                 Event::Wrote {
                     event: "model_fetched",

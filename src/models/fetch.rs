@@ -2,10 +2,12 @@
 //! dir, with progress and a checksum.
 //!
 //! Sources are Hugging Face repositories (`Systran/faster-whisper-*`, `rhasspy/piper-voices`).
-//! Each file is streamed to `<name>.part`, hashed with SHA-256 on the way, checked, then renamed,
-//! so an interrupted or corrupted download never looks installed. The expected hash comes from the
-//! catalogue when known, else from the server's ETag when it is a SHA-256 (Hugging Face serves
-//! large files with their SHA-256 as ETag); the hash is recorded in the `SOURCE` note either way.
+//! Each file is streamed to a temporary name, hashed with SHA-256 on the way, checked, then
+//! renamed, so an interrupted, stalled or corrupted download never looks installed. The expected
+//! hash comes from the catalogue when known, else from the server's ETag when it is a SHA-256
+//! (Hugging Face serves large files with their SHA-256 as ETag). Anything else (a small file's
+//! SHA-1 ETag, no ETag) verifies nothing: such a file is installed but reported as unverified,
+//! and the `SOURCE` note records the hash of what arrived either way.
 
 use std::io::Write;
 use std::path::{Path, PathBuf};
@@ -51,6 +53,18 @@ pub struct RemoteModel {
     pub files: Vec<RemoteFile>,
     /// The `SOURCE` note's path relative to the data dir.
     pub source_note: PathBuf,
+}
+
+/// How long a download may go without receiving a byte before it counts as stalled.
+pub const STALL_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(60);
+
+/// What [`fetch`] installed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Fetched {
+    /// The model folder or the voice's `.onnx`.
+    pub path: PathBuf,
+    /// URLs of the files no known SHA-256 could check (installed as they arrived).
+    pub unverified: Vec<String>,
 }
 
 /// Errors fetching.
@@ -150,12 +164,22 @@ pub fn remote_model(name: &str, host: &str) -> Result<RemoteModel, FetchError> {
 }
 
 /// Downloads every file of `model` into `data`, calling `progress(file index, bytes so far,
-/// total bytes if known)` as bytes arrive. Returns the installed path (model folder or `.onnx`).
+/// total bytes if known)` as bytes arrive; a download silent for [`STALL_TIMEOUT`] fails.
 pub async fn fetch(
     data: &DataDir,
     model: &RemoteModel,
     progress: &(dyn Fn(usize, u64, Option<u64>) + Send + Sync),
-) -> Result<PathBuf, FetchError> {
+) -> Result<Fetched, FetchError> {
+    fetch_with_stall_timeout(data, model, progress, STALL_TIMEOUT).await
+}
+
+/// [`fetch`] with another stall timeout.
+pub async fn fetch_with_stall_timeout(
+    data: &DataDir,
+    model: &RemoteModel,
+    progress: &(dyn Fn(usize, u64, Option<u64>) + Send + Sync),
+    stall: std::time::Duration,
+) -> Result<Fetched, FetchError> {
     let client = reqwest::Client::builder()
         .connect_timeout(std::time::Duration::from_secs(30))
         .build()
@@ -164,32 +188,39 @@ pub async fn fetch(
             message: e.to_string(),
         })?;
     let mut note = String::new();
+    let mut unverified = Vec::new();
     for (index, file) in model.files.iter().enumerate() {
         let path = data.root().join(&file.target);
-        let hash = download(&client, file, &path, &|done, total| {
+        let (hash, verified) = download(&client, file, &path, stall, &|done, total| {
             progress(index, done, total)
         })
         .await?;
         note.push_str(&format!("{} {hash} {}\n", file.url, file.target.display()));
+        if !verified {
+            unverified.push(file.url.clone());
+        }
     }
     let note_path = data.root().join(&model.source_note);
     std::fs::write(&note_path, note).map_err(|source| FetchError::Io {
         path: note_path,
         source,
     })?;
-    Ok(match model.kind {
+    let path = match model.kind {
         ModelKind::Whisper => data.whisper_models_dir().join(&model.name),
         _ => data.voices_dir().join(format!("{}.onnx", model.name)),
-    })
+    };
+    Ok(Fetched { path, unverified })
 }
 
-/// Streams one file to `<path>.part` while hashing, checks the hash, renames into place.
+/// Streams one file to a temporary name while hashing, checks the hash, renames into place.
+/// Returns the SHA-256 of what arrived, and whether a known hash checked it.
 async fn download(
     client: &reqwest::Client,
     file: &RemoteFile,
     path: &Path,
+    stall: std::time::Duration,
     progress: &(dyn Fn(u64, Option<u64>) + Send + Sync),
-) -> Result<String, FetchError> {
+) -> Result<(String, bool), FetchError> {
     let failed = |message: String| FetchError::Download {
         url: file.url.clone(),
         message,
@@ -198,10 +229,15 @@ async fn download(
         let path = path.to_path_buf();
         move |source| FetchError::Io { path, source }
     };
-    let mut response = client
-        .get(&file.url)
-        .send()
+    let stalled = || {
+        failed(format!(
+            "stalled: nothing arrived for {} s",
+            stall.as_secs()
+        ))
+    };
+    let mut response = tokio::time::timeout(stall, client.get(&file.url).send())
         .await
+        .map_err(|_| stalled())?
         .map_err(|e| failed(e.to_string()))?;
     if !response.status().is_success() {
         return Err(failed(format!("HTTP {}", response.status())));
@@ -220,45 +256,40 @@ async fn download(
     if let Some(dir) = path.parent() {
         std::fs::create_dir_all(dir).map_err(io(dir))?;
     }
-    let part = path.with_extension(match path.extension() {
-        Some(ext) => format!("{}.part", ext.to_string_lossy()),
-        None => "part".to_string(),
-    });
-    let mut out = std::fs::File::create(&part).map_err(io(&part))?;
+    // Removed when dropped unfinished (an error, Ctrl-C).
+    let part = crate::fsutil::TempFile::beside(path);
+    let mut out = std::fs::File::create(part.path()).map_err(io(part.path()))?;
     let mut hasher = Sha256::new();
     let mut done = 0u64;
     progress(0, total);
     loop {
-        let chunk = match response.chunk().await {
-            Ok(Some(chunk)) => chunk,
-            Ok(None) => break,
-            Err(e) => {
-                let _ = std::fs::remove_file(&part);
-                return Err(failed(e.to_string()));
-            }
+        let chunk = match tokio::time::timeout(stall, response.chunk()).await {
+            Err(_) => return Err(stalled()),
+            Ok(Ok(Some(chunk))) => chunk,
+            Ok(Ok(None)) => break,
+            Ok(Err(e)) => return Err(failed(e.to_string())),
         };
         hasher.update(&chunk);
-        out.write_all(&chunk).map_err(io(&part))?;
+        out.write_all(&chunk).map_err(io(part.path()))?;
         done += chunk.len() as u64;
         progress(done, total);
     }
-    out.flush().map_err(io(&part))?;
+    out.flush().map_err(io(part.path()))?;
     drop(out);
     let actual = format!("{:x}", hasher.finalize());
     if let Some(total) = total.filter(|&t| t != done) {
-        let _ = std::fs::remove_file(&part);
         return Err(failed(format!("got {done} of {total} bytes")));
     }
+    let verified = expected.is_some();
     if let Some(expected) = expected.filter(|e| *e != actual) {
-        let _ = std::fs::remove_file(&part);
         return Err(FetchError::Checksum {
             url: file.url.clone(),
             expected,
             actual,
         });
     }
-    std::fs::rename(&part, path).map_err(io(path))?;
-    Ok(actual)
+    part.persist(path).map_err(io(path))?;
+    Ok((actual, verified))
 }
 
 #[cfg(test)]

@@ -81,7 +81,13 @@ pub async fn transcribe_video<T: Transcriber + ?Sized>(
     let (video_path, speech) = (video.to_path_buf(), workdir.speech_wav());
     let clip = tokio::task::spawn_blocking(move || -> Result<audio::Clip, TranscribeError> {
         media::extract_audio(&video_path, &speech, None)?;
-        Ok(audio::resample(&audio::read_wav(&speech)?, 16_000)?)
+        // ffmpeg writes 16 kHz already: the decoded samples are the one copy kept (a resample
+        // would hold a second one for the whole audio).
+        let clip = audio::read_wav(&speech)?;
+        match clip.rate {
+            16_000 => Ok(clip),
+            _ => Ok(audio::resample(&clip, 16_000)?),
+        }
     })
     .await
     .map_err(|e| TranscribeError::Worker(e.to_string()))??;
