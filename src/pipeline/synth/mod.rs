@@ -161,6 +161,27 @@ fn clips_of(result: &BatchReport) -> Clips {
     })
 }
 
+/// True when the plan could not fit the line under the maximum speed: it overflows into the next
+/// line, ends beyond its window under strict timing, or is cut at the video's end.
+fn did_not_fit(p: &timeline::Placement) -> bool {
+    p.warnings.iter().any(|w| {
+        matches!(
+            w,
+            timeline::Warning::Overflow { .. }
+                | timeline::Warning::BeyondWindow { .. }
+                | timeline::Warning::CutAtVideoEnd { .. }
+        )
+    })
+}
+
+/// How badly a plan fits, to compare two plans of the same lines: the lines it could not fit,
+/// then how late its lines start in total (samples). Lower is better.
+fn misfit(plan: &Plan) -> (usize, u64) {
+    let unfit = plan.placements.iter().filter(|p| did_not_fit(p)).count();
+    let late = plan.placements.iter().map(|p| p.shift.max(0) as u64).sum();
+    (unfit, late)
+}
+
 /// Plan `chunks` with the clips as they are now; a missing clip (a failed line) is silence. The
 /// clips are decoded to learn their lengths: CPU work, done off the async threads.
 async fn plan_clips(

@@ -5,26 +5,13 @@
 //! A line the model cannot shorten is kept as it is, with a warning; the report keeps the first
 //! text of every rewritten line.
 
-use super::{Clips, SynthStageError, plan_clips};
+use super::{Clips, SynthStageError, did_not_fit, plan_clips};
 use crate::Chunk;
 use crate::llm::{ChatModel, LineEditor, char_budget};
-use crate::timeline::{self, Placement, Policy};
+use crate::timeline::{self, Policy};
 
 /// Rounds of shortening at most: lines still too long after two rewrites are left as they are.
 pub const SHORTEN_ROUNDS: usize = 2;
-
-/// True when the plan could not fit the line under the maximum speed: it overflows into the next
-/// line, ends beyond its window under strict timing, or is cut at the video's end.
-fn did_not_fit(p: &Placement) -> bool {
-    p.warnings.iter().any(|w| {
-        matches!(
-            w,
-            timeline::Warning::Overflow { .. }
-                | timeline::Warning::BeyondWindow { .. }
-                | timeline::Warning::CutAtVideoEnd { .. }
-        )
-    })
-}
 
 /// One round: plan `clips`, and rewrite the text of every chunk that did not fit. Returns how
 /// many chunks changed; `originals` gets the first text of each.

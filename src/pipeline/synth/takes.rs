@@ -5,11 +5,13 @@
 //! A voice's takes vary in length, so a take that still needs stretching is asked for again,
 //! faster, up to [`RETAKE_ROUNDS`] times. The cap holds on the combined speed (voice speed times
 //! stretch): a take that would still need stretching past it is dropped for the chunk's previous
-//! take. Engines without a native speed, and cache-only runs, keep their first takes.
+//! take. And the takes never leave the dub fitting worse than the first takes stretched would
+//! ([`super::misfit`]): if they do, every line keeps its first take. Engines without a native
+//! speed, and cache-only runs, keep their first takes.
 
 use std::path::PathBuf;
 
-use super::{Clips, SynthStageError, plan_clips};
+use super::{Clips, SynthStageError, misfit, plan_clips};
 use crate::Chunk;
 use crate::timeline::Policy;
 use crate::tts::{BatchRunner, SynthRequest, Synthesizer};
@@ -41,6 +43,8 @@ pub(super) async fn second_takes<S: Synthesizer>(
         .iter()
         .map(|p| vec![(1.0, p.clone())])
         .collect();
+    let first_takes = clips.clone();
+    let first_fit = misfit(&plan_clips(chunks, clips, track, policy).await?);
     for _ in 0..RETAKE_ROUNDS {
         let plan = plan_clips(chunks, clips, track, policy).await?;
         // Speeds in steps of 0.01 (rounded up): a re-run with slightly different timing hits the
@@ -86,6 +90,14 @@ pub(super) async fn second_takes<S: Synthesizer>(
             .map(|p| p.index)
             .collect();
         if over.is_empty() {
+            let fit = misfit(&plan);
+            if fit > first_fit {
+                tracing::info!(
+                    "second takes fit worse than the first takes stretched ({fit:?} > {first_fit:?}): first takes kept"
+                );
+                *clips = first_takes;
+                return Ok(vec![1.0; chunks.len()]);
+            }
             return Ok(voice);
         }
         tracing::debug!("takes too long for the speed cap, back to the previous take: {over:?}");
