@@ -61,6 +61,33 @@ fn broken_srt_names_file_and_line() {
 }
 
 #[test]
+fn absurd_times_name_file_and_line() {
+    let dir = tempfile::tempdir().unwrap();
+    let cases = [
+        (
+            "far.srt",
+            "1\n00:00:01,000 --> 00:00:02,000\nfine\n\n2\n99999:00:00,000 --> 99999:00:01,000\nfar\n",
+            "far.srt:6: invalid timestamp `99999:00:00,000`: past 100:00:00,000",
+        ),
+        (
+            "far.json",
+            "[\n{\"start\": 1, \"end\": 2, \"text\": \"fine\"},\n{\"start\": 1e300, \"end\": 2, \"text\": \"far\"}\n]\n",
+            "invalid time 1e300: expected seconds from 0 to 360000",
+        ),
+    ];
+    for (name, content, expected) in cases {
+        std::fs::write(dir.path().join(name), content).unwrap();
+        let out = dubber(dir.path(), &["prep", "x.mp4", "--subtitles", name]);
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(1), "{stderr}");
+        assert!(stderr.contains(expected), "{stderr}");
+        let line = if name.ends_with("srt") { 6 } else { 3 };
+        assert!(stderr.contains(&format!("{name}:{line}: ")), "{stderr}");
+        assert!(!stderr.contains("panicked"), "{stderr}");
+    }
+}
+
+#[test]
 fn prep_writes_subs_segments_and_manifest() {
     let dir = tempfile::tempdir().unwrap();
     std::fs::write(dir.path().join("talk.srt"), srt_of(400)).unwrap();

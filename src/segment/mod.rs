@@ -14,12 +14,28 @@ pub fn ms_to_secs(ms: u64) -> f64 {
     ms as f64 / 1000.0
 }
 
-/// Seconds (from JSON input) to the nearest millisecond; negative and non-finite values give `None`.
+/// The latest time dubber accepts anywhere (subtitle files, transcription servers, flags): 100
+/// hours, longer than any real video. Bounding times here keeps every later computation in range:
+/// a time in samples (`ms * 48_000 / 1000`) or summed over a whole timeline fits a `u64` easily.
+pub const MAX_MEDIA_MS: u64 = 100 * 3_600_000;
+
+/// Seconds (from JSON input) to the nearest millisecond; negative, non-finite and absurd values
+/// (past [`MAX_MEDIA_MS`]) give `None`.
 pub fn secs_to_ms(secs: f64) -> Option<u64> {
-    if !secs.is_finite() || !(0.0..=1.0e12).contains(&secs) {
+    if !secs.is_finite() || secs < 0.0 {
         return None;
     }
-    Some((secs * 1000.0).round() as u64)
+    let ms = (secs * 1000.0).round();
+    (ms <= MAX_MEDIA_MS as f64).then_some(ms as u64)
+}
+
+/// Seconds as an error message shows them: plainly, or in exponent form (`1e300`) when huge.
+pub(crate) fn secs_for_message(secs: f64) -> String {
+    if secs.is_finite() && secs.abs() < 1e15 {
+        format!("{secs}")
+    } else {
+        format!("{secs:e}")
+    }
 }
 
 /// A span of the video's time in which one line is shown and should be spoken.
@@ -162,6 +178,17 @@ mod tests {
         assert_eq!(secs_to_ms(1.9995), Some(2000));
         assert_eq!(secs_to_ms(-1.0), None);
         assert_eq!(secs_to_ms(f64::NAN), None);
+        assert_eq!(secs_to_ms(-0.0), Some(0));
+    }
+
+    #[test]
+    fn absurd_seconds_are_refused() {
+        assert_eq!(secs_to_ms(360_000.0), Some(MAX_MEDIA_MS));
+        assert_eq!(secs_to_ms(360_000.001), None);
+        // Accepted before the bound, yet `ms * 24_000` overflows a u64.
+        assert_eq!(secs_to_ms(9.0e11), None);
+        assert_eq!(secs_to_ms(1e300), None);
+        assert_eq!(secs_to_ms(f64::INFINITY), None);
     }
 
     #[test]

@@ -4,7 +4,7 @@
 use serde::Deserialize;
 
 use super::{Cue, ParseError};
-use crate::segment::{Segment, secs_to_ms};
+use crate::segment::{MAX_MEDIA_MS, Segment, ms_to_secs, secs_for_message, secs_to_ms};
 
 struct Millis(u64);
 
@@ -12,7 +12,11 @@ impl<'de> Deserialize<'de> for Millis {
     fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
         let secs = f64::deserialize(d)?;
         secs_to_ms(secs).map(Millis).ok_or_else(|| {
-            serde::de::Error::custom(format!("invalid time {secs}: expected seconds ≥ 0"))
+            serde::de::Error::custom(format!(
+                "invalid time {}: expected seconds from 0 to {} (100 hours)",
+                secs_for_message(secs),
+                ms_to_secs(MAX_MEDIA_MS)
+            ))
         })
     }
 }
@@ -91,5 +95,21 @@ mod tests {
             .unwrap_err();
         assert_eq!(err.line, 3);
         assert!(err.message.contains("invalid time"), "{}", err.message);
+    }
+
+    #[test]
+    fn absurd_times_are_errors_with_a_line() {
+        for absurd in ["1e300", "9e11", "360000.5"] {
+            let src = format!(
+                "[\n{{\"start\": 1, \"end\": 2, \"text\": \"a\"}},\n{{\"start\": {absurd}, \"end\": 2, \"text\": \"b\"}}\n]"
+            );
+            let err = parse(&src).unwrap_err();
+            assert_eq!(err.line, 3, "{absurd}");
+            assert!(
+                err.message.contains("from 0 to 360000"),
+                "{absurd}: {}",
+                err.message
+            );
+        }
     }
 }
