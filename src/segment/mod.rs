@@ -6,6 +6,7 @@
 //! only at the edges (JSON files, reports), through [`ms_to_secs`] and [`secs_to_ms`].
 
 pub mod markup;
+pub mod turns;
 
 use serde::{Deserialize, Serialize};
 
@@ -84,22 +85,45 @@ impl<'de> Deserialize<'de> for Window {
 
 /// One timed subtitle line.
 ///
-/// `text` is the line as displayed, markup included (`<i>`, `{\an8}`, line breaks); what a voice
-/// speaks is [`Segment::spoken_text`].
+/// `text` is the line as displayed, markup included (`<i>`, `{\an8}`, line breaks), and sound
+/// descriptions, lyrics and speaker labels too; what a voice speaks is [`Segment::spoken_text`],
+/// which may be empty: a line with nothing to say (`[MUSIC PLAYING]`) is dubbed as silence.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Segment {
     pub start_ms: u64,
     pub end_ms: u64,
     pub text: String,
+    /// Who speaks the line, when known; one speaker per segment (a subtitle holding several
+    /// turns is split into one segment per turn by [`crate::subtitles::normalize`]).
+    ///
+    /// - A name, as written: from a speaker label (`JOHN: Hello.` → `JOHN`), a WebVTT voice span
+    ///   (`<v Ann>` → `Ann`) or a JSON `speaker` field (`SPEAKER_00`, as WhisperX writes it).
+    /// - `-1` or `-2`: an unnamed speaker of a dialogue marked with dashes (`- Are you coming?` /
+    ///   `- Yes.`). A dash always changes speaker: a dash turn is `-2` right after a `-1` line,
+    ///   `-1` otherwise. A voice per name plus two for `-1`/`-2` voices any dialogue.
+    /// - `None`: unknown (most lines); the default voice.
+    ///
+    /// The rules that read labels and dashes are in [`turns`]. Files written by dubber keep the
+    /// speaker: JSON as a `speaker` field (absent when unknown), SRT and WebVTT in the text, as a
+    /// `<v Name>` voice span when the text does not already show it.
+    pub speaker: Option<String>,
 }
 
 impl Segment {
+    /// A segment with no known speaker.
     pub fn new(start_ms: u64, end_ms: u64, text: impl Into<String>) -> Self {
         Self {
             start_ms,
             end_ms,
             text: text.into(),
+            speaker: None,
         }
+    }
+
+    /// The same segment spoken by `speaker`.
+    pub fn with_speaker(mut self, speaker: Option<String>) -> Self {
+        self.speaker = speaker;
+        self
     }
 
     pub fn window(&self) -> Window {
@@ -110,20 +134,26 @@ impl Segment {
         self.end_ms.saturating_sub(self.start_ms)
     }
 
-    /// The text a voice should speak: markup removed, lines joined, white space folded.
+    /// The text a voice should speak: markup, sound descriptions, lyrics and speaker labels
+    /// removed, lines joined, white space folded (see [`markup`]). Empty for a silent line.
     pub fn spoken_text(&self) -> String {
         markup::spoken_text(&self.text)
     }
 }
 
-/// `{"start": seconds, "end": seconds, "text": "..."}`: the JSON segment form, read and written.
+/// `{"start": seconds, "end": seconds, "text": "...", "speaker": "..."}`: the JSON segment form,
+/// read and written; `speaker` only when known.
 impl Serialize for Segment {
     fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
         use serde::ser::SerializeStruct;
-        let mut st = s.serialize_struct("Segment", 3)?;
+        let fields = 3 + usize::from(self.speaker.is_some());
+        let mut st = s.serialize_struct("Segment", fields)?;
         st.serialize_field("start", &ms_to_secs(self.start_ms))?;
         st.serialize_field("end", &ms_to_secs(self.end_ms))?;
         st.serialize_field("text", &self.text)?;
+        if let Some(speaker) = &self.speaker {
+            st.serialize_field("speaker", speaker)?;
+        }
         st.end()
     }
 }
@@ -189,6 +219,20 @@ mod tests {
         assert_eq!(secs_to_ms(9.0e11), None);
         assert_eq!(secs_to_ms(1e300), None);
         assert_eq!(secs_to_ms(f64::INFINITY), None);
+    }
+
+    #[test]
+    fn segment_json_has_a_speaker_only_when_known() {
+        let seg = Segment::new(0, 1500, "Hi.");
+        assert_eq!(
+            serde_json::to_string(&seg).unwrap(),
+            r#"{"start":0.0,"end":1.5,"text":"Hi."}"#
+        );
+        let seg = seg.with_speaker(Some("JOHN".into()));
+        assert_eq!(
+            serde_json::to_string(&seg).unwrap(),
+            r#"{"start":0.0,"end":1.5,"text":"Hi.","speaker":"JOHN"}"#
+        );
     }
 
     #[test]

@@ -1,10 +1,12 @@
-//! JSON segments: `[{"start": secs, "end": secs, "text": "..."}]`, or an object with such a
-//! `segments` array (what Whisper's `verbose_json` returns). Other fields are ignored.
+//! JSON segments: `[{"start": secs, "end": secs, "text": "...", "speaker": "..."}]`, or an object
+//! with such a `segments` array (what Whisper's `verbose_json` returns). `speaker` is optional (a
+//! diarizing transcriber such as WhisperX writes it; a string or a number); other fields are
+//! ignored. The writer writes `speaker` only for segments that have one.
 
 use serde::Deserialize;
 
 use super::{Cue, ParseError};
-use crate::segment::{MAX_MEDIA_MS, Segment, ms_to_secs, secs_for_message, secs_to_ms};
+use crate::segment::{MAX_MEDIA_MS, Segment, ms_to_secs, secs_for_message, secs_to_ms, turns};
 
 struct Millis(u64);
 
@@ -26,6 +28,25 @@ struct JsonSegment {
     start: Millis,
     end: Millis,
     text: String,
+    #[serde(default)]
+    speaker: Option<Speaker>,
+}
+
+/// A speaker id as transcribers write it: `"SPEAKER_00"`, or a number.
+#[derive(Deserialize)]
+#[serde(untagged)]
+enum Speaker {
+    Name(String),
+    Number(serde_json::Number),
+}
+
+impl Speaker {
+    fn name(self) -> Option<String> {
+        match self {
+            Speaker::Name(name) => turns::clean_name(&name),
+            Speaker::Number(n) => Some(n.to_string()),
+        }
+    }
 }
 
 #[derive(Deserialize)]
@@ -61,7 +82,8 @@ pub fn parse(content: &str) -> Result<Vec<Cue>, ParseError> {
         .enumerate()
         .map(|(i, s)| Cue {
             line: i + 1,
-            segment: Segment::new(s.start.0, s.end.0, s.text),
+            segment: Segment::new(s.start.0, s.end.0, s.text)
+                .with_speaker(s.speaker.and_then(Speaker::name)),
         })
         .collect())
 }
@@ -87,6 +109,29 @@ mod tests {
             parse(r#"{"text": "x", "segments": [{"start": 1.25, "end": 2.0, "text": " Yo"}]}"#)
                 .unwrap();
         assert_eq!(cues[0].segment.start_ms, 1250);
+    }
+
+    #[test]
+    fn reads_and_writes_speakers() {
+        let cues = parse(
+            r#"[{"start": 0, "end": 1, "text": "Hi", "speaker": "SPEAKER_00"},
+                {"start": 1, "end": 2, "text": "Yo", "speaker": 3},
+                {"start": 2, "end": 3, "text": "Eh", "speaker": null},
+                {"start": 3, "end": 4, "text": "Oh"}]"#,
+        )
+        .unwrap();
+        let speakers: Vec<Option<&str>> =
+            cues.iter().map(|c| c.segment.speaker.as_deref()).collect();
+        assert_eq!(speakers, vec![Some("SPEAKER_00"), Some("3"), None, None]);
+        let segments: Vec<Segment> = cues.into_iter().map(|c| c.segment).collect();
+        let written = write(&segments);
+        assert_eq!(written.matches("\"speaker\"").count(), 2, "{written}");
+        let back: Vec<Segment> = parse(&written)
+            .unwrap()
+            .into_iter()
+            .map(|c| c.segment)
+            .collect();
+        assert_eq!(back, segments);
     }
 
     #[test]
