@@ -152,3 +152,70 @@ fn usage_errors_exit_2() {
     let out = dubber(dir.path(), &["prep"]);
     assert_eq!(out.status.code(), Some(2));
 }
+
+#[test]
+fn hard_of_hearing_subtitles_keep_their_text_but_speak_only_dialogue() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("sdh.srt"),
+        "1\n00:00:01,000 --> 00:00:03,000\n[MUSIC PLAYING]\n\n\
+         2\n00:00:04,000 --> 00:00:06,000\nJOHN: Hello.\n\n\
+         3\n00:00:08,000 --> 00:00:11,000\n- Are you coming?\n- Yes.\n\n\
+         4\n00:00:13,000 --> 00:00:15,000\nWarning: hot. Meet at 10:30.\n",
+    )
+    .unwrap();
+    let out = dubber(dir.path(), &["prep", "x.mp4", "--subtitles", "sdh.srt"]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    // The split is reported.
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("2 speaker turns"),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let work = dir.path().join("x.dub");
+    let subs = std::fs::read_to_string(work.join("subs.srt")).unwrap();
+    assert!(subs.contains("\n[MUSIC PLAYING]\n"), "{subs}");
+    assert!(subs.contains("\nJOHN: Hello.\n"), "{subs}");
+    assert!(subs.contains("\n- Are you coming?\n\n"), "{subs}");
+
+    let segments: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(work.join("segments.json")).unwrap()).unwrap();
+    let segments = segments.as_array().unwrap();
+    assert_eq!(segments.len(), 5, "{segments:?}");
+    assert_eq!(segments[0]["text"], "[MUSIC PLAYING]");
+    assert!(segments[0].get("speaker").is_none(), "{:?}", segments[0]);
+    assert_eq!(segments[1]["speaker"], "JOHN");
+    assert_eq!(segments[1]["text"], "JOHN: Hello.");
+    assert_eq!(segments[2]["speaker"], "-1");
+    assert_eq!(segments[3]["speaker"], "-2");
+    // The two turns share the cue's window.
+    assert_eq!(segments[2]["start"], 8.0);
+    assert_eq!(segments[2]["end"], segments[3]["start"]);
+    assert_eq!(segments[3]["end"], 11.0);
+    assert!(segments[4].get("speaker").is_none(), "{:?}", segments[4]);
+
+    let manifest: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(work.join("manifest.json")).unwrap()).unwrap();
+    let texts: Vec<&str> = manifest["chunks"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c["text"].as_str().unwrap())
+        .collect();
+    // The music is a silent chunk of its own; labels and dashes are not spoken.
+    assert_eq!(
+        texts,
+        vec![
+            "",
+            "Hello.",
+            "Are you coming?",
+            "Yes.",
+            "Warning: hot. Meet at 10:30."
+        ]
+    );
+    assert_eq!(manifest["chunks"][0]["windows"][0]["start"], 1.0);
+}
