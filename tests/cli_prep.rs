@@ -61,6 +61,33 @@ fn broken_srt_names_file_and_line() {
 }
 
 #[test]
+fn absurd_times_name_file_and_line() {
+    let dir = tempfile::tempdir().unwrap();
+    let cases = [
+        (
+            "far.srt",
+            "1\n00:00:01,000 --> 00:00:02,000\nfine\n\n2\n99999:00:00,000 --> 99999:00:01,000\nfar\n",
+            "far.srt:6: invalid timestamp `99999:00:00,000`: past 100:00:00,000",
+        ),
+        (
+            "far.json",
+            "[\n{\"start\": 1, \"end\": 2, \"text\": \"fine\"},\n{\"start\": 1e300, \"end\": 2, \"text\": \"far\"}\n]\n",
+            "invalid time 1e300: expected seconds from 0 to 360000",
+        ),
+    ];
+    for (name, content, expected) in cases {
+        std::fs::write(dir.path().join(name), content).unwrap();
+        let out = dubber(dir.path(), &["prep", "x.mp4", "--subtitles", name]);
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(1), "{stderr}");
+        assert!(stderr.contains(expected), "{stderr}");
+        let line = if name.ends_with("srt") { 6 } else { 3 };
+        assert!(stderr.contains(&format!("{name}:{line}: ")), "{stderr}");
+        assert!(!stderr.contains("panicked"), "{stderr}");
+    }
+}
+
+#[test]
 fn prep_writes_subs_segments_and_manifest() {
     let dir = tempfile::tempdir().unwrap();
     std::fs::write(dir.path().join("talk.srt"), srt_of(400)).unwrap();
@@ -160,4 +187,71 @@ fn dotenv_is_read_here_only_and_never_names_a_library_folder() {
     assert!(out.status.success(), "{stderr}");
     assert!(!String::from_utf8_lossy(&out.stdout).contains("nonexistent"));
     assert!(stderr.contains(".env: ignored DUBBER_HOME"), "{stderr}");
+}
+
+#[test]
+fn hard_of_hearing_subtitles_keep_their_text_but_speak_only_dialogue() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("sdh.srt"),
+        "1\n00:00:01,000 --> 00:00:03,000\n[MUSIC PLAYING]\n\n\
+         2\n00:00:04,000 --> 00:00:06,000\nJOHN: Hello.\n\n\
+         3\n00:00:08,000 --> 00:00:11,000\n- Are you coming?\n- Yes.\n\n\
+         4\n00:00:13,000 --> 00:00:15,000\nWarning: hot. Meet at 10:30.\n",
+    )
+    .unwrap();
+    let out = dubber(dir.path(), &["prep", "x.mp4", "--subtitles", "sdh.srt"]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    // The split is reported.
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("2 speaker turns"),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let work = dir.path().join("x.dub");
+    let subs = std::fs::read_to_string(work.join("subs.srt")).unwrap();
+    assert!(subs.contains("\n[MUSIC PLAYING]\n"), "{subs}");
+    assert!(subs.contains("\nJOHN: Hello.\n"), "{subs}");
+    assert!(subs.contains("\n- Are you coming?\n\n"), "{subs}");
+
+    let segments: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(work.join("segments.json")).unwrap()).unwrap();
+    let segments = segments.as_array().unwrap();
+    assert_eq!(segments.len(), 5, "{segments:?}");
+    assert_eq!(segments[0]["text"], "[MUSIC PLAYING]");
+    assert!(segments[0].get("speaker").is_none(), "{:?}", segments[0]);
+    assert_eq!(segments[1]["speaker"], "JOHN");
+    assert_eq!(segments[1]["text"], "JOHN: Hello.");
+    assert_eq!(segments[2]["speaker"], "-1");
+    assert_eq!(segments[3]["speaker"], "-2");
+    // The two turns share the cue's window.
+    assert_eq!(segments[2]["start"], 8.0);
+    assert_eq!(segments[2]["end"], segments[3]["start"]);
+    assert_eq!(segments[3]["end"], 11.0);
+    assert!(segments[4].get("speaker").is_none(), "{:?}", segments[4]);
+
+    let manifest: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(work.join("manifest.json")).unwrap()).unwrap();
+    let texts: Vec<&str> = manifest["chunks"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c["text"].as_str().unwrap())
+        .collect();
+    // The music is a silent chunk of its own; labels and dashes are not spoken.
+    assert_eq!(
+        texts,
+        vec![
+            "",
+            "Hello.",
+            "Are you coming?",
+            "Yes.",
+            "Warning: hot. Meet at 10:30."
+        ]
+    );
+    assert_eq!(manifest["chunks"][0]["windows"][0]["start"], 1.0);
 }

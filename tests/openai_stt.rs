@@ -214,3 +214,36 @@ async fn server_errors_carry_status_and_message() {
     assert!(matches!(err, SttError::Response { .. }), "{err:?}");
     assert!(err.to_string().contains("/audio/transcriptions"), "{err}");
 }
+
+#[tokio::test]
+async fn absurd_or_negative_times_are_errors_not_panics() {
+    let no_segments = serde_json::json!({"text": "Hello.", "duration": 1e20}).to_string();
+    let (base, _) = serve(vec![
+        (
+            200,
+            verbose_json(&[(0.0, 0.9, " Fine."), (1e20, 1e20, " Far.")]),
+        ),
+        (200, verbose_json(&[(-1.0, 0.5, " Before.")])),
+        (200, no_segments),
+    ])
+    .await;
+    let transcriber = OpenAiTranscriber::new(&base, None, "whisper-1");
+    let options = TranscribeOptions::default();
+    for (what, time) in [
+        ("segment 1 (\"Far.\")", "1e20"),
+        ("segment 0 (\"Before.\")", "-1"),
+        ("the duration", "1e20"),
+    ] {
+        let err = transcriber
+            .transcribe(vec![0.0; 1600], &options)
+            .await
+            .unwrap_err();
+        assert!(matches!(err, SttError::Response { .. }), "{err:?}");
+        let message = err.to_string();
+        assert!(message.contains("/audio/transcriptions"), "{message}");
+        assert!(
+            message.contains(&format!("{what} has an impossible time {time} s")),
+            "{message}"
+        );
+    }
+}

@@ -28,7 +28,93 @@ fn segments_strategy() -> impl Strategy<Value = Vec<Segment>> {
     })
 }
 
+/// Lines as subtitles for the hard of hearing write them: labels, dashes, descriptions, lyrics.
+fn sdh_text_strategy() -> impl Strategy<Value = String> {
+    let piece = prop::sample::select(vec![
+        "JOHN:",
+        "Dr. Smith:",
+        "MARY JANE:",
+        "Warning:",
+        "-",
+        "- Yes.",
+        "-No!",
+        "[MUSIC]",
+        "(laughs)",
+        "♪",
+        "la",
+        "Hello.",
+        "at 10:30.",
+        "Are you coming?",
+        "<i>",
+        "</i>",
+        "well",
+        "<v Ann>",
+        "Wait",
+        "–",
+        "-5",
+        "\n",
+    ]);
+    prop::collection::vec(piece, 1..10).prop_map(|p| {
+        let text = p.join(" ");
+        let lines: Vec<&str> = text
+            .lines()
+            .map(str::trim)
+            .filter(|l| !l.is_empty())
+            .collect();
+        if lines.is_empty() {
+            "Hello.".to_string()
+        } else {
+            lines.join("\n")
+        }
+    })
+}
+
+/// Windows, spoken text and speakers: what the dub is made of.
+fn dubbed(segments: &[Segment]) -> Vec<(u64, u64, String, Option<String>)> {
+    segments
+        .iter()
+        .map(|s| (s.start_ms, s.end_ms, s.spoken_text(), s.speaker.clone()))
+        .collect()
+}
+
 proptest! {
+    #[test]
+    fn written_subtitles_read_back_to_the_same_dub(
+        items in prop::collection::vec(
+            (0u64..2000, 1u64..6000, sdh_text_strategy(),
+             prop::option::of(prop::sample::select(vec!["A", "SPEAKER_00", "-1", "Dr. X"]))),
+            1..30,
+        )
+    ) {
+        let mut t = 0;
+        let cues: Vec<subtitles::Cue> = items
+            .into_iter()
+            .enumerate()
+            .map(|(i, (gap, len, text, speaker))| {
+                let start = t + gap;
+                t = start + len;
+                subtitles::Cue {
+                    line: i + 1,
+                    segment: Segment::new(start, t, text).with_speaker(speaker.map(String::from)),
+                }
+            })
+            .collect();
+        let (segments, _) = subtitles::normalize(cues);
+        // Normalising is idempotent.
+        let again: Vec<subtitles::Cue> = segments
+            .iter()
+            .enumerate()
+            .map(|(i, s)| subtitles::Cue { line: i + 1, segment: s.clone() })
+            .collect();
+        prop_assert_eq!(&subtitles::normalize(again).0, &segments);
+        for format in [Format::Srt, Format::Vtt, Format::Json] {
+            let written = subtitles::write(&segments, format);
+            let (back, fixes) = subtitles::normalize(subtitles::parse(&written, format).unwrap());
+            prop_assert_eq!(dubbed(&back), dubbed(&segments), "{:?}\n{}", format, written);
+            prop_assert!(fixes.is_empty(), "{:?}", fixes);
+        }
+    }
+
     #[test]
     fn srt_round_trip_is_exact(segments in segments_strategy()) {
         let written = subtitles::write(&segments, Format::Srt);
@@ -68,6 +154,7 @@ proptest! {
                 "1", "\n", "\r\n", " --> ", "-->", "00:00:01,000", "00:01.5", "99:99:99,9999",
                 ",", ".", ":", "WEBVTT", "NOTE", "STYLE", "<i>", "{\\an8}", "\u{feff}", "text",
                 "-> ", "[", "]", "{", "}", "\"start\":", "1.5", "-1", "\"text\":\"a\"",
+                "- ", "JOHN:", "(", ")", "♪", "<v A>", "99999:00:00,000", "\"speaker\":\"x\"",
             ]),
             0..80,
         )

@@ -295,3 +295,103 @@ async fn ctrl_c_during_synth_leaves_no_part_file_and_the_rerun_resumes() {
     assert_eq!(server.stats.requests() - before, 14 - done);
     assert_eq!(part_files(dir.path()), Vec::<PathBuf>::new());
 }
+
+const SDH_SRT: &str = "1\n00:00:01,000 --> 00:00:04,000\n[MUSIC PLAYING]\n\n\
+2\n00:00:06,000 --> 00:00:08,000\nJOHN: Hello there.\n\n\
+3\n00:00:10,000 --> 00:00:13,000\n- Are you coming? - Yes.\n\n\
+4\n00:00:16,000 --> 00:00:18,000\n(laughs) Okay.\n\n\
+5\n00:00:20,000 --> 00:00:23,000\n<i>♪ la la la ♪</i>\n";
+
+/// Subtitles for the hard of hearing: descriptions, lyrics, labels and dashes are shown but not
+/// spoken; silent lines are silence; prep and synth agree on the lines and their speakers.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sdh_markup_is_shown_but_not_spoken() {
+    let server = TestServer::start(Faults::default()).await;
+    let dir = tempfile::tempdir().unwrap();
+    make_demo(dir.path());
+    std::fs::write(dir.path().join("demo.srt"), SDH_SRT).unwrap();
+    let s = |v: &[&str]| v.iter().map(|x| x.to_string()).collect::<Vec<_>>();
+    let out = dubber(
+        dir.path(),
+        s(&["prep", "demo.mp4", "--subtitles", "demo.srt"]),
+    )
+    .await;
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let work = dir.path().join("demo.dub");
+    let subs = std::fs::read_to_string(work.join("subs.srt")).unwrap();
+    for shown in [
+        "[MUSIC PLAYING]",
+        "JOHN: Hello there.",
+        "- Yes.",
+        "(laughs) Okay.",
+    ] {
+        assert!(subs.contains(shown), "{subs}");
+    }
+    let segments: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(work.join("segments.json")).unwrap()).unwrap();
+    let speakers: Vec<Option<&str>> = segments
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| s["speaker"].as_str())
+        .collect();
+    assert_eq!(
+        speakers,
+        vec![None, Some("JOHN"), Some("-1"), Some("-2"), None, None]
+    );
+
+    let out = dubber(
+        dir.path(),
+        s(&[
+            "synth",
+            "demo.mp4",
+            "--tts",
+            "openai",
+            "--base-url",
+            &server.openai_base(),
+            "-q",
+        ]),
+    )
+    .await;
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let mut inputs = server.stats.inputs();
+    inputs.sort();
+    assert_eq!(
+        inputs,
+        vec!["Are you coming?", "Hello there.", "Okay.", "Yes."]
+    );
+    // What synth read back from subs.srt is what prep wrote to segments.json.
+    let reviewed =
+        dubber::pipeline::synth::read_reviewed_subtitles(&dubber::pipeline::Workdir::new(&work))
+            .unwrap();
+    let read_back: Vec<Option<&str>> = reviewed.iter().map(|s| s.speaker.as_deref()).collect();
+    assert_eq!(read_back, speakers);
+    // The music and the song are silence in the voice track.
+    let (rate, voice) = read_wav(&work.join("dub.wav"));
+    let secs =
+        |a: f64, b: f64| &voice[(a * f64::from(rate)) as usize..(b * f64::from(rate)) as usize];
+    assert!(rms(secs(1.0, 4.0)) < 0.001, "music line is silent");
+    assert!(rms(secs(20.0, 23.0)) < 0.001, "song line is silent");
+    let report: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(work.join("report.json")).unwrap()).unwrap();
+    let chunks = report["chunks"].as_array().unwrap();
+    assert_eq!(chunks.len(), 6, "{report}");
+    let john = &chunks[1];
+    let (start, played) = (
+        john["start"].as_f64().unwrap(),
+        john["played"].as_f64().unwrap(),
+    );
+    assert!((start - 6.0).abs() < 0.03, "{john}");
+    assert!(
+        rms(secs(start + played / 4.0, start + played * 3.0 / 4.0)) > 0.1,
+        "{john}"
+    );
+}

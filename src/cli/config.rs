@@ -99,7 +99,9 @@ fn openai_base_url_env() -> Option<String> {
 fn secs_arg(name: &str, value: f64) -> Result<u64> {
     match dubber::segment::secs_to_ms(value) {
         Some(ms) => Ok(ms),
-        None => bail!("--{name} must be a number of seconds ≥ 0, got {value}"),
+        None => {
+            bail!("--{name} must be a number of seconds from 0 to 360000 (100 hours), got {value}")
+        }
     }
 }
 

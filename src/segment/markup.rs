@@ -1,26 +1,49 @@
-//! Subtitle markup: what is shown stays in the file, what is spoken is plain words.
+//! Subtitle markup and what is spoken: what is shown stays in the file, what is spoken is plain
+//! words.
+//!
+//! The spoken text of a displayed line ([`spoken_text`]) is the line without
+//! - markup: HTML-like tags (`<i>`, `<c.red>`, `<v Ann>`, `<00:01.000>`), ASS override blocks
+//!   (`{\an8}`); common entities (`&amp;`) become their characters;
+//! - sound descriptions: anything in square brackets or parentheses (`[MUSIC PLAYING]`,
+//!   `(laughs)`), nested or across line breaks; an unclosed bracket is kept as written;
+//! - lyrics: anything between two music notes (♪ or ♫); an unpaired note runs to the end of the
+//!   line's text (`♪ la la`), or from its start when the note closes it (`la la ♪`);
+//! - speaker-turn marks: a speaker label (`JOHN:`) and dialogue dashes (`- Yes.`), see
+//!   [`super::turns`].
+//!
+//! A line left with no letter or digit once descriptions and lyrics are gone says nothing: its
+//! spoken text is empty and it is dubbed as silence, while its window stays.
 
-/// The text a voice should speak from a displayed subtitle line: HTML-like tags (`<i>`, `<c.red>`,
-/// `<00:01.000>`), ASS override blocks (`{\an8}`) and common entities removed, lines joined with
-/// spaces, white space folded.
+use super::turns;
+
+/// The text a voice should speak from a displayed subtitle line (see the module docs): markup,
+/// sound descriptions, lyrics and speaker-turn marks removed, lines joined with spaces, white space
+/// folded. Empty when the line has nothing to say.
 pub fn spoken_text(display: &str) -> String {
+    let spoken: Vec<String> = turns::turns(display)
+        .iter()
+        .map(turns::Turn::spoken)
+        .filter(|t| !t.is_empty())
+        .collect();
+    spoken.join(" ")
+}
+
+/// The displayed words: markup removed, lines joined, white space folded; descriptions, lyrics and
+/// labels kept. Empty when the line shows nothing.
+pub fn plain_text(display: &str) -> String {
+    fold_whitespace(&strip_markup(display))
+}
+
+/// `display` without tags and ASS override blocks, entities decoded; line breaks are kept.
+pub fn strip_markup(display: &str) -> String {
     let mut out = String::with_capacity(display.len());
     let mut rest = display;
     while let Some(c) = rest.chars().next() {
-        if c == '<' {
-            if let Some(end) = rest.find('>') {
-                let inner = &rest[1..end];
-                if looks_like_tag(inner) {
-                    rest = &rest[end + 1..];
-                    continue;
-                }
-            }
-        } else if c == '{' && rest[1..].starts_with('\\') {
-            if let Some(end) = rest.find('}') {
-                rest = &rest[end + 1..];
-                continue;
-            }
-        } else if c == '&'
+        if let Some(len) = markup_len(rest) {
+            rest = &rest[len..];
+            continue;
+        }
+        if c == '&'
             && let Some((entity, len)) = entity_at(rest)
         {
             out.push(entity);
@@ -30,7 +53,121 @@ pub fn spoken_text(display: &str) -> String {
         out.push(c);
         rest = &rest[c.len_utf8()..];
     }
-    fold_whitespace(&out)
+    out
+}
+
+/// The length in bytes of the tag or ASS override block `s` starts with, if it starts with one.
+pub(crate) fn markup_len(s: &str) -> Option<usize> {
+    if s.starts_with('<') {
+        let end = s.find('>')?;
+        looks_like_tag(&s[1..end]).then_some(end + 1)
+    } else if s.starts_with("{\\") {
+        s.find('}').map(|end| end + 1)
+    } else {
+        None
+    }
+}
+
+/// Plain text (markup already removed) without sound descriptions and lyrics, white space folded.
+/// Empty when something was removed and no letter or digit is left (`[laughs].`).
+pub fn without_descriptions(plain: &str) -> String {
+    let kept = without_lyrics(&without_brackets(plain));
+    let folded = fold_whitespace(&kept);
+    if folded.len() == fold_whitespace(plain).len() {
+        return folded;
+    }
+    if !folded.chars().any(char::is_alphanumeric) {
+        return String::new();
+    }
+    // "Okay (laughs)." → "Okay.", not "Okay ."
+    let mut out = String::with_capacity(folded.len());
+    for c in folded.chars() {
+        if matches!(c, ',' | '.' | '!' | '?' | ';' | ':' | '…') && out.ends_with(' ') {
+            out.pop();
+        }
+        out.push(c);
+    }
+    out
+}
+
+/// Remove `[...]` and `(...)` spans, nested ones included; an unclosed bracket is kept.
+fn without_brackets(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    let mut rest = s;
+    while let Some(c) = rest.chars().next() {
+        if matches!(c, '[' | '(')
+            && let Some(len) = bracket_len(rest)
+        {
+            out.push(' ');
+            rest = &rest[len..];
+            continue;
+        }
+        out.push(c);
+        rest = &rest[c.len_utf8()..];
+    }
+    out
+}
+
+/// Length of the balanced bracket span `s` starts with.
+fn bracket_len(s: &str) -> Option<usize> {
+    let mut stack = Vec::new();
+    for (i, c) in s.char_indices() {
+        match c {
+            '[' => stack.push(']'),
+            '(' => stack.push(')'),
+            ']' | ')' => {
+                if stack.pop() != Some(c) {
+                    return None;
+                }
+                if stack.is_empty() {
+                    return Some(i + 1);
+                }
+            }
+            _ => {}
+        }
+    }
+    None
+}
+
+fn is_note(c: char) -> bool {
+    matches!(c, '♪' | '♫')
+}
+
+/// Remove lyrics: text between paired music notes, and the span of an unpaired note (to the end,
+/// or from the start when nothing follows it).
+fn without_lyrics(s: &str) -> String {
+    let notes: Vec<(usize, usize)> = s
+        .char_indices()
+        .filter(|(_, c)| is_note(*c))
+        .map(|(i, c)| (i, i + c.len_utf8()))
+        .collect();
+    let mut paired = &notes[..];
+    // Byte ranges to remove.
+    let mut spans: Vec<(usize, usize)> = Vec::new();
+    if let (Some(&first), Some(&last)) = (notes.first(), notes.last())
+        && notes.len() % 2 == 1
+    {
+        if s[last.1..].trim().is_empty() && !s[..first.0].trim().is_empty() {
+            // "la la ♪": the note closes lyrics that began before this line.
+            spans.push((0, first.1));
+            paired = &notes[1..];
+        } else {
+            // "♪ la la": the note opens lyrics that go on after this line.
+            spans.push((last.0, s.len()));
+            paired = &notes[..notes.len() - 1];
+        }
+    }
+    spans.extend(paired.chunks(2).map(|p| (p[0].0, p[1].1)));
+    spans.sort_unstable();
+    let mut out = String::with_capacity(s.len());
+    let mut at = 0;
+    for (from, to) in spans {
+        out.push_str(&s[at..from]);
+        out.push(' ');
+        at = to;
+    }
+    out.push_str(&s[at..]);
+    out
 }
 
 /// Collapse every run of white space (line breaks included) into one space and trim the ends.
@@ -88,5 +225,28 @@ mod tests {
         assert_eq!(spoken_text("x < y and y > z"), "x < y and y > z");
         assert_eq!(spoken_text("  \n "), "");
         assert_eq!(spoken_text("{not markup}"), "{not markup}");
+    }
+
+    #[test]
+    fn sound_descriptions_and_lyrics_are_not_spoken() {
+        assert_eq!(spoken_text("[MUSIC PLAYING]"), "");
+        assert_eq!(spoken_text("(laughs) Okay."), "Okay.");
+        assert_eq!(spoken_text("Okay (laughs)."), "Okay.");
+        assert_eq!(
+            spoken_text("<i>[door\nslams]</i>\nWho's there?"),
+            "Who's there?"
+        );
+        assert_eq!(spoken_text("(sighs [quietly]) Fine."), "Fine.");
+        assert_eq!(spoken_text("[laughs]."), "");
+        assert_eq!(spoken_text("♪ la la ♪"), "");
+        assert_eq!(spoken_text("♫ la la"), "");
+        assert_eq!(spoken_text("la la ♪"), "");
+        assert_eq!(spoken_text("Listen. ♪ la la ♪ Nice."), "Listen. Nice.");
+        assert_eq!(spoken_text("♪♪"), "");
+        // An unclosed bracket is text.
+        assert_eq!(spoken_text("a (b"), "a (b");
+        assert_eq!(spoken_text("x ] y"), "x ] y");
+        // What is shown keeps all of it.
+        assert_eq!(plain_text("<i>[MUSIC]</i>\n♪ la ♪"), "[MUSIC] ♪ la ♪");
     }
 }

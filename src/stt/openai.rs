@@ -4,6 +4,10 @@
 //! timestamps. Uploads are capped (25 MB at OpenAI), so long audio is sent in pieces of at most
 //! [`OpenAiTranscriber::piece_secs`], cut at quiet moments so no word is split, and the returned
 //! times are shifted back into place.
+//!
+//! Times in the answer are checked: a negative, non-finite or absurd time (past
+//! [`crate::segment::MAX_MEDIA_MS`] once shifted) is an error naming the server and the segment,
+//! never a panic or a wrapped-around number.
 
 use std::time::Duration;
 
@@ -12,6 +16,7 @@ use serde::Deserialize;
 use super::{BoxFuture, SAMPLE_RATE, SttError, TranscribeOptions, Transcriber};
 use crate::Segment;
 use crate::local_tts::wav_bytes;
+use crate::segment::{MAX_MEDIA_MS, secs_for_message, secs_to_ms};
 
 /// OpenAI's public API.
 pub const OPENAI_BASE_URL: &str = "https://api.openai.com/v1";
@@ -112,16 +117,39 @@ impl OpenAiTranscriber {
             message: format!("not verbose_json: {e}"),
         })?;
         let piece_ms = samples.len() as u64 * 1000 / u64::from(SAMPLE_RATE);
-        let to_ms = |secs: f64| offset_ms + (secs.max(0.0) * 1000.0).round() as u64;
+        let to_ms = |secs: f64, what: &str| {
+            secs_to_ms(secs)
+                .and_then(|ms| offset_ms.checked_add(ms))
+                .filter(|&ms| ms <= MAX_MEDIA_MS)
+                .ok_or_else(|| SttError::Response {
+                    url: url.clone(),
+                    message: format!(
+                        "{what} has an impossible time {} s (expected 0 to {} s)",
+                        secs_for_message(secs),
+                        MAX_MEDIA_MS / 1000
+                    ),
+                })
+        };
         let segments = match parsed.segments {
-            Some(segments) => segments
-                .into_iter()
-                .map(|s| Segment::new(to_ms(s.start), to_ms(s.end.max(s.start)), s.text.trim()))
-                .filter(|s| !s.text.is_empty())
-                .collect(),
+            Some(segments) => {
+                let mut out = Vec::with_capacity(segments.len());
+                for (i, s) in segments.into_iter().enumerate() {
+                    let what = format!("segment {i} ({:?})", s.text.trim());
+                    let start = to_ms(s.start, &what)?;
+                    let end = to_ms(s.end, &what)?.max(start);
+                    let text = s.text.trim();
+                    if !text.is_empty() {
+                        out.push(Segment::new(start, end, text));
+                    }
+                }
+                out
+            }
             // A server without segments: one segment for the whole piece.
             None if !parsed.text.trim().is_empty() => {
-                let end = parsed.duration.map_or(offset_ms + piece_ms, to_ms);
+                let end = match parsed.duration {
+                    Some(duration) => to_ms(duration, "the duration")?,
+                    None => offset_ms + piece_ms,
+                };
                 vec![Segment::new(offset_ms, end, parsed.text.trim())]
             }
             None => Vec::new(),

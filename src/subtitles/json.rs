@@ -1,10 +1,12 @@
-//! JSON segments: `[{"start": secs, "end": secs, "text": "..."}]`, or an object with such a
-//! `segments` array (what Whisper's `verbose_json` returns). Other fields are ignored.
+//! JSON segments: `[{"start": secs, "end": secs, "text": "...", "speaker": "..."}]`, or an object
+//! with such a `segments` array (what Whisper's `verbose_json` returns). `speaker` is optional (a
+//! diarizing transcriber such as WhisperX writes it; a string or a number); other fields are
+//! ignored. The writer writes `speaker` only for segments that have one.
 
 use serde::Deserialize;
 
 use super::{Cue, ParseError};
-use crate::segment::{Segment, secs_to_ms};
+use crate::segment::{MAX_MEDIA_MS, Segment, ms_to_secs, secs_for_message, secs_to_ms, turns};
 
 struct Millis(u64);
 
@@ -12,7 +14,11 @@ impl<'de> Deserialize<'de> for Millis {
     fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
         let secs = f64::deserialize(d)?;
         secs_to_ms(secs).map(Millis).ok_or_else(|| {
-            serde::de::Error::custom(format!("invalid time {secs}: expected seconds ≥ 0"))
+            serde::de::Error::custom(format!(
+                "invalid time {}: expected seconds from 0 to {} (100 hours)",
+                secs_for_message(secs),
+                ms_to_secs(MAX_MEDIA_MS)
+            ))
         })
     }
 }
@@ -22,6 +28,25 @@ struct JsonSegment {
     start: Millis,
     end: Millis,
     text: String,
+    #[serde(default)]
+    speaker: Option<Speaker>,
+}
+
+/// A speaker id as transcribers write it: `"SPEAKER_00"`, or a number.
+#[derive(Deserialize)]
+#[serde(untagged)]
+enum Speaker {
+    Name(String),
+    Number(serde_json::Number),
+}
+
+impl Speaker {
+    fn name(self) -> Option<String> {
+        match self {
+            Speaker::Name(name) => turns::clean_name(&name),
+            Speaker::Number(n) => Some(n.to_string()),
+        }
+    }
 }
 
 #[derive(Deserialize)]
@@ -57,7 +82,8 @@ pub fn parse(content: &str) -> Result<Vec<Cue>, ParseError> {
         .enumerate()
         .map(|(i, s)| Cue {
             line: i + 1,
-            segment: Segment::new(s.start.0, s.end.0, s.text),
+            segment: Segment::new(s.start.0, s.end.0, s.text)
+                .with_speaker(s.speaker.and_then(Speaker::name)),
         })
         .collect())
 }
@@ -86,10 +112,49 @@ mod tests {
     }
 
     #[test]
+    fn reads_and_writes_speakers() {
+        let cues = parse(
+            r#"[{"start": 0, "end": 1, "text": "Hi", "speaker": "SPEAKER_00"},
+                {"start": 1, "end": 2, "text": "Yo", "speaker": 3},
+                {"start": 2, "end": 3, "text": "Eh", "speaker": null},
+                {"start": 3, "end": 4, "text": "Oh"}]"#,
+        )
+        .unwrap();
+        let speakers: Vec<Option<&str>> =
+            cues.iter().map(|c| c.segment.speaker.as_deref()).collect();
+        assert_eq!(speakers, vec![Some("SPEAKER_00"), Some("3"), None, None]);
+        let segments: Vec<Segment> = cues.into_iter().map(|c| c.segment).collect();
+        let written = write(&segments);
+        assert_eq!(written.matches("\"speaker\"").count(), 2, "{written}");
+        let back: Vec<Segment> = parse(&written)
+            .unwrap()
+            .into_iter()
+            .map(|c| c.segment)
+            .collect();
+        assert_eq!(back, segments);
+    }
+
+    #[test]
     fn errors_carry_a_line() {
         let err = parse("[\n{\"start\": 1, \"end\": 2, \"text\": \"a\"},\n{\"start\": -1, \"end\": 2, \"text\": \"b\"}\n]")
             .unwrap_err();
         assert_eq!(err.line, 3);
         assert!(err.message.contains("invalid time"), "{}", err.message);
+    }
+
+    #[test]
+    fn absurd_times_are_errors_with_a_line() {
+        for absurd in ["1e300", "9e11", "360000.5"] {
+            let src = format!(
+                "[\n{{\"start\": 1, \"end\": 2, \"text\": \"a\"}},\n{{\"start\": {absurd}, \"end\": 2, \"text\": \"b\"}}\n]"
+            );
+            let err = parse(&src).unwrap_err();
+            assert_eq!(err.line, 3, "{absurd}");
+            assert!(
+                err.message.contains("from 0 to 360000"),
+                "{absurd}: {}",
+                err.message
+            );
+        }
     }
 }

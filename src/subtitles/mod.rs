@@ -2,8 +2,13 @@
 //!
 //! Readers take what real files contain and report what they cannot read as `file:line: what was
 //! expected`; they never panic. After reading, [`normalize`] makes the cue list usable for timing
-//! (sorted, no overlaps, no empty or zero-length cues) and says what it changed, so that nothing is
-//! fixed silently.
+//! (sorted, no overlaps, no empty or zero-length cues, one speaker turn each, every segment's
+//! [`Segment::speaker`] read) and says what it changed, so that nothing is fixed silently.
+//!
+//! What a cue shows is kept as it is, sound descriptions and speaker labels included; a cue that
+//! shows something but says nothing (`[MUSIC PLAYING]`) is kept and dubbed as silence. Writers
+//! keep each segment's speaker (see [`Segment::speaker`]), so that a written file read back and
+//! normalised gives the same segments.
 
 mod json;
 mod srt;
@@ -13,7 +18,7 @@ mod vtt;
 use std::fmt;
 use std::path::{Path, PathBuf};
 
-use crate::segment::Segment;
+use crate::segment::{Segment, turns};
 
 /// A cue as read, with the 1-based line of its timing line (for JSON: its index + 1).
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -152,7 +157,7 @@ pub struct Fix {
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum FixKind {
-    /// The cue had no speakable text and was dropped.
+    /// The cue showed no text and was dropped.
     DroppedEmpty,
     /// Cues were not in time order; this one was moved.
     Reordered,
@@ -162,6 +167,9 @@ pub enum FixKind {
     TrimmedOverlap { overlap_ms: u64 },
     /// The cue started at the same time as the one before it; the two were merged.
     Merged,
+    /// The cue held several speaker turns (`- Hi. - Hello.`); it became one segment per turn,
+    /// sharing its time by characters.
+    SplitTurns { turns: usize },
 }
 
 impl fmt::Display for Fix {
@@ -184,6 +192,12 @@ impl fmt::Display for Fix {
                 )
             }
             FixKind::Merged => write!(f, "cue starts with the previous one; the two were merged"),
+            FixKind::SplitTurns { turns } => {
+                write!(
+                    f,
+                    "cue holds {turns} speaker turns; split into one line per turn"
+                )
+            }
         }
     }
 }
@@ -194,17 +208,24 @@ const MS_PER_CHAR: u64 = 60;
 const MIN_CUE_MS: u64 = 1000;
 
 /// Make cues fit for timing, reporting each change:
-/// 1. cues without speakable text are dropped;
+/// 1. cues that show no text (nothing, or markup only) are dropped; silent ones are kept;
 /// 2. cues are sorted by start time (stable: equal starts keep file order);
-/// 3. cues starting together are merged into one (texts joined by a line break);
+/// 3. cues starting together are merged into one (texts joined by a line break; a second
+///    speaker the text does not show is kept as a voice span);
 /// 4. a cue that overlaps the next ends where the next starts;
-/// 5. a zero-length or inverted cue gets a duration from its text, up to the next cue's start.
+/// 5. a zero-length or inverted cue gets a duration from its text, up to the next cue's start;
+/// 6. a cue holding several speaker turns becomes one segment per turn, sharing its time by
+///    characters (kept whole when its window is too short to share);
+/// 7. each segment's speaker is read from its text ([`turns::resolve`]): a label or voice span,
+///    else the speaker the cue came with, else `-1`/`-2` for a dialogue dash.
+///
+/// Normalising its own output changes nothing.
 pub fn normalize(cues: Vec<Cue>) -> (Vec<Segment>, Vec<Fix>) {
     let mut fixes = Vec::new();
     let mut cues: Vec<Cue> = cues
         .into_iter()
         .filter(|c| {
-            let keep = !c.segment.spoken_text().is_empty();
+            let keep = !crate::text::plain_text(&c.segment.text).is_empty();
             if !keep {
                 fixes.push(Fix {
                     line: c.line,
@@ -237,7 +258,13 @@ pub fn normalize(cues: Vec<Cue>) -> (Vec<Segment>, Vec<Fix>) {
                     line: cue.line,
                     kind: FixKind::Merged,
                 });
-                prev.segment.text = format!("{}\n{}", prev.segment.text, cue.segment.text);
+                let text = match &cue.segment.speaker {
+                    Some(speaker) if prev.segment.speaker.as_ref() != Some(speaker) => {
+                        turns::with_voice(&cue.segment.text, speaker)
+                    }
+                    _ => cue.segment.text,
+                };
+                prev.segment.text = format!("{}\n{text}", prev.segment.text);
                 prev.segment.end_ms = prev.segment.end_ms.max(cue.segment.end_ms);
             }
             _ => merged.push(cue),
@@ -246,7 +273,7 @@ pub fn normalize(cues: Vec<Cue>) -> (Vec<Segment>, Vec<Fix>) {
     let next_starts: Vec<Option<u64>> = (0..merged.len())
         .map(|i| merged.get(i + 1).map(|c| c.segment.start_ms))
         .collect();
-    let mut segments = Vec::with_capacity(merged.len());
+    let mut segments: Vec<(usize, Segment)> = Vec::with_capacity(merged.len());
     for (cue, next_start) in merged.into_iter().zip(next_starts) {
         let mut seg = cue.segment;
         if seg.end_ms <= seg.start_ms {
@@ -268,9 +295,39 @@ pub fn normalize(cues: Vec<Cue>) -> (Vec<Segment>, Vec<Fix>) {
             });
             seg.end_ms = next;
         }
-        segments.push(seg);
+        segments.push((cue.line, seg));
     }
-    (segments, fixes)
+    (split_turns(segments, &mut fixes), fixes)
+}
+
+/// Steps 6 and 7 of [`normalize`]: one segment per speaker turn, each with its speaker.
+fn split_turns(segments: Vec<(usize, Segment)>, fixes: &mut Vec<Fix>) -> Vec<Segment> {
+    let mut out: Vec<Segment> = Vec::with_capacity(segments.len());
+    for (line, segment) in segments {
+        let given = segment.speaker.clone();
+        let texts: Vec<String> = turns::turns(&segment.text)
+            .into_iter()
+            .map(|t| t.text)
+            .collect();
+        let mut pieces = vec![segment.clone()];
+        if texts.len() > 1 {
+            let split = crate::text::share_window(&segment, texts);
+            if split.iter().all(|s| s.end_ms > s.start_ms) {
+                fixes.push(Fix {
+                    line,
+                    kind: FixKind::SplitTurns { turns: split.len() },
+                });
+                pieces = split;
+            }
+        }
+        for mut piece in pieces {
+            let previous = out.last().and_then(|s| s.speaker.as_deref());
+            piece.speaker =
+                turns::resolve(&turns::first_start(&piece.text), given.as_deref(), previous);
+            out.push(piece);
+        }
+    }
+    out
 }
 
 #[cfg(test)]
@@ -314,5 +371,104 @@ mod tests {
         assert_eq!(fixes[0].kind, FixKind::ZeroLength { new_end_ms: 2000 });
         let (segs, _) = normalize(vec![cue(1, 1000, 900, "Hello"), cue(5, 1400, 1500, "x")]);
         assert_eq!(segs[0].end_ms, 1400);
+    }
+
+    use crate::segment::Window;
+
+    fn speakers(segments: &[Segment]) -> Vec<Option<&str>> {
+        segments.iter().map(|s| s.speaker.as_deref()).collect()
+    }
+
+    #[test]
+    fn silent_cues_are_kept_and_speakers_read() {
+        let (segs, fixes) = normalize(vec![
+            cue(1, 0, 1000, "[MUSIC PLAYING]"),
+            cue(5, 1000, 2000, "JOHN: Hello."),
+            cue(9, 2000, 3000, "<i>♪ la la ♪</i>"),
+            cue(13, 3000, 4000, "Warning: hot"),
+        ]);
+        assert!(fixes.is_empty(), "{fixes:?}");
+        let texts: Vec<String> = segs.iter().map(Segment::spoken_text).collect();
+        assert_eq!(texts, vec!["", "Hello.", "", "Warning: hot"]);
+        assert_eq!(speakers(&segs), vec![None, Some("JOHN"), None, None]);
+        // Displayed text is untouched.
+        assert_eq!(segs[1].text, "JOHN: Hello.");
+    }
+
+    #[test]
+    fn dialogue_dashes_become_two_turns_sharing_the_window() {
+        let (segs, fixes) = normalize(vec![
+            cue(1, 1000, 4000, "- Are you coming? - Yes."),
+            cue(5, 5000, 6000, "- Good."),
+        ]);
+        assert_eq!(fixes[0].kind, FixKind::SplitTurns { turns: 2 });
+        assert_eq!(fixes[0].line, 1);
+        let spans: Vec<(u64, u64, &str)> = segs
+            .iter()
+            .map(|s| (s.start_ms, s.end_ms, s.text.as_str()))
+            .collect();
+        // "Are you coming?" is 15 of 15 + 4 spoken characters: 3000 * 15 / 19 = 2368 ms.
+        assert_eq!(
+            spans,
+            vec![
+                (1000, 3368, "- Are you coming?"),
+                (3368, 4000, "- Yes."),
+                (5000, 6000, "- Good."),
+            ]
+        );
+        assert_eq!(speakers(&segs), vec![Some("-1"), Some("-2"), Some("-1")]);
+        assert_eq!(segs[1].spoken_text(), "Yes.");
+    }
+
+    #[test]
+    fn labels_voice_spans_and_given_speakers() {
+        let given = |line, start, text: &str, speaker: &str| {
+            let mut c = cue(line, start, start + 1000, text);
+            c.segment.speaker = Some(speaker.into());
+            c
+        };
+        let (segs, _) = normalize(vec![
+            cue(1, 0, 2000, "JOHN: Hi.\nMARY: Hello."),
+            cue(5, 3000, 4000, "<v Bob>Hi</v> &amp; welcome"),
+            given(9, 5000, "Plain.", "SPEAKER_01"),
+        ]);
+        assert_eq!(
+            speakers(&segs),
+            vec![Some("JOHN"), Some("MARY"), Some("Bob"), Some("SPEAKER_01")]
+        );
+        // Two cues starting together with different given speakers keep both.
+        let (segs, _) = normalize(vec![given(1, 0, "One.", "A"), given(2, 0, "Two.", "B")]);
+        assert_eq!(speakers(&segs), vec![Some("A"), Some("B")]);
+        assert_eq!(segs[1].text, "<v B>Two.</v>");
+    }
+
+    #[test]
+    fn speakers_survive_a_written_file() {
+        let (segs, _) = normalize(vec![
+            cue(1, 0, 3000, "- Are you coming? - Yes."),
+            cue(5, 3000, 4000, "DR. SMITH: Sit."),
+            cue(9, 4000, 5000, "[door slams]"),
+        ]);
+        let mut segs = segs;
+        // Translated or sentence-split lines lose their marks but keep their speaker.
+        segs[0].text = "Tu viens ?".into();
+        segs.push(Segment::new(6000, 7000, "Hello.").with_speaker(Some("SPEAKER_00".into())));
+        let seen = |segs: &[Segment]| -> Vec<(Window, String, Option<String>)> {
+            segs.iter()
+                .map(|s| (s.window(), s.spoken_text(), s.speaker.clone()))
+                .collect()
+        };
+        for format in [Format::Srt, Format::Vtt, Format::Json] {
+            let written = write(&segs, format);
+            let (back, fixes) = normalize(parse(&written, format).unwrap());
+            assert_eq!(seen(&back), seen(&segs), "{format:?}\n{written}");
+            assert!(fixes.is_empty(), "{fixes:?}");
+            // And what was read back is written and read back exactly.
+            let again = write(&back, format);
+            assert_eq!(normalize(parse(&again, format).unwrap()).0, back);
+        }
+        let srt = write(&segs, Format::Srt);
+        assert!(srt.contains("\n<v -1>Tu viens ?</v>\n"), "{srt}");
+        assert!(srt.contains("\n- Yes.\n"), "{srt}");
     }
 }

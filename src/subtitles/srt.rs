@@ -2,7 +2,7 @@
 
 use super::time::{looks_like_timing, parse_timing, push_cue};
 use super::{Cue, ParseError};
-use crate::segment::Segment;
+use crate::segment::{Segment, turns};
 
 fn is_cue_number(line: &str) -> bool {
     let t = line.trim();
@@ -73,12 +73,14 @@ fn truncate(s: &str) -> String {
 }
 
 /// Write segments as SRT: cues numbered from 1, `,` before milliseconds, blank lines inside a
-/// text removed (they would end the cue), LF line ends.
+/// text removed (they would end the cue), LF line ends; a speaker the text does not show is
+/// written as a `<v Name>` voice span ([`turns::voiced_texts`]).
 pub fn write(segments: &[Segment]) -> String {
     let mut out = String::new();
-    for (i, s) in segments.iter().enumerate() {
+    let texts = turns::voiced_texts(segments);
+    for (i, (s, text)) in segments.iter().zip(&texts).enumerate() {
         out.push_str(&format!("{}\n", i + 1));
-        push_cue(&mut out, s.start_ms, s.end_ms, ',', &s.text);
+        push_cue(&mut out, s.start_ms, s.end_ms, ',', text);
     }
     out
 }

@@ -1,7 +1,13 @@
 //! Cue timestamps and timing lines, as SRT and WebVTT write them.
+//!
+//! A timestamp past [`MAX_MEDIA_MS`] (100 hours) is an error, not a time: no video is that long,
+//! and later arithmetic on samples must stay in range.
+
+use crate::segment::MAX_MEDIA_MS;
 
 /// Parse `HH:MM:SS,mmm`, `H:MM:SS.mmm` or (hours omitted) `MM:SS.mmm` into milliseconds.
 /// The fraction may have 1–3 digits (`,5` is 500 ms) or be absent; `.` and `,` are both accepted.
+/// Times past [`MAX_MEDIA_MS`] are refused.
 pub fn parse_timestamp(s: &str) -> Result<u64, String> {
     let s = s.trim();
     let bad = |why: &str| format!("invalid timestamp `{s}`: {why} (expected `HH:MM:SS,mmm`)");
@@ -41,7 +47,15 @@ pub fn parse_timestamp(s: &str) -> Result<u64, String> {
         }
         Some(_) => return Err(bad("the fraction after `,` or `.` must be 1–3 digits")),
     };
-    Ok(((hours * 60 + minutes) * 60 + seconds) * 1000 + millis)
+    // At most nine digits per part: this cannot overflow a u64.
+    let ms = ((hours * 60 + minutes) * 60 + seconds) * 1000 + millis;
+    if ms > MAX_MEDIA_MS {
+        return Err(format!(
+            "invalid timestamp `{s}`: past {}, longer than any video",
+            format_timestamp(MAX_MEDIA_MS, ',')
+        ));
+    }
+    Ok(ms)
 }
 
 /// `HH:MM:SS<sep>mmm`: `,` for SRT, `.` for WebVTT.
@@ -104,6 +118,16 @@ mod tests {
         assert!(parse_timestamp("00:0a:01,000").is_err());
         assert!(parse_timestamp("12").is_err());
         assert!(parse_timestamp("00:00:01,").is_err());
+    }
+
+    #[test]
+    fn refuses_times_past_any_video() {
+        assert_eq!(parse_timestamp("100:00:00,000"), Ok(MAX_MEDIA_MS));
+        let err = parse_timestamp("99999:00:00,000").unwrap_err();
+        assert!(err.contains("`99999:00:00,000`"), "{err}");
+        assert!(err.contains("past 100:00:00,000"), "{err}");
+        assert!(parse_timestamp("999999999:00:00,000").is_err());
+        assert!(parse_timestamp("100:00:00,001").is_err());
     }
 
     #[test]

@@ -3,7 +3,7 @@
 
 use super::time::{looks_like_timing, parse_timing, push_cue};
 use super::{Cue, ParseError};
-use crate::segment::Segment;
+use crate::segment::{Segment, turns};
 
 fn is_block_keyword(line: &str, keyword: &str) -> bool {
     line.strip_prefix(keyword)
@@ -73,11 +73,12 @@ pub fn parse(content: &str) -> Result<Vec<Cue>, ParseError> {
     Ok(cues)
 }
 
-/// Write segments as WebVTT (`.` before milliseconds, hours always written).
+/// Write segments as WebVTT (`.` before milliseconds, hours always written); a speaker the text
+/// does not show is written as a `<v Name>` voice span ([`turns::voiced_texts`]).
 pub fn write(segments: &[Segment]) -> String {
     let mut out = String::from("WEBVTT\n\n");
-    for s in segments {
-        push_cue(&mut out, s.start_ms, s.end_ms, '.', &s.text);
+    for (s, text) in segments.iter().zip(turns::voiced_texts(segments)) {
+        push_cue(&mut out, s.start_ms, s.end_ms, '.', &text);
     }
     out
 }

@@ -4,6 +4,10 @@
 //! lines mid-sentence). A *chunk* packs a few sentences into one TTS request, which a voice speaks
 //! as one continuous utterance: that gives natural prosody across line breaks, and it is why a
 //! chunk must never span a long pause: the utterance would run through a silence the original has.
+//!
+//! For the same reason a silent line (nothing to speak: `[MUSIC PLAYING]`) is a sentence and a
+//! chunk of its own, with empty text, which the synth stage renders as silence; and a sentence or
+//! chunk never spans a change of speaker ([`Segment::speaker`]): one voice speaks it.
 
 use std::ops::Range;
 
@@ -70,6 +74,14 @@ fn gap_ms(before: &Segment, after: &Segment) -> u64 {
     after.start_ms.saturating_sub(before.end_ms)
 }
 
+/// Must a sentence end between these two neighbours whatever their text says? Yes when either is
+/// silent or the speaker changes.
+fn turn_between(before: &Segment, after: &Segment) -> bool {
+    before.speaker != after.speaker
+        || spoken_text(&before.text).is_empty()
+        || spoken_text(&after.text).is_empty()
+}
+
 /// Group consecutive segments into sentences. The result partitions `0..segments.len()` into
 /// contiguous ranges, in order.
 pub fn group_sentences(segments: &[Segment], opts: &GroupOptions) -> Vec<Range<usize>> {
@@ -85,6 +97,7 @@ pub fn group_sentences(segments: &[Segment], opts: &GroupOptions) -> Vec<Range<u
         let count_with_next = i + 2 - start;
         let spoken = spoken_text(&segments[i].text);
         let hard_cut = gap_ms(&segments[i], next) >= opts.join_gap_ms
+            || turn_between(&segments[i], next)
             || span_with_next > opts.max_chunk_ms
             || count_with_next > opts.max_chunk_segments;
         let soft_cut = !ends_with_continuation(&spoken)
@@ -115,7 +128,8 @@ pub fn pack_chunks(
                     .saturating_sub(segments[range.start].start_ms)
                     <= opts.max_chunk_ms
                 && sentence.end - range.start <= opts.max_chunk_segments
-                && gap_ms(&segments[range.end - 1], &segments[sentence.start]) < opts.join_gap_ms;
+                && gap_ms(&segments[range.end - 1], &segments[sentence.start]) < opts.join_gap_ms
+                && !turn_between(&segments[range.end - 1], &segments[sentence.start]);
             if fits {
                 range.end = sentence.end;
                 *count += 1;
@@ -223,6 +237,34 @@ mod tests {
         assert_eq!(chunks[0].segments, vec![0, 1]);
         assert_eq!(chunks[1].id, 1);
         assert_eq!(chunks[1].text, "Three.");
+    }
+
+    #[test]
+    fn silent_lines_and_speaker_changes_stand_apart() {
+        let segs = vec![
+            seg(0, 1000, "We went"),
+            seg(1100, 2000, "[MUSIC PLAYING]"),
+            seg(2100, 3000, "to the shop and"),
+            seg(3100, 4000, "JOHN: then home."),
+        ];
+        let mut segs = segs;
+        segs[3].speaker = Some("JOHN".into());
+        assert_eq!(
+            group_sentences(&segs, &GroupOptions::default()),
+            vec![0..1, 1..2, 2..3, 3..4]
+        );
+        let opts = GroupOptions {
+            sentences_per_chunk: 4,
+            ..GroupOptions::default()
+        };
+        let chunks = chunks_for(&segs, &opts);
+        let texts: Vec<&str> = chunks.iter().map(|c| c.text.as_str()).collect();
+        assert_eq!(texts, vec!["We went", "", "to the shop and", "then home."]);
+        assert!(chunks[1].is_empty());
+        assert_eq!(chunks[1].windows, vec![segs[1].window()]);
+        // One chunk per segment: the silent one is empty.
+        let per = chunk_per_segment(&segs);
+        assert!(per[1].is_empty() && !per[0].is_empty());
     }
 
     #[test]

@@ -5,10 +5,10 @@ mod group;
 mod sentences;
 mod wrap;
 
-pub use crate::segment::markup::{fold_whitespace, spoken_text};
+pub use crate::segment::markup::{fold_whitespace, plain_text, spoken_text};
 pub use group::{
     GroupOptions, chunk_per_segment, chunks_for, ends_with_continuation, group_sentences,
     pack_chunks,
 };
-pub use sentences::{ends_sentence, split_segment, split_sentences};
+pub use sentences::{ends_sentence, share_window, split_segment, split_sentences};
 pub use wrap::wrap_line;

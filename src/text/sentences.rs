@@ -113,18 +113,25 @@ fn is_boundary(text: &str, start: usize, end: usize, after: &[(usize, char)]) ->
 }
 
 /// Split a segment holding several sentences into one segment per sentence, sharing its time in
-/// proportion to each sentence's number of characters. Times stay whole milliseconds; the pieces
-/// tile the original window exactly. A segment with one sentence comes back unchanged.
+/// proportion to each sentence's number of characters ([`share_window`]). A segment with one
+/// sentence comes back unchanged.
 pub fn split_segment(segment: &Segment) -> Vec<Segment> {
     let pieces = split_sentences(&segment.text);
     if pieces.len() <= 1 {
         return vec![segment.clone()];
     }
+    share_window(segment, pieces)
+}
+
+/// One segment per piece of `segment`'s text, sharing its window in proportion to each piece's
+/// spoken characters (at least one each). Times stay whole milliseconds; the pieces tile the
+/// original window exactly; each keeps the segment's speaker.
+pub fn share_window(segment: &Segment, pieces: Vec<String>) -> Vec<Segment> {
     let weights: Vec<u64> = pieces
         .iter()
         .map(|p| crate::text::spoken_text(p).chars().count().max(1) as u64)
         .collect();
-    let total: u64 = weights.iter().sum();
+    let total: u64 = weights.iter().sum::<u64>().max(1);
     let duration = segment.duration_ms();
     let mut out = Vec::with_capacity(pieces.len());
     let mut acc = 0u64;
@@ -133,7 +140,7 @@ pub fn split_segment(segment: &Segment) -> Vec<Segment> {
         acc += weight;
         // Integer rounding of the cumulative share: the last piece ends exactly at the end.
         let end = segment.start_ms + (duration * acc + total / 2) / total;
-        out.push(Segment::new(cursor, end, piece));
+        out.push(Segment::new(cursor, end, piece).with_speaker(segment.speaker.clone()));
         cursor = end;
     }
     out
@@ -199,5 +206,13 @@ mod tests {
         // "One two." is 8 of 8 + 26 = 34 characters: 3000 * 8 / 34 = 706 ms.
         assert_eq!(parts[0].end_ms, 1706);
         assert_eq!(parts[0].text, "One two.");
+    }
+
+    #[test]
+    fn pieces_keep_the_speaker() {
+        let seg = Segment::new(0, 1000, "One. Two.").with_speaker(Some("ANN".into()));
+        let parts = split_segment(&seg);
+        assert_eq!(parts.len(), 2);
+        assert!(parts.iter().all(|p| p.speaker.as_deref() == Some("ANN")));
     }
 }

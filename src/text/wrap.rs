@@ -1,5 +1,10 @@
 //! Wrapping a subtitle line for display: at most `width` characters a line, balanced over two
 //! lines when it needs two (viewers read balanced lines faster than one full line and a stub).
+//!
+//! A line never starts with a dash that the unwrapped text had inside a line (`Wait - what?`):
+//! a dash at the start of a line opens a speaker turn ([`crate::segment::turns`]), so the wrapped
+//! text must read back as the same single turn. Such a dash stays at the end of the line before,
+//! even past `width`.
 
 /// Wrap `text` into lines of at most `width` characters, preferring `max_lines` balanced lines.
 /// Words are never dropped or cut: text that does not fit in `max_lines` gets more lines, and a
@@ -17,6 +22,7 @@ pub fn wrap_line(text: &str, width: usize, max_lines: usize) -> Vec<String> {
         // The most balanced two-line break that fits; a break after punctuation wins ties.
         let best = (1..words.len())
             .filter(|&k| len(&words[..k]) <= width && len(&words[k..]) <= width)
+            .filter(|&k| !opens_turn(words[k]))
             .min_by_key(|&k| {
                 let longest = len(&words[..k]).max(len(&words[k..]));
                 let after_punct = words[k - 1].ends_with([',', '.', ';', ':', '!', '?']);
@@ -37,7 +43,7 @@ fn greedy(words: &[&str], width: usize) -> Vec<String> {
     let mut line = String::new();
     for word in words {
         let needed = line.chars().count() + usize::from(!line.is_empty()) + word.chars().count();
-        if !line.is_empty() && needed > width {
+        if !line.is_empty() && needed > width && !opens_turn(word) {
             lines.push(std::mem::take(&mut line));
         }
         if !line.is_empty() {
@@ -49,6 +55,16 @@ fn greedy(words: &[&str], width: usize) -> Vec<String> {
         lines.push(line);
     }
     lines
+}
+
+/// A word that would open a dialogue turn at the start of a line: a dash, alone or before a
+/// word (`-`, `-Yes`), but not a negative number or a double dash.
+fn opens_turn(word: &str) -> bool {
+    let mut chars = word.chars();
+    chars.next().is_some_and(|c| matches!(c, '-' | '–'))
+        && chars
+            .next()
+            .is_none_or(|c| !c.is_ascii_digit() && !matches!(c, '-' | '–'))
 }
 
 #[cfg(test)]
@@ -84,5 +100,14 @@ mod tests {
         assert_eq!(lines.join(" "), text.trim());
         let long = "a".repeat(60);
         assert_eq!(wrap_line(&long, 42, 2), vec![long.clone()]);
+    }
+
+    #[test]
+    fn a_dash_never_starts_a_line() {
+        let text = "We waited for the longest time at the station - and then the train came";
+        for lines in [wrap_line(text, 42, 2), wrap_line(text, 20, 2)] {
+            assert!(lines.iter().all(|l| !l.starts_with('-')), "{lines:?}");
+            assert_eq!(lines.join(" "), text);
+        }
     }
 }
