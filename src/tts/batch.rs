@@ -508,7 +508,11 @@ impl BatchRunner {
                         } else {
                             job.attempts
                         };
-                        let wait = backoff(opts, failures, error.retry_after());
+                        let wait = crate::retry::Backoff {
+                            base: opts.backoff_base,
+                            max: opts.backoff_max,
+                        }
+                        .wait(failures, error.retry_after());
                         tracing::debug!(line = job.first + 1, %error, ?wait, "retrying");
                         waiting.push((Instant::now() + wait, done.job));
                     }
@@ -543,21 +547,6 @@ impl BatchRunner {
             final_limit: aimd.current(),
             elapsed: started.elapsed(),
         })
-    }
-}
-
-/// Full jitter: a uniform wait in `[0, min(max, base × 2^(failures-1))]`, but never shorter than
-/// what the service asked for.
-fn backoff(opts: &BatchOptions, failures: u32, retry_after: Option<Duration>) -> Duration {
-    let exp = failures.saturating_sub(1).min(20);
-    let ceiling = opts
-        .backoff_base
-        .saturating_mul(1u32 << exp)
-        .min(opts.backoff_max);
-    let jitter = ceiling.mul_f64(fastrand::f64());
-    match retry_after {
-        Some(asked) => asked.max(jitter),
-        None => jitter,
     }
 }
 
@@ -795,24 +784,5 @@ mod tests {
             a.rate_limited(a.epoch, 1);
         }
         assert_eq!(a.current(), 1);
-    }
-
-    #[test]
-    fn backoff_is_jittered_capped_and_honours_retry_after() {
-        let opts = BatchOptions {
-            backoff_base: Duration::from_millis(100),
-            backoff_max: Duration::from_millis(1000),
-            ..BatchOptions::default()
-        };
-        for failures in 1..30 {
-            let cap = Duration::from_millis((100u64 << (failures - 1).min(10)).min(1000));
-            let w = backoff(&opts, failures, None);
-            assert!(w <= cap, "{failures}: {w:?} > {cap:?}");
-            let asked = Duration::from_millis(1500);
-            assert!(backoff(&opts, failures, Some(asked)) >= asked);
-        }
-        let spread: Vec<Duration> = (0..50).map(|_| backoff(&opts, 4, None)).collect();
-        assert!(spread.iter().any(|w| *w < Duration::from_millis(400)));
-        assert!(spread.iter().any(|w| *w > Duration::from_millis(400)));
     }
 }
