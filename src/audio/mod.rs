@@ -19,7 +19,7 @@ pub use level::{apply_gain_db, fade_edges, loudness_lufs, normalize_loudness, tr
 pub use mix::{Ducking, duck_mix, duck_mix_into};
 pub use resample::resample;
 pub use stretch::{StretchQuality, stretch_to_len, stretch_to_len_with};
-pub use wav::{read_wav, write_wav};
+pub use wav::{pcm16_bytes, read_wav, wav_bytes, write_wav};
 
 use std::path::PathBuf;
 

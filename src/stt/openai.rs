@@ -11,7 +11,7 @@ use serde::Deserialize;
 
 use super::{BoxFuture, SAMPLE_RATE, SttError, TranscribeOptions, Transcriber};
 use crate::Segment;
-use crate::local_tts::wav_bytes;
+use crate::audio::wav_bytes;
 
 /// OpenAI's public API.
 pub const OPENAI_BASE_URL: &str = "https://api.openai.com/v1";

@@ -21,7 +21,7 @@ async fn speak_blocking(
             LocalTtsError::Runtime(m) | LocalTtsError::Espeak(m) => SynthError::Config(m),
             other => SynthError::Engine(other.to_string()),
         })?;
-    let bytes = local_tts::wav_bytes(&samples, rate)
+    let bytes = crate::audio::wav_bytes(&samples, rate)
         .map_err(|e| SynthError::Engine(format!("cannot encode the clip: {e}")))?;
     Ok(SynthAudio {
         bytes,
