@@ -1,14 +1,16 @@
 //! In-process DSP on mono `f32` sample buffers: decode, resample, stretch, level, mix, write.
 //!
-//! The tool we replace ran one ffmpeg process per clip and assembled the track with pydub, copying
-//! the whole track for every clip. Here every step works on plain sample buffers in the process,
-//! so a clip costs what its samples cost, and the track is written by streaming (see
+//! Every step works on plain sample buffers in the process, with no external tool per clip, so a
+//! clip costs what its samples cost, and the track is written by streaming (see
 //! [`crate::timeline::render`]). Everything is mono: speech is mono, and one channel halves the
-//! work of every later step.
+//! work of every later step. The one exception is the crate-internal `Pcm` (`pcm.rs`): the strict
+//! check of what a speech engine sent, which keeps its 16-bit samples exactly as they came so a
+//! cached clip is the clip that was sent.
 
 mod decode;
 mod level;
 mod mix;
+mod pcm;
 mod resample;
 mod stretch;
 pub(crate) mod wav;
@@ -17,6 +19,7 @@ mod wsola;
 pub use decode::{decode, decode_pcm16};
 pub use level::{apply_gain_db, fade_edges, loudness_lufs, normalize_loudness, trim_silence};
 pub use mix::{Ducking, duck_mix, duck_mix_into};
+pub(crate) use pcm::Pcm;
 pub use resample::resample;
 pub use stretch::{StretchQuality, stretch_to_len, stretch_to_len_with};
 pub use wav::{pcm16_bytes, read_wav, wav_bytes, write_wav};

@@ -35,7 +35,7 @@ use indicatif::{ProgressBar, ProgressStyle};
 use tokio::time::Instant;
 
 use super::cache::{Cache, CacheKey, Clip};
-use super::{SynthError, SynthRequest, Synthesizer, check};
+use super::{SynthError, SynthRequest, Synthesizer};
 use crate::fsutil::write_atomic;
 
 /// Errors that end a batch (or a single [`speak`]).
@@ -574,7 +574,8 @@ async fn attempt<S: Synthesizer>(
             .map_err(AttemptError::Synth)?;
         // Decoding and the file write are CPU and disk work: off the async threads.
         tokio::task::spawn_blocking(move || {
-            let pcm = check::decode(&audio.bytes, audio.format)
+            let pcm = audio
+                .decode()
                 .map_err(|message| AttemptError::Synth(SynthError::InvalidAudio { message }))?;
             cache.put_pcm(&key, &pcm).map_err(AttemptError::Store)
         })
@@ -658,7 +659,8 @@ pub async fn speak<S: Synthesizer>(
         ));
     }
     let audio = synth.synthesize(req).await?;
-    let pcm = check::decode(&audio.bytes, audio.format)
+    let pcm = audio
+        .decode()
         .map_err(|message| TtsError::Synth(SynthError::InvalidAudio { message }))?;
     let wav = pcm.to_wav().map_err(|message| TtsError::InvalidAudio {
         path: out_path.to_path_buf(),

@@ -16,8 +16,8 @@ use std::time::Duration;
 use sha2::{Digest, Sha256};
 
 use super::batch::TtsError;
-use super::check::{self, Pcm};
-use super::{AudioFormat, SynthAudio, SynthRequest};
+use super::{SynthAudio, SynthRequest};
+use crate::audio::Pcm;
 
 /// Bumped when the key layout or the stored file format changes.
 const KEY_VERSION: &str = "dubber-tts-cache-v1";
@@ -103,7 +103,7 @@ impl Cache {
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
             Err(source) => return Err(TtsError::Cache { path, source }),
         };
-        match check::decode(&bytes, AudioFormat::Wav) {
+        match Pcm::from_wav(&bytes) {
             Ok(pcm) => Ok(Some(clip(path, &pcm, true))),
             Err(why) => {
                 tracing::warn!(path = %path.display(), %why, "deleting a bad cache file");
@@ -118,11 +118,9 @@ impl Cache {
 
     /// Validate `audio` and store it under `key` (atomically).
     pub fn put(&self, key: &CacheKey, audio: &SynthAudio) -> Result<Clip, TtsError> {
-        let pcm = check::decode(&audio.bytes, audio.format).map_err(|message| {
-            TtsError::InvalidAudio {
-                path: self.path(key),
-                message,
-            }
+        let pcm = audio.decode().map_err(|message| TtsError::InvalidAudio {
+            path: self.path(key),
+            message,
         })?;
         self.put_pcm(key, &pcm)
     }
@@ -153,6 +151,7 @@ fn clip(path: PathBuf, pcm: &Pcm, from_cache: bool) -> Clip {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::tts::AudioFormat;
 
     #[test]
     fn key_changes_with_every_field_and_only_then() {

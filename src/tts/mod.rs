@@ -18,7 +18,6 @@
 pub mod any;
 pub mod batch;
 pub mod cache;
-mod check;
 pub mod elevenlabs;
 pub(crate) mod http;
 pub mod local;
@@ -30,6 +29,8 @@ use std::fmt;
 use std::future::Future;
 use std::ops::RangeInclusive;
 use std::time::Duration;
+
+use crate::audio::Pcm;
 
 pub use any::AnyEngine;
 pub use batch::{
@@ -116,6 +117,16 @@ impl SynthRequest {
 pub struct SynthAudio {
     pub bytes: Vec<u8>,
     pub format: AudioFormat,
+}
+
+impl SynthAudio {
+    /// The samples, checked: an error says what is wrong (truncated, empty, not audio).
+    pub(crate) fn decode(&self) -> Result<Pcm, String> {
+        match self.format {
+            AudioFormat::Wav => Pcm::from_wav(&self.bytes),
+            AudioFormat::Pcm16 { sample_rate } => Pcm::from_pcm16(&self.bytes, sample_rate),
+        }
+    }
 }
 
 /// What an engine accepts; callers packing text into requests should stay within these.

@@ -77,7 +77,8 @@ where
     F: Fn(String) -> Fut,
     Fut: std::future::Future<Output = Result<super::SynthAudio, super::SynthError>>,
 {
-    use super::{AudioFormat, SynthAudio, SynthError, check};
+    use super::{AudioFormat, SynthAudio, SynthError};
+    use crate::audio::Pcm;
     let pieces = split_to_limit(text, max_chars);
     let count = pieces.len();
     let mut parts = Vec::with_capacity(count);
@@ -87,22 +88,16 @@ where
         if count == 1 {
             return Ok(audio);
         }
-        let pcm = check::decode(&audio.bytes, audio.format).map_err(|message| {
-            SynthError::InvalidAudio {
-                message: format!("{provider} part {} of {count}: {message}", i + 1),
-            }
+        let pcm = audio.decode().map_err(|message| SynthError::InvalidAudio {
+            message: format!("{provider} part {} of {count}: {message}", i + 1),
         })?;
         parts.push(pcm);
         format = audio.format;
     }
-    let joined = check::join(parts).map_err(|message| SynthError::InvalidAudio { message })?;
+    let joined = Pcm::join(parts).map_err(|message| SynthError::InvalidAudio { message })?;
     let bytes = match format {
         AudioFormat::Wav => joined.to_wav().map_err(SynthError::Engine)?,
-        AudioFormat::Pcm16 { .. } => joined
-            .samples
-            .iter()
-            .flat_map(|s| s.to_le_bytes())
-            .collect(),
+        AudioFormat::Pcm16 { .. } => joined.to_pcm16(),
     };
     Ok(SynthAudio { bytes, format })
 }
