@@ -11,7 +11,7 @@ mod common;
 use std::time::{Duration, Instant};
 
 use common::{Faults, TestServer};
-use dubber::tts::{BatchOptions, BatchRunner, Cache, OpenAiTts, ProgressDisplay, SynthRequest};
+use dubber::tts::{BatchOptions, BatchRunner, Cache, OpenAiTts, SynthRequest};
 
 const REQUESTS: usize = 112;
 const LATENCY: Duration = Duration::from_millis(800);
@@ -38,7 +38,6 @@ async fn main() {
             Cache::open(dir.path()).expect("cache"),
             BatchOptions {
                 max_concurrent,
-                progress: ProgressDisplay::Hidden,
                 ..BatchOptions::default()
             },
         );
@@ -98,7 +97,6 @@ async fn main() {
         Cache::open(dir.path()).expect("cache"),
         BatchOptions {
             max_concurrent: 10,
-            progress: ProgressDisplay::Hidden,
             ..BatchOptions::default()
         },
     );

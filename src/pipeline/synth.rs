@@ -18,8 +18,7 @@ use crate::timeline::{
     self, ClipFiles, ClipSource, Mode, Placement, Policy, Report, TimelineError, TrimSilence,
 };
 use crate::tts::{
-    BatchOptions, BatchReport, BatchRunner, Cache, FailedLine, ProgressDisplay, SynthRequest,
-    Synthesizer, TtsError,
+    BatchOptions, BatchReport, BatchRunner, Cache, FailedLine, SynthRequest, Synthesizer, TtsError,
 };
 use crate::{Chunk, Segment};
 
@@ -192,9 +191,8 @@ pub async fn synth_with_shortening<S: Synthesizer, M: ChatModel>(
         .file_name()
         .map_or_else(|| "video".into(), |n| n.to_string_lossy().into_owned());
     let stage = progress.stage(&label, "synthesize", requests.len() as u64);
-    let hook_stage = stage.clone();
     let batch = BatchOptions {
-        progress: ProgressDisplay::Hook(std::sync::Arc::new(move |n| hook_stage.inc(n))),
+        progress: Some(stage.clone()),
         ..opts.batch.clone()
     };
     let cache = Cache::open(workdir.tts_cache_dir())?;
@@ -251,7 +249,7 @@ pub async fn synth_with_shortening<S: Synthesizer, M: ChatModel>(
     let retake_runner = BatchRunner::new(
         Cache::open(workdir.tts_cache_dir())?,
         BatchOptions {
-            progress: ProgressDisplay::Hidden,
+            progress: None,
             ..opts.batch.clone()
         },
     );

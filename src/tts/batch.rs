@@ -23,20 +23,18 @@
 
 use std::collections::{HashMap, VecDeque};
 use std::future::Future;
-use std::io::IsTerminal;
 use std::path::{Path, PathBuf};
 use std::pin::Pin;
-use std::sync::Arc;
 use std::time::Duration;
 
 use futures_util::StreamExt;
 use futures_util::stream::FuturesUnordered;
-use indicatif::{ProgressBar, ProgressStyle};
 use tokio::time::Instant;
 
 use super::cache::{Cache, CacheKey, Clip};
 use super::{SynthError, SynthRequest, Synthesizer};
 use crate::fsutil::write_atomic;
+use crate::progress::Stage;
 
 /// Errors that end a batch (or a single [`speak`]).
 #[derive(Debug, thiserror::Error)]
@@ -126,35 +124,6 @@ fn list_failed(lines: &[FailedLine]) -> String {
         .join("; ")
 }
 
-/// Called with the number of lines just finished: once with the cache hits at the start, then as
-/// lines complete (or finally fail). Lets a caller drive its own display.
-pub type ProgressHook = Arc<dyn Fn(u64) + Send + Sync>;
-
-/// How progress is shown.
-#[derive(Clone, Default)]
-pub enum ProgressDisplay {
-    /// A bar on stderr (count, rate, ETA) when stderr is a terminal; nothing otherwise.
-    #[default]
-    Auto,
-    /// Nothing.
-    Hidden,
-    /// Drive this bar (e.g. one of a `MultiProgress`); its length is set by the run.
-    Bar(ProgressBar),
-    /// Report finished lines to this hook and show nothing.
-    Hook(ProgressHook),
-}
-
-impl std::fmt::Debug for ProgressDisplay {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(match self {
-            ProgressDisplay::Auto => "Auto",
-            ProgressDisplay::Hidden => "Hidden",
-            ProgressDisplay::Bar(_) => "Bar",
-            ProgressDisplay::Hook(_) => "Hook",
-        })
-    }
-}
-
 /// How a [`BatchRunner`] runs.
 #[derive(Debug, Clone)]
 pub struct BatchOptions {
@@ -171,7 +140,10 @@ pub struct BatchOptions {
     pub backoff_max: Duration,
     /// Use cached clips only; fail listing the lines that have none (`--no-tts`).
     pub cache_only: bool,
-    pub progress: ProgressDisplay,
+    /// Counts finished lines: the cache hits at once when the run starts, then each line as it
+    /// is synthesized or finally fails (a retry is not counted twice). The caller creates the
+    /// stage with its total and finishes it. `None` (the default) shows nothing.
+    pub progress: Option<Stage>,
 }
 
 impl Default for BatchOptions {
@@ -184,7 +156,7 @@ impl Default for BatchOptions {
             backoff_base: Duration::from_millis(500),
             backoff_max: Duration::from_secs(30),
             cache_only: false,
-            progress: ProgressDisplay::Auto,
+            progress: None,
         }
     }
 }
@@ -399,13 +371,12 @@ impl BatchRunner {
             });
         }
 
-        let total = requests.len()
-            - outcomes
-                .iter()
-                .filter(|o| matches!(o, Some(Outcome::Blank)))
-                .count();
-        let progress = Progress::new(&opts.progress, total as u64);
-        progress.inc(cache_hits as u64);
+        let progress = |n: usize| {
+            if let Some(stage) = &opts.progress {
+                stage.inc(n as u64);
+            }
+        };
+        progress(cache_hits);
 
         let max_concurrent = opts.max_concurrent.max(1);
         let mut aimd = Aimd {
@@ -467,11 +438,10 @@ impl BatchRunner {
                     for &i in &job.indices {
                         outcomes[i] = Some(Outcome::Clip(clip.clone()));
                     }
-                    progress.inc(job.indices.len() as u64);
+                    progress(job.indices.len());
                 }
                 Err(AttemptError::Store(e)) => return Err(e),
                 Err(AttemptError::Synth(error)) if error.is_fatal() => {
-                    progress.bar.abandon();
                     return Err(TtsError::Fatal {
                         index: job.first,
                         text: excerpt(&requests[job.first].text),
@@ -501,7 +471,7 @@ impl BatchRunner {
                                 attempts,
                             });
                         }
-                        progress.inc(job.indices.len() as u64);
+                        progress(job.indices.len());
                     } else {
                         let failures = if is_429 {
                             job.rate_limited
@@ -519,7 +489,6 @@ impl BatchRunner {
                 }
             }
         }
-        progress.bar.finish();
 
         let outcomes: Vec<Outcome> = outcomes
             .into_iter()
@@ -590,49 +559,6 @@ async fn attempt<S: Synthesizer>(
         epoch,
         in_flight_when_sent,
         result,
-    }
-}
-
-/// The run's view of [`ProgressDisplay`].
-struct Progress {
-    bar: ProgressBar,
-    hook: Option<ProgressHook>,
-}
-
-impl Progress {
-    fn new(display: &ProgressDisplay, len: u64) -> Self {
-        let bar = match display {
-            ProgressDisplay::Hidden | ProgressDisplay::Hook(_) => ProgressBar::hidden(),
-            ProgressDisplay::Auto if !std::io::stderr().is_terminal() => ProgressBar::hidden(),
-            ProgressDisplay::Auto => {
-                let bar = ProgressBar::new(len);
-                bar.set_style(
-                    ProgressStyle::with_template(
-                        "synth [{bar:30}] {pos}/{len} {per_sec} ETA {eta} {msg}",
-                    )
-                    .unwrap_or_else(|_| ProgressStyle::default_bar())
-                    .progress_chars("=> "),
-                );
-                bar.enable_steady_tick(Duration::from_millis(250));
-                bar
-            }
-            ProgressDisplay::Bar(bar) => {
-                bar.set_length(len);
-                bar.clone()
-            }
-        };
-        let hook = match display {
-            ProgressDisplay::Hook(h) => Some(h.clone()),
-            _ => None,
-        };
-        Self { bar, hook }
-    }
-
-    fn inc(&self, n: u64) {
-        self.bar.inc(n);
-        if let Some(hook) = &self.hook {
-            hook(n);
-        }
     }
 }
 

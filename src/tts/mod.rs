@@ -34,8 +34,7 @@ use crate::audio::Pcm;
 
 pub use any::AnyEngine;
 pub use batch::{
-    BatchOptions, BatchReport, BatchRunner, FailedLine, Outcome, ProgressDisplay, ProgressHook,
-    TtsError, speak, synthesize_batch,
+    BatchOptions, BatchReport, BatchRunner, FailedLine, Outcome, TtsError, speak, synthesize_batch,
 };
 pub use cache::{Cache, CacheKey, Clip};
 pub use elevenlabs::ElevenLabsTts;
