@@ -15,8 +15,8 @@ use std::time::Duration;
 
 use sha2::{Digest, Sha256};
 
-use super::batch::TtsError;
-use super::{SynthAudio, SynthRequest};
+use super::error::TtsError;
+use super::request::{SynthAudio, SynthRequest};
 use crate::audio::Pcm;
 
 /// Bumped when the key layout or the stored file format changes.
@@ -151,7 +151,7 @@ fn clip(path: PathBuf, pcm: &Pcm, from_cache: bool) -> Clip {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::tts::AudioFormat;
+    use crate::tts::request::AudioFormat;
 
     #[test]
     fn key_changes_with_every_field_and_only_then() {

@@ -4,8 +4,8 @@
 
 use reqwest::header::HeaderMap;
 
-use super::SynthError;
 use crate::retry::retry_after;
+use crate::tts::error::SynthError;
 
 /// The settings a provider's errors point the user to.
 pub(crate) struct Settings {

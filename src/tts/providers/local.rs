@@ -3,8 +3,10 @@
 
 use std::sync::Arc;
 
-use super::{AudioFormat, Limits, SynthAudio, SynthError, SynthRequest, Synthesizer};
 use crate::local_tts::{self, EspeakVoice, LocalTtsError, PiperVoice};
+use crate::tts::engine::Synthesizer;
+use crate::tts::error::SynthError;
+use crate::tts::request::{AudioFormat, Limits, SynthAudio, SynthRequest};
 
 /// Local voices take any text length (they speak sentence by sentence).
 const MAX_INPUT_CHARS: usize = 100_000;

@@ -4,6 +4,12 @@
 //! The pipeline's packer already keeps chunks short; this is the safety net for library callers
 //! and for odd inputs (one huge cue), so it only needs to be correct, not clever.
 
+use std::future::Future;
+
+use crate::audio::Pcm;
+use crate::tts::error::SynthError;
+use crate::tts::request::{AudioFormat, SynthAudio};
+
 /// Split `text` into pieces of at most `max_chars` characters (at least 1), preferring to cut after
 /// sentence-ending punctuation, then at whitespace, and only as a last resort inside a word.
 pub(crate) fn split_to_limit(text: &str, max_chars: usize) -> Vec<String> {
@@ -72,13 +78,11 @@ pub(crate) async fn speak_in_pieces<F, Fut>(
     text: &str,
     max_chars: usize,
     request: F,
-) -> Result<super::SynthAudio, super::SynthError>
+) -> Result<SynthAudio, SynthError>
 where
     F: Fn(String) -> Fut,
-    Fut: std::future::Future<Output = Result<super::SynthAudio, super::SynthError>>,
+    Fut: Future<Output = Result<SynthAudio, SynthError>>,
 {
-    use super::{AudioFormat, SynthAudio, SynthError};
-    use crate::audio::Pcm;
     let pieces = split_to_limit(text, max_chars);
     let count = pieces.len();
     let mut parts = Vec::with_capacity(count);

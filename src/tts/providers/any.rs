@@ -1,10 +1,10 @@
 //! A provider chosen at run time: the CLI picks one engine from flags, and the batch runner, which
 //! is generic, gets one concrete type.
 
-use super::{
-    ElevenLabsTts, EspeakTts, Limits, OpenAiTts, PiperTts, SynthAudio, SynthError, SynthRequest,
-    Synthesizer,
-};
+use super::{ElevenLabsTts, EspeakTts, OpenAiTts, PiperTts};
+use crate::tts::engine::Synthesizer;
+use crate::tts::error::SynthError;
+use crate::tts::request::{Limits, SynthAudio, SynthRequest};
 
 /// One of the engines dubber ships.
 #[derive(Debug)]
