@@ -36,10 +36,10 @@ use futures_util::stream::FuturesUnordered;
 use tokio::time::Instant;
 
 use super::aimd::Aimd;
-use super::cache::{Cache, CacheKey, Clip};
+use super::cache::{Cache, CacheKey, CachedClip};
 use super::engine::Synthesizer;
 use super::error::{SynthError, TtsError, excerpt};
-use super::plan::{Job, missing, plan};
+use super::plan::{Pending, missing, plan};
 use super::report::{BatchReport, Outcome, finish};
 use super::request::SynthRequest;
 use crate::progress::Stage;
@@ -89,17 +89,17 @@ pub struct BatchRunner {
     options: BatchOptions,
 }
 
-enum AttemptError {
+enum AttemptFailure {
     Synth(SynthError),
     Store(TtsError),
 }
 
 /// A finished attempt, with what the adaptive limit needs to know about when it was sent.
 struct Done {
-    job: usize,
+    pending: usize,
     epoch: u64,
     in_flight_when_sent: usize,
-    result: Result<Clip, AttemptError>,
+    result: Result<CachedClip, AttemptFailure>,
 }
 
 type AttemptFuture<'a> = Pin<Box<dyn Future<Output = Done> + Send + 'a>>;
@@ -133,10 +133,10 @@ impl BatchRunner {
     ) -> Result<BatchReport, TtsError> {
         let started = Instant::now();
         let opts = &self.options;
-        let (mut outcomes, mut jobs) = plan(synth, requests)?;
-        let (mut queue, cache_hits) = self.look_up(&jobs, &mut outcomes).await?;
+        let (mut outcomes, mut pending) = plan(synth, requests)?;
+        let (mut queue, cache_hits) = self.look_up(&pending, &mut outcomes).await?;
         if opts.cache_only && !queue.is_empty() {
-            return Err(missing(self.cache.dir(), requests, &jobs, &queue));
+            return Err(missing(self.cache.dir(), requests, &pending, &queue));
         }
         let progress = |n: usize| {
             if let Some(stage) = &opts.progress {
@@ -171,11 +171,11 @@ impl BatchRunner {
                 let Some(j) = due.pop_front().or_else(|| queue.pop_front()) else {
                     break;
                 };
-                jobs[j].attempts += 1;
+                pending[j].attempts += 1;
                 attempts_made += 1;
                 let sent = (j, aimd.epoch(), in_flight.len() + 1);
-                let key = jobs[j].key.clone();
-                let req = &requests[jobs[j].first];
+                let key = pending[j].key.clone();
+                let req = &requests[pending[j].first];
                 in_flight.push(Box::pin(self.attempt(synth, req, key, sent)));
             }
             if in_flight.is_empty() && due.is_empty() && queue.is_empty() && waiting.is_empty() {
@@ -187,45 +187,45 @@ impl BatchRunner {
                 () = sleep_until_opt(next_wake), if next_wake.is_some() => continue,
                 else => continue,
             };
-            let job = &mut jobs[done.job];
+            let line = &mut pending[done.pending];
             let error = match done.result {
                 Ok(clip) => {
                     aimd.success();
-                    for &i in &job.indices {
+                    for &i in &line.indices {
                         outcomes[i] = Some(Outcome::Clip(clip.clone()));
                     }
-                    progress(job.indices.len());
+                    progress(line.indices.len());
                     continue;
                 }
-                Err(AttemptError::Store(e)) => return Err(e),
-                Err(AttemptError::Synth(error)) if error.is_fatal() => {
+                Err(AttemptFailure::Store(e)) => return Err(e),
+                Err(AttemptFailure::Synth(error)) if error.is_fatal() => {
                     return Err(TtsError::Fatal {
-                        index: job.first,
-                        text: excerpt(&requests[job.first].text),
+                        index: line.first,
+                        text: excerpt(&requests[line.first].text),
                         source: error,
                     });
                 }
-                Err(AttemptError::Synth(error)) => error,
+                Err(AttemptFailure::Synth(error)) => error,
             };
             if matches!(error, SynthError::RateLimited { .. }) {
                 rate_limited += 1;
                 aimd.rate_limited(done.epoch, done.in_flight_when_sent);
             }
-            match self.next_step(job, &error) {
+            match self.next_step(line, &error) {
                 Next::RetryAfter(wait) => {
-                    tracing::debug!(line = job.first + 1, %error, ?wait, "retrying");
-                    waiting.push((Instant::now() + wait, done.job));
+                    tracing::debug!(line = line.first + 1, %error, ?wait, "retrying");
+                    waiting.push((Instant::now() + wait, done.pending));
                 }
                 Next::GiveUp => {
-                    tracing::warn!(line = job.first + 1, %error, "line failed after retries");
-                    let attempts = job.attempts + job.rate_limited;
-                    for &i in &job.indices {
+                    tracing::warn!(line = line.first + 1, %error, "line failed after retries");
+                    let attempts = line.attempts + line.rate_limited;
+                    for &i in &line.indices {
                         outcomes[i] = Some(Outcome::Failed {
                             error: error.clone(),
                             attempts,
                         });
                     }
-                    progress(job.indices.len());
+                    progress(line.indices.len());
                 }
             }
         }
@@ -242,15 +242,16 @@ impl BatchRunner {
         })
     }
 
-    /// Look every job up in the cache (validating each file) on a blocking thread. Fills the
-    /// outcomes of the hits; returns the jobs still to synthesize and the number of lines found.
+    /// Look every pending request up in the cache (validating each file) on a blocking thread.
+    /// Fills the outcomes of the hits; returns those still to synthesize and the number of lines
+    /// found.
     async fn look_up(
         &self,
-        jobs: &[Job],
+        pending: &[Pending],
         outcomes: &mut [Option<Outcome>],
     ) -> Result<(VecDeque<usize>, usize), TtsError> {
         let cache = self.cache.clone();
-        let keys: Vec<CacheKey> = jobs.iter().map(|j| j.key.clone()).collect();
+        let keys: Vec<CacheKey> = pending.iter().map(|j| j.key.clone()).collect();
         let found = tokio::task::spawn_blocking(move || {
             keys.iter().map(|k| cache.get(k)).collect::<Vec<_>>()
         })
@@ -261,7 +262,7 @@ impl BatchRunner {
         for (j, hit) in found.into_iter().enumerate() {
             match hit? {
                 Some(clip) => {
-                    for &i in &jobs[j].indices {
+                    for &i in &pending[j].indices {
                         outcomes[i] = Some(Outcome::Clip(clip.clone()));
                         hits += 1;
                     }
@@ -272,27 +273,27 @@ impl BatchRunner {
         Ok((queue, hits))
     }
 
-    /// Count a non-fatal failure against the job's budgets: retry after a backoff, or give up.
+    /// Count a non-fatal failure against the line's budgets: retry after a backoff, or give up.
     /// Being told to wait (429) is not failing: it has its own, larger budget.
-    fn next_step(&self, job: &mut Job, error: &SynthError) -> Next {
+    fn next_step(&self, line: &mut Pending, error: &SynthError) -> Next {
         let opts = &self.options;
         let is_429 = matches!(error, SynthError::RateLimited { .. });
         if is_429 {
-            job.rate_limited += 1;
-            job.attempts -= 1;
+            line.rate_limited += 1;
+            line.attempts -= 1;
         }
         let exhausted = if is_429 {
-            job.rate_limited >= opts.max_rate_limited
+            line.rate_limited >= opts.max_rate_limited
         } else {
-            !error.is_retryable() || job.attempts >= opts.max_attempts
+            !error.is_retryable() || line.attempts >= opts.max_attempts
         };
         if exhausted {
             return Next::GiveUp;
         }
         let failures = if is_429 {
-            job.rate_limited
+            line.rate_limited
         } else {
-            job.attempts
+            line.attempts
         };
         let backoff = Backoff {
             base: opts.backoff_base,
@@ -301,37 +302,37 @@ impl BatchRunner {
         Next::RetryAfter(backoff.wait(failures, error.retry_after()))
     }
 
-    /// One attempt at `req`, stored in the cache when it succeeds. `sent` is (job, epoch,
-    /// requests in flight with this one).
+    /// One attempt at `req`, stored in the cache when it succeeds. `sent` is (index in `pending`,
+    /// epoch, requests in flight with this one).
     async fn attempt<S: Synthesizer>(
         &self,
         synth: &S,
         req: &SynthRequest,
         key: CacheKey,
-        (job, epoch, in_flight_when_sent): (usize, u64, usize),
+        (pending, epoch, in_flight_when_sent): (usize, u64, usize),
     ) -> Done {
         let timeout = self.options.timeout;
         let cache = self.cache.clone();
         let result = async {
             let audio = tokio::time::timeout(timeout, synth.synthesize(req))
                 .await
-                .map_err(|_| AttemptError::Synth(SynthError::Timeout(timeout)))?
-                .map_err(AttemptError::Synth)?;
+                .map_err(|_| AttemptFailure::Synth(SynthError::Timeout(timeout)))?
+                .map_err(AttemptFailure::Synth)?;
             // Decoding and the file write are CPU and disk work: off the async threads.
             tokio::task::spawn_blocking(move || {
-                let pcm = audio
-                    .decode()
-                    .map_err(|message| AttemptError::Synth(SynthError::InvalidAudio { message }))?;
-                cache.put_pcm(&key, &pcm).map_err(AttemptError::Store)
+                let pcm = audio.decode().map_err(|message| {
+                    AttemptFailure::Synth(SynthError::InvalidAudio { message })
+                })?;
+                cache.put_pcm(&key, &pcm).map_err(AttemptFailure::Store)
             })
             .await
             .map_err(|e| {
-                AttemptError::Store(TtsError::Usage(format!("cache write thread failed: {e}")))
+                AttemptFailure::Store(TtsError::Usage(format!("cache write thread failed: {e}")))
             })?
         }
         .await;
         Done {
-            job,
+            pending,
             epoch,
             in_flight_when_sent,
             result,

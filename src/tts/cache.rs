@@ -58,9 +58,10 @@ impl CacheKey {
     }
 }
 
-/// A synthesized clip on disk: a 16-bit PCM WAV file.
+/// A synthesized clip on disk: a 16-bit PCM WAV file in the cache (the samples themselves, in
+/// memory, are a [`crate::audio::Clip`]).
 #[derive(Debug, Clone, PartialEq)]
-pub struct Clip {
+pub struct CachedClip {
     pub path: PathBuf,
     pub duration: Duration,
     pub sample_rate: u32,
@@ -96,7 +97,7 @@ impl Cache {
 
     /// The valid clip for `key`, if any. A file that does not decode or is empty is deleted (so it
     /// is synthesized again) and reported as absent.
-    pub fn get(&self, key: &CacheKey) -> Result<Option<Clip>, TtsError> {
+    pub fn get(&self, key: &CacheKey) -> Result<Option<CachedClip>, TtsError> {
         let path = self.path(key);
         let bytes = match std::fs::read(&path) {
             Ok(b) => b,
@@ -117,7 +118,7 @@ impl Cache {
     }
 
     /// Validate `audio` and store it under `key` (atomically).
-    pub fn put(&self, key: &CacheKey, audio: &SynthAudio) -> Result<Clip, TtsError> {
+    pub fn put(&self, key: &CacheKey, audio: &SynthAudio) -> Result<CachedClip, TtsError> {
         let pcm = audio.decode().map_err(|message| TtsError::InvalidAudio {
             path: self.path(key),
             message,
@@ -125,7 +126,7 @@ impl Cache {
         self.put_pcm(key, &pcm)
     }
 
-    pub(crate) fn put_pcm(&self, key: &CacheKey, pcm: &Pcm) -> Result<Clip, TtsError> {
+    pub(crate) fn put_pcm(&self, key: &CacheKey, pcm: &Pcm) -> Result<CachedClip, TtsError> {
         let path = self.path(key);
         let wav = pcm.to_wav().map_err(|message| TtsError::InvalidAudio {
             path: path.clone(),
@@ -139,8 +140,8 @@ impl Cache {
     }
 }
 
-fn clip(path: PathBuf, pcm: &Pcm, from_cache: bool) -> Clip {
-    Clip {
+fn clip(path: PathBuf, pcm: &Pcm, from_cache: bool) -> CachedClip {
+    CachedClip {
         path,
         duration: pcm.duration(),
         sample_rate: pcm.sample_rate,

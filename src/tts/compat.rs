@@ -11,7 +11,7 @@
 use std::path::{Path, PathBuf};
 
 use super::batch::{BatchOptions, BatchRunner};
-use super::cache::{Cache, Clip};
+use super::cache::{Cache, CachedClip};
 use super::engine::Synthesizer;
 use super::error::{SynthError, TtsError};
 use super::report::Outcome;
@@ -34,7 +34,7 @@ pub async fn speak<S: Synthesizer>(
     synth: &S,
     req: &SynthRequest,
     out_path: &Path,
-) -> Result<Clip, TtsError> {
+) -> Result<CachedClip, TtsError> {
     if req.text.trim().is_empty() {
         return Err(TtsError::Usage(
             "nothing to say: the text is blank".to_string(),
@@ -52,7 +52,7 @@ pub async fn speak<S: Synthesizer>(
         path: out_path.to_path_buf(),
         source,
     })?;
-    Ok(Clip {
+    Ok(CachedClip {
         path: out_path.to_path_buf(),
         duration: pcm.duration(),
         sample_rate: pcm.sample_rate,

@@ -32,7 +32,7 @@ mod report;
 mod request;
 
 pub use batch::{BatchOptions, BatchRunner};
-pub use cache::{Cache, CacheKey, Clip};
+pub use cache::{Cache, CacheKey, CachedClip};
 pub use compat::{speak, synthesize_batch};
 pub use engine::{SharedLimit, Synthesizer};
 pub use error::{FailedLine, SynthError, TtsError};
@@ -40,3 +40,7 @@ pub use providers::{AnyEngine, ElevenLabsTts, EspeakTts, OpenAiTts, PiperTts};
 pub use providers::{elevenlabs, local, openai};
 pub use report::{BatchReport, Outcome};
 pub use request::{AudioFormat, Limits, SynthAudio, SynthRequest};
+
+/// The former name of [`CachedClip`].
+#[deprecated(note = "renamed to `CachedClip`; `dubber::audio::Clip` is samples in memory")]
+pub type Clip = CachedClip;

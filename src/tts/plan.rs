@@ -3,7 +3,7 @@
 //!
 //! Contract: blank lines get [`Outcome::Blank`] and no request; a speed outside the engine's
 //! [`Limits`](super::request::Limits) stops the run before anything is sent; identical requests
-//! (same [`CacheKey`]) become one [`Job`], synthesized once and reported for every line.
+//! (same [`CacheKey`]) become one [`Pending`], synthesized once and reported for every line.
 //!
 //! Why separate: this is pure bookkeeping over the requests, kept out of the runner's
 //! scheduling loop so that loop reads as scheduling.
@@ -18,7 +18,7 @@ use super::report::Outcome;
 use super::request::SynthRequest;
 
 /// One distinct request to make (identical requests share it).
-pub(crate) struct Job {
+pub(crate) struct Pending {
     /// Index of the first request with this key; its `SynthRequest` is the one sent.
     pub first: usize,
     /// Every request with this key.
@@ -30,16 +30,17 @@ pub(crate) struct Job {
     pub rate_limited: u32,
 }
 
-/// The blank lines (their outcome is set), the speed check, and one job per distinct cache key.
+/// The blank lines (their outcome is set), the speed check, and one [`Pending`] request per
+/// distinct cache key.
 pub(crate) fn plan<S: Synthesizer>(
     synth: &S,
     requests: &[SynthRequest],
-) -> Result<(Vec<Option<Outcome>>, Vec<Job>), TtsError> {
+) -> Result<(Vec<Option<Outcome>>, Vec<Pending>), TtsError> {
     let limits = synth.limits();
     let signature = synth.cache_signature();
     let mut outcomes: Vec<Option<Outcome>> = vec![None; requests.len()];
-    let mut jobs: Vec<Job> = Vec::new();
-    let mut job_of_key: HashMap<CacheKey, usize> = HashMap::new();
+    let mut pending: Vec<Pending> = Vec::new();
+    let mut pending_of_key: HashMap<CacheKey, usize> = HashMap::new();
     for (index, req) in requests.iter().enumerate() {
         if req.text.trim().is_empty() {
             outcomes[index] = Some(Outcome::Blank);
@@ -58,11 +59,11 @@ pub(crate) fn plan<S: Synthesizer>(
             });
         }
         let key = CacheKey::new(&signature, req);
-        match job_of_key.get(&key) {
-            Some(&j) => jobs[j].indices.push(index),
+        match pending_of_key.get(&key) {
+            Some(&j) => pending[j].indices.push(index),
             None => {
-                job_of_key.insert(key.clone(), jobs.len());
-                jobs.push(Job {
+                pending_of_key.insert(key.clone(), pending.len());
+                pending.push(Pending {
                     first: index,
                     indices: vec![index],
                     key,
@@ -72,20 +73,20 @@ pub(crate) fn plan<S: Synthesizer>(
             }
         }
     }
-    Ok((outcomes, jobs))
+    Ok((outcomes, pending))
 }
 
-/// The cache-only error listing every line of the `queue`d jobs.
+/// The cache-only error listing every line of the `queue`d requests.
 pub(crate) fn missing(
     dir: &Path,
     requests: &[SynthRequest],
-    jobs: &[Job],
+    pending: &[Pending],
     queue: &VecDeque<usize>,
 ) -> TtsError {
     let mut missing: Vec<(usize, String)> = queue
         .iter()
         .flat_map(|&j| {
-            jobs[j]
+            pending[j]
                 .indices
                 .iter()
                 .map(|&i| (i, requests[i].text.clone()))

@@ -9,7 +9,7 @@
 
 use std::time::Duration;
 
-use super::cache::Clip;
+use super::cache::CachedClip;
 use super::error::{FailedLine, SynthError};
 use super::request::SynthRequest;
 
@@ -17,7 +17,7 @@ use super::request::SynthRequest;
 #[derive(Debug, Clone)]
 pub enum Outcome {
     /// Synthesized now or found in the cache.
-    Clip(Clip),
+    Clip(CachedClip),
     /// The text was blank: nothing to say, no request made (the caller renders silence).
     Blank,
     /// Every attempt failed; the error is the last one.
@@ -25,7 +25,7 @@ pub enum Outcome {
 }
 
 impl Outcome {
-    pub fn clip(&self) -> Option<&Clip> {
+    pub fn clip(&self) -> Option<&CachedClip> {
         match self {
             Outcome::Clip(c) => Some(c),
             _ => None,
