@@ -117,7 +117,8 @@ pub(crate) mod probe {
     /// An engine whose every answer differs from the trait's defaults, so a wrapper that forgets
     /// to forward a method shows up as a wrong answer. A method added to [`Synthesizer`] gets a
     /// non-default answer here, and an assertion in [`assert_forwards`].
-    pub(crate) struct ProbeEngine;
+    #[derive(Debug)]
+    pub struct ProbeEngine;
 
     impl Synthesizer for ProbeEngine {
         async fn synthesize(&self, req: &SynthRequest) -> Result<SynthAudio, SynthError> {
