@@ -1,7 +1,7 @@
-//! A custom pipeline building a timeline — the counterpart of the reference's
-//! `custom_async_pipeline` (`make_synth_openai_batch_async` + `build_timeline_sentences_async`):
-//! subtitles → sentence chunks → concurrent synthesis through the cache → a track exactly as long
-//! as the video, with the report of how every line was fitted. Offline, with espeak-ng.
+//! A custom pipeline building a timeline — the Python API's `custom_async_pipeline`
+//! (`make_synth_openai_batch_async` + `build_timeline_sentences_async`): subtitles → sentence
+//! chunks → concurrent synthesis through the cache → a track exactly as long as the video, with
+//! the report of how every line was fitted. Offline, with espeak-ng.
 //!
 //! ```sh
 //! cargo run --example custom_pipeline -- examples/sample.srt 20 out.wav

@@ -59,7 +59,7 @@ impl Clip {
         self.samples.len() as f64 / f64::from(self.rate)
     }
 
-    /// Number of samples this clip has once resampled to `rate` (what [`resample`] returns).
+    /// Number of samples this clip has once resampled to `rate` (what [`resample()`] returns).
     pub fn len_at_rate(&self, rate: u32) -> u64 {
         resample::resampled_len(self.samples.len(), self.rate, rate)
     }

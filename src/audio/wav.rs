@@ -2,7 +2,7 @@
 //! memory ([`wav_bytes`], what local voices hand to the synthesis layer and what speech-to-text
 //! uploads), and headerless ([`pcm16_bytes`]); plus [`read_wav`].
 //!
-//! Kept apart from [`decode`](super::decode) because writing is exact and simple (hound, canonical
+//! Kept apart from [`decode()`] because writing is exact and simple (hound, canonical
 //! headers) while reading must survive anything. The long track is written by streaming in
 //! [`crate::timeline::render`], never through these; it shares [`to_i16`].
 
@@ -61,7 +61,7 @@ pub(crate) fn i16_wav_bytes(
     Ok(cursor.into_inner())
 }
 
-/// Reads any audio file [`decode`] understands, as mono.
+/// Reads any audio file [`decode()`] understands, as mono.
 pub fn read_wav(path: &Path) -> Result<Clip, AudioError> {
     let bytes = std::fs::read(path).map_err(|source| AudioError::Io {
         path: path.to_path_buf(),
