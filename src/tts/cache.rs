@@ -9,6 +9,9 @@
 //! still validated when read (it decodes and lasts longer than zero), and a bad one is deleted so
 //! the runner synthesizes it again. Every clip is stored as a plain 16-bit PCM WAV, whatever the
 //! engine sent, so readers need no knowledge of the provider.
+//!
+//! Why separate: the runner, `synthesize_batch` and the pipeline all find clips by key; the cache
+//! knows nothing of engines or scheduling and imports only the request and error types.
 
 use std::path::{Path, PathBuf};
 use std::time::Duration;

@@ -7,9 +7,8 @@
 //! method differently from the trait's defaults, so a wrapper that forgets one fails its test.
 //!
 //! Why separate: providers implement the trait and the runner consumes it, and neither should
-//! have to import the other. [`SharedLimit`] (`dubber run --jobs N`: the videos processed at once
-//! never have more than the limit in flight together, however each run's own window moves) lives
-//! here because it is a pure wrapper over the trait.
+//! have to import the other. [`SharedLimit`] lives here because it is a pure wrapper over the
+//! trait.
 
 use std::future::Future;
 use std::sync::Arc;
@@ -22,7 +21,8 @@ use super::request::{Limits, SynthAudio, SynthRequest};
 /// A text-to-speech engine: one request in, encoded audio out.
 ///
 /// Implementations do one attempt and classify failures precisely ([`SynthError`]); retries,
-/// timeouts, concurrency and caching are the [`BatchRunner`](super::BatchRunner)'s job, so they are written once.
+/// timeouts, concurrency and caching are the [`BatchRunner`](super::BatchRunner)'s job, so they
+/// are written once.
 ///
 /// **Local CPU-bound engines** (Piper, espeak-ng) implement `synthesize` by moving owned copies of
 /// what they need into [`tokio::task::spawn_blocking`] and awaiting it, so inference never blocks
@@ -70,7 +70,9 @@ pub trait Synthesizer: Send + Sync {
     }
 }
 
-/// `inner`, with every request holding a permit of `permits`.
+/// `inner`, with every request holding a permit of `permits`: one provider limit shared by several
+/// batch runs (`dubber run --jobs N`), so the videos processed at once never have more than the
+/// limit in flight together, however each run's own window moves.
 #[derive(Debug)]
 pub struct SharedLimit<'a, S> {
     inner: &'a S,

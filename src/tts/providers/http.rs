@@ -1,6 +1,9 @@
 //! What the HTTP providers share: turning a status, headers and an error body into a classified
 //! [`SynthError`] that names the setting to fix (with the wait a 429 or 5xx asks for, read by
 //! [`crate::retry`]), and mapping transport errors.
+//!
+//! Why separate: both HTTP providers classify the same way, so an error reads alike (and names
+//! the setting to fix) whichever service answered.
 
 use reqwest::header::HeaderMap;
 

@@ -1,5 +1,8 @@
 //! The offline voices ([`crate::local_tts`]) as [`Synthesizer`]s: inference runs on blocking
 //! threads so the async runtime stays free, and the audio is returned as WAV like any service's.
+//!
+//! Why separate from `local_tts`: the engines there stay plain and synchronous; this adapter is
+//! the only place they meet the async trait.
 
 use std::sync::Arc;
 
