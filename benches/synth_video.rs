@@ -17,7 +17,7 @@ use dubber::pipeline::synth::{Background, SynthOptions, synth};
 use dubber::progress::Progress;
 use dubber::subtitles;
 use dubber::timeline::Policy;
-use dubber::tts::{AudioFormat, BatchOptions, OpenAiTts, ProgressDisplay, SynthRequest};
+use dubber::tts::{AudioFormat, BatchOptions, OpenAiTts, SynthRequest};
 use dubber::{Segment, text::GroupOptions};
 
 const MINUTES: u64 = 20;
@@ -95,7 +95,6 @@ async fn main() {
         request,
         batch: BatchOptions {
             max_concurrent: 10,
-            progress: ProgressDisplay::Hidden,
             ..BatchOptions::default()
         },
         allow_silence: false,

@@ -1,4 +1,4 @@
-//! A batch with a concurrency limit — the counterpart of the reference's
+//! A batch with a concurrency limit — the Python API's
 //! `process_tts_batch_async(..., max_concurrent=3)`, then the same batch through the
 //! [`BatchRunner`](dubber::tts::BatchRunner) for per-line outcomes. A second run is answered from
 //! the cache without a single request.
@@ -24,7 +24,7 @@ async fn main() -> anyhow::Result<()> {
     let cache = Cache::open(dir.join("cache"))?;
     let template = SynthRequest::new("", "onyx", "gpt-4o-mini-tts");
 
-    // The reference's shape: texts and output paths in, output paths back.
+    // The Python API's shape: texts and output paths in, output paths back.
     let texts = ["Hello", "World", "Async TTS"];
     let outputs: Vec<PathBuf> = ["hello.wav", "world.wav", "async.wav"]
         .iter()

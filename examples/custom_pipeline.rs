@@ -1,7 +1,7 @@
-//! A custom pipeline building a timeline — the counterpart of the reference's
-//! `custom_async_pipeline` (`make_synth_openai_batch_async` + `build_timeline_sentences_async`):
-//! subtitles → sentence chunks → concurrent synthesis through the cache → a track exactly as long
-//! as the video, with the report of how every line was fitted. Offline, with espeak-ng.
+//! A custom pipeline building a timeline — the Python API's `custom_async_pipeline`
+//! (`make_synth_openai_batch_async` + `build_timeline_sentences_async`): subtitles → sentence
+//! chunks → concurrent synthesis through the cache → a track exactly as long as the video, with
+//! the report of how every line was fitted. Offline, with espeak-ng.
 //!
 //! ```sh
 //! cargo run --example custom_pipeline -- examples/sample.srt 20 out.wav
@@ -9,6 +9,7 @@
 
 use std::path::PathBuf;
 
+use dubber::progress::{OutputMode, Progress};
 use dubber::subtitles;
 use dubber::text::{GroupOptions, chunks_for};
 use dubber::timeline::{ClipFiles, Policy, TrimSilence, build_track};
@@ -30,14 +31,19 @@ async fn main() -> anyhow::Result<()> {
         .iter()
         .map(|c| template.with_text(c.text.clone()))
         .collect();
+    // A progress bar on a terminal; without `progress` the runner shows nothing.
+    let stage =
+        Progress::new(OutputMode::Auto).stage("sample", "synthesize", requests.len() as u64);
     let runner = BatchRunner::new(
         Cache::open("custom-pipeline-cache")?,
         BatchOptions {
             max_concurrent: 2,
+            progress: Some(stage.clone()),
             ..BatchOptions::default()
         },
     );
     let result = runner.run(&engine, &requests).await?;
+    stage.finish();
 
     let mut clips = TrimSilence::new(ClipFiles {
         paths: result

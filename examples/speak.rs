@@ -1,4 +1,4 @@
-//! One request to a file — the counterpart of the reference's `tts_speak_openai_async`.
+//! One request to a file — the Python API's `tts_speak_openai_async`.
 //!
 //! ```sh
 //! OPENAI_API_KEY=sk-... cargo run --example speak -- "Hello, world!" output.wav

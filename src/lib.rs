@@ -6,7 +6,7 @@
 //! its window and renders one exact-length track with [`audio`]'s in-process DSP, [`media`] muxes
 //! it into the video, and [`pipeline`] runs these stages over a work directory. [`llm`] polishes,
 //! translates and shortens lines with a chat model; [`youtube`] and [`cost`] serve publishing and
-//! budgeting.
+//! budgeting. [`retry`] holds the backoff and `Retry-After` handling that [`tts`] and [`llm`] share.
 
 pub mod audio;
 pub mod cost;
@@ -18,6 +18,7 @@ pub mod media;
 pub mod models;
 pub mod pipeline;
 pub mod progress;
+pub mod retry;
 pub mod segment;
 pub mod stt;
 pub mod subtitles;

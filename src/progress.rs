@@ -110,6 +110,17 @@ pub struct Stage {
     inner: Arc<StageInner>,
 }
 
+impl std::fmt::Debug for Stage {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Stage")
+            .field("video", &self.inner.video)
+            .field("name", &self.inner.name)
+            .field("done", &self.done())
+            .field("total", &self.inner.total)
+            .finish()
+    }
+}
+
 struct StageInner {
     mode: OutputMode,
     video: String,

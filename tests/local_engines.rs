@@ -8,7 +8,8 @@ use local_common as common;
 use std::sync::OnceLock;
 
 use common::{SENTENCES, espeak_clip, piper_voice, resample, wer, whisper_model, words};
-use dubber::local_tts::{EspeakVoice, PiperInference, PiperVoice, init_onnxruntime, wav_bytes};
+use dubber::audio::wav_bytes;
+use dubber::local_tts::{EspeakVoice, PiperInference, PiperVoice, init_onnxruntime};
 use dubber::stt::{LocalWhisper, TranscribeOptions, Transcriber, WhisperConfig};
 
 /// The model is loaded once for all tests of this binary (as the program does).

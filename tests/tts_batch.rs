@@ -8,10 +8,10 @@ use std::path::Path;
 use std::time::Duration;
 
 use common::{Faults, RetryAfter, TestServer, expected_ms, texts};
+use dubber::progress::{Progress, Stage};
 use dubber::tts::{
     AudioFormat, BatchOptions, BatchReport, BatchRunner, Cache, CacheKey, ElevenLabsTts, OpenAiTts,
-    Outcome, ProgressDisplay, SynthError, SynthRequest, Synthesizer, TtsError, speak,
-    synthesize_batch,
+    Outcome, SynthError, SynthRequest, Synthesizer, TtsError, speak, synthesize_batch,
 };
 
 fn options(max_concurrent: usize) -> BatchOptions {
@@ -20,7 +20,6 @@ fn options(max_concurrent: usize) -> BatchOptions {
         timeout: Duration::from_secs(5),
         backoff_base: Duration::from_millis(5),
         backoff_max: Duration::from_millis(100),
-        progress: ProgressDisplay::Hidden,
         ..BatchOptions::default()
     }
 }
@@ -544,9 +543,7 @@ async fn synthesize_batch_writes_every_output() {
 }
 
 #[tokio::test]
-async fn progress_hook_counts_every_line_once() {
-    use std::sync::Arc;
-    use std::sync::atomic::{AtomicU64, Ordering};
+async fn progress_stage_counts_every_line_once() {
     let server = TestServer::start(Faults {
         error_rate: 0.2,
         seed: 3,
@@ -555,19 +552,24 @@ async fn progress_hook_counts_every_line_once() {
     .await;
     let dir = tempfile::tempdir().unwrap();
     let reqs = requests(&texts(30));
-    let done = Arc::new(AtomicU64::new(0));
-    let counter = done.clone();
-    let opts = BatchOptions {
-        progress: ProgressDisplay::Hook(Arc::new(move |n| {
-            counter.fetch_add(n, Ordering::SeqCst);
-        })),
-        ..options(4)
+    let cache = Cache::open(dir.path()).unwrap();
+    let runner = |stage: &Stage| {
+        BatchRunner::new(
+            cache.clone(),
+            BatchOptions {
+                progress: Some(stage.clone()),
+                ..options(4)
+            },
+        )
     };
-    let runner = BatchRunner::new(Cache::open(dir.path()).unwrap(), opts);
-    runner.run(&openai(&server), &reqs[..10]).await.unwrap();
-    assert_eq!(done.load(Ordering::SeqCst), 10);
-    done.store(0, Ordering::SeqCst);
+    let done = Progress::hidden().stage("test", "synthesize", 10);
+    runner(&done)
+        .run(&openai(&server), &reqs[..10])
+        .await
+        .unwrap();
+    assert_eq!(done.done(), 10);
+    let done = Progress::hidden().stage("test", "synthesize", 30);
     // 10 cache hits reported at once, then 20 lines as they finish (retries not double-counted).
-    runner.run(&openai(&server), &reqs).await.unwrap();
-    assert_eq!(done.load(Ordering::SeqCst), 30);
+    runner(&done).run(&openai(&server), &reqs).await.unwrap();
+    assert_eq!(done.done(), 30);
 }

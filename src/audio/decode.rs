@@ -6,6 +6,7 @@
 //! download). Symphonia is defensive, but a panic in a codec on hostile input must not take the
 //! whole run down, so decoding runs under `catch_unwind` as a last line of defence.
 
+use super::pcm::le_i16;
 use super::{AudioError, Clip};
 use std::io::Cursor;
 use symphonia::core::audio::SampleBuffer;
@@ -52,10 +53,7 @@ pub fn decode_pcm16(bytes: &[u8], rate: u32) -> Result<Clip, AudioError> {
     if !bytes.len().is_multiple_of(2) {
         return Err(AudioError::OddPcmLength { len: bytes.len() });
     }
-    let samples = bytes
-        .chunks_exact(2)
-        .map(|b| f32::from(i16::from_le_bytes([b[0], b[1]])) / 32768.0)
-        .collect();
+    let samples = le_i16(bytes).map(|s| f32::from(s) / 32768.0).collect();
     Ok(Clip { rate, samples })
 }
 

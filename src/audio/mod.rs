@@ -1,13 +1,16 @@
 //! In-process DSP on mono `f32` sample buffers: decode, resample, stretch, level, mix, write.
 //!
-//! Every step works on plain sample buffers in the process (no ffmpeg process per clip, no copy
-//! of the whole track per clip), so a clip costs what its samples cost, and the track is written by streaming (see
+//! Every step works on plain sample buffers in the process, with no external tool per clip, so a
+//! clip costs what its samples cost, and the track is written by streaming (see
 //! [`crate::timeline::render`]). Everything is mono: speech is mono, and one channel halves the
-//! work of every later step.
+//! work of every later step. The one exception is the crate-internal `Pcm` (`pcm.rs`): the strict
+//! check of what a speech engine sent, which keeps its 16-bit samples exactly as they came so a
+//! cached clip is the clip that was sent.
 
 mod decode;
 mod level;
 mod mix;
+mod pcm;
 mod resample;
 mod stretch;
 pub(crate) mod wav;
@@ -16,9 +19,10 @@ mod wsola;
 pub use decode::{decode, decode_pcm16};
 pub use level::{apply_gain_db, fade_edges, loudness_lufs, normalize_loudness, trim_silence};
 pub use mix::{Ducking, duck_mix, duck_mix_files, duck_mix_into};
+pub(crate) use pcm::Pcm;
 pub use resample::resample;
 pub use stretch::{StretchQuality, stretch_to_len, stretch_to_len_with};
-pub use wav::{read_wav, write_wav};
+pub use wav::{pcm16_bytes, read_wav, wav_bytes, write_wav};
 
 use std::path::PathBuf;
 
@@ -55,7 +59,7 @@ impl Clip {
         self.samples.len() as f64 / f64::from(self.rate)
     }
 
-    /// Number of samples this clip has once resampled to `rate` (what [`resample`] returns).
+    /// Number of samples this clip has once resampled to `rate` (what [`resample()`] returns).
     pub fn len_at_rate(&self, rate: u32) -> u64 {
         resample::resampled_len(self.samples.len(), self.rate, rate)
     }

@@ -1,8 +1,15 @@
-//! Whole-clip WAV reading and writing (16-bit PCM), for caches and tests. The long track is
-//! written by streaming in [`crate::timeline::render`], never through these.
+//! The crate's one 16-bit PCM WAV writer, for whole clips: to a file ([`write_wav`]), to bytes in
+//! memory ([`wav_bytes`], what local voices hand to the synthesis layer and what speech-to-text
+//! uploads), and headerless ([`pcm16_bytes`]); plus [`read_wav`].
+//!
+//! Kept apart from [`decode()`] because writing is exact and simple (hound, canonical
+//! headers) while reading must survive anything. The long track is written by streaming in
+//! [`crate::timeline::render`], never through these; it shares [`to_i16`].
+
+use std::io::{Cursor, Seek, Write};
+use std::path::Path;
 
 use super::{AudioError, Clip, decode};
-use std::path::Path;
 
 /// Writes `clip` as a mono 16-bit WAV file.
 pub fn write_wav(path: &Path, clip: &Clip) -> Result<(), AudioError> {
@@ -13,22 +20,48 @@ pub fn write_wav(path: &Path, clip: &Clip) -> Result<(), AudioError> {
     if clip.rate == 0 {
         return Err(AudioError::InvalidRate { rate: 0 });
     }
-    let spec = hound::WavSpec {
-        channels: 1,
-        sample_rate: clip.rate,
-        bits_per_sample: 16,
-        sample_format: hound::SampleFormat::Int,
-    };
-    let mut writer = hound::WavWriter::create(path, spec).map_err(wav_err)?;
-    let mut w16 = writer.get_i16_writer(clip.samples.len() as u32);
-    for &s in &clip.samples {
-        w16.write_sample(to_i16(s));
-    }
-    w16.flush().map_err(wav_err)?;
-    writer.finalize().map_err(wav_err)
+    let writer = hound::WavWriter::create(path, spec(1, clip.rate)).map_err(wav_err)?;
+    write_samples(
+        writer,
+        clip.samples.len(),
+        clip.samples.iter().map(|&s| to_i16(s)),
+    )
+    .map_err(wav_err)
 }
 
-/// Reads any audio file [`decode`] understands, as mono.
+/// Encodes mono `samples` (−1..1, clipped) at `sample_rate` as a 16-bit PCM WAV file in memory.
+pub fn wav_bytes(samples: &[f32], sample_rate: u32) -> Result<Vec<u8>, hound::Error> {
+    i16_wav_bytes(
+        1,
+        sample_rate,
+        samples.len(),
+        samples.iter().map(|&s| to_i16(s)),
+    )
+}
+
+/// Mono samples as raw little-endian 16-bit PCM (no header).
+pub fn pcm16_bytes(samples: &[f32]) -> Vec<u8> {
+    samples
+        .iter()
+        .flat_map(|&s| to_i16(s).to_le_bytes())
+        .collect()
+}
+
+/// `len` 16-bit samples (interleaved when `channels` > 1) as a WAV file in memory, with exact
+/// header sizes.
+pub(crate) fn i16_wav_bytes(
+    channels: u16,
+    sample_rate: u32,
+    len: usize,
+    samples: impl Iterator<Item = i16>,
+) -> Result<Vec<u8>, hound::Error> {
+    let mut cursor = Cursor::new(Vec::with_capacity(44 + len * 2));
+    let writer = hound::WavWriter::new(&mut cursor, spec(channels, sample_rate))?;
+    write_samples(writer, len, samples)?;
+    Ok(cursor.into_inner())
+}
+
+/// Reads any audio file [`decode()`] understands, as mono.
 pub fn read_wav(path: &Path) -> Result<Clip, AudioError> {
     let bytes = std::fs::read(path).map_err(|source| AudioError::Io {
         path: path.to_path_buf(),
@@ -41,4 +74,58 @@ pub fn read_wav(path: &Path) -> Result<Clip, AudioError> {
 /// Float sample to 16-bit PCM, clamped (a sum of sounds may exceed full scale).
 pub(crate) fn to_i16(s: f32) -> i16 {
     (s.clamp(-1.0, 1.0) * 32767.0).round() as i16
+}
+
+fn spec(channels: u16, sample_rate: u32) -> hound::WavSpec {
+    hound::WavSpec {
+        channels,
+        sample_rate,
+        bits_per_sample: 16,
+        sample_format: hound::SampleFormat::Int,
+    }
+}
+
+fn write_samples<W: Write + Seek>(
+    mut writer: hound::WavWriter<W>,
+    len: usize,
+    samples: impl Iterator<Item = i16>,
+) -> Result<(), hound::Error> {
+    let mut w16 = writer.get_i16_writer(len as u32);
+    for s in samples {
+        w16.write_sample(s);
+    }
+    w16.flush()?;
+    writer.finalize()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn wav_round_trips_through_hound() {
+        let samples = [0.0, 0.5, -0.5, 1.5, -2.0];
+        let bytes = wav_bytes(&samples, 22_050).unwrap();
+        assert_eq!(bytes.len(), 44 + 10);
+        let reader = hound::WavReader::new(Cursor::new(bytes)).unwrap();
+        assert_eq!(reader.spec().sample_rate, 22_050);
+        assert_eq!(reader.spec().channels, 1);
+        let back: Vec<i16> = reader.into_samples().map(Result::unwrap).collect();
+        assert_eq!(back, vec![0, 16384, -16384, 32767, -32767]);
+        assert_eq!(pcm16_bytes(&[0.5]), 16384i16.to_le_bytes().to_vec());
+    }
+
+    #[test]
+    fn file_and_memory_writers_agree() {
+        let clip = Clip::new(16_000, vec![0.25, -0.75, 0.0, 1.0]);
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("a.wav");
+        write_wav(&path, &clip).unwrap();
+        let bytes = wav_bytes(&clip.samples, clip.rate).unwrap();
+        assert_eq!(std::fs::read(&path).unwrap(), bytes);
+        let stereo = i16_wav_bytes(2, 8000, 4, [1, -1, 2, -2].into_iter()).unwrap();
+        let reader = hound::WavReader::new(Cursor::new(stereo)).unwrap();
+        assert_eq!(reader.spec().channels, 2);
+        assert_eq!(reader.duration(), 2);
+    }
 }

@@ -129,7 +129,8 @@ pub struct ChatConfig {
     pub backoff_base: Duration,
     /// Longest backoff delay (when the server sends no `Retry-After`).
     pub backoff_max: Duration,
-    /// Longest wait a `Retry-After` header is obeyed for.
+    /// Longest wait a `Retry-After` header is obeyed for (a server never gets more than
+    /// [`crate::retry::MAX_SERVER_WAIT`], whatever this says).
     pub retry_after_max: Duration,
 }
 
@@ -256,7 +257,7 @@ impl OpenAiChat {
             retry_after: None,
         })?;
         let status = response.status();
-        let retry_after = retry_after(response.headers());
+        let retry_after = crate::retry::retry_after(status.as_u16(), response.headers());
         let text = response.text().await.map_err(|e| AttemptError::Transient {
             message: format!("reading the response: {}", describe_reqwest_error(&e)),
             retry_after: None,
@@ -289,12 +290,11 @@ impl OpenAiChat {
 
     /// Exponential backoff with jitter: between half and all of `base * 2^retry`, capped.
     fn backoff(&self, retry: u32) -> Duration {
-        let full = self
-            .config
-            .backoff_base
-            .saturating_mul(2u32.saturating_pow(retry.min(16)))
-            .min(self.config.backoff_max);
-        full.mul_f64(0.5 + 0.5 * fastrand::f64())
+        crate::retry::Backoff {
+            base: self.config.backoff_base,
+            max: self.config.backoff_max,
+        }
+        .equal_jitter(retry.saturating_add(1))
     }
 }
 
@@ -372,9 +372,6 @@ fn describe_reqwest_error(e: &reqwest::Error) -> String {
     }
     message
 }
-
-/// How long the server asks us to wait: the same headers as for TTS services.
-pub(crate) use crate::tts::http::retry_after;
 
 /// The text of the first choice of a chat completion.
 fn parse_completion(body: &str) -> Result<String, String> {

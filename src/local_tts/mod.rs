@@ -2,18 +2,16 @@
 //!
 //! Kept apart from the `Synthesizer` trait (in `tts`) so the engines stay plain, synchronous and
 //! testable: each turns text and a speed into mono `f32` samples and a sample rate; the trait
-//! adapter encodes them ([`wav_bytes`]) and runs them on blocking threads.
+//! adapter encodes them ([`crate::audio::wav_bytes`]) and runs them on blocking threads.
 
 pub mod espeak;
 pub mod phonemes;
 pub mod piper;
-pub mod wav;
 
 use std::path::PathBuf;
 
 pub use espeak::EspeakVoice;
 pub use piper::{PiperConfig, PiperInference, PiperVoice, init_onnxruntime};
-pub use wav::{pcm16_bytes, wav_bytes};
 
 /// Errors from the local voices.
 #[derive(Debug, thiserror::Error)]

@@ -15,7 +15,7 @@ use serde::Deserialize;
 
 use super::{BoxFuture, SAMPLE_RATE, SttError, TranscribeOptions, Transcriber};
 use crate::Segment;
-use crate::local_tts::wav_bytes;
+use crate::audio::wav_bytes;
 use crate::segment::{MAX_MEDIA_MS, secs_for_message, secs_to_ms};
 
 /// OpenAI's public API.

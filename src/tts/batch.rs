@@ -3,7 +3,7 @@
 //!
 //! How it behaves, and why:
 //! - **A sliding window, not fixed batches.** Up to `max_concurrent` requests are in flight; as soon
-//!   as one finishes the next starts. (The old tool waited for the slowest of each batch of five.)
+//!   as one finishes the next starts, so one slow request never holds back the ones after it.
 //! - **An adaptive limit (AIMD).** A 429 halves the window (once per round of requests, not once per
 //!   429) and each success grows it by `1/window`, about one slot per round, back up to
 //!   `max_concurrent` — or to the limit the service reports ([`Synthesizer::concurrency_hint`]).
@@ -20,140 +20,30 @@
 //! - **Ctrl-C / crash safety** comes from the cache: clips are stored as they finish, atomically, so
 //!   dropping the run's future (or killing the process) loses only the requests in flight, and the
 //!   next run asks for exactly what is missing.
+//!
+//! Why separate: this is the one place that schedules requests. What to request (`plan`), the
+//! results (`report`), the adaptive limit (`aimd`), backoff ([`crate::retry`]), the cache and
+//! progress ([`Stage`]) come from their own modules; the single-call helpers (`speak`,
+//! `synthesize_batch`) sit on top of the runner.
 
-use std::collections::{HashMap, VecDeque};
+use std::collections::VecDeque;
 use std::future::Future;
-use std::io::IsTerminal;
-use std::path::{Path, PathBuf};
 use std::pin::Pin;
-use std::sync::Arc;
 use std::time::Duration;
 
 use futures_util::StreamExt;
 use futures_util::stream::FuturesUnordered;
-use indicatif::{ProgressBar, ProgressStyle};
 use tokio::time::Instant;
 
-use super::cache::{Cache, CacheKey, Clip};
-use super::{SynthError, SynthRequest, Synthesizer, check};
-use crate::fsutil::write_atomic;
-
-/// Errors that end a batch (or a single [`speak`]).
-#[derive(Debug, thiserror::Error)]
-pub enum TtsError {
-    /// A request failed in a way retrying cannot fix; the run stopped at once.
-    #[error("synthesis stopped at line {} ({text:?}): {source}", .index + 1)]
-    Fatal {
-        /// 0-based index of the request.
-        index: usize,
-        /// The start of its text.
-        text: String,
-        source: SynthError,
-    },
-    /// Cache-only mode (`--no-tts`) and some lines have no clip yet.
-    #[error(
-        "--no-tts uses cached clips only, but {} of {total} lines are not in the cache {}: {}. \
-         Run without --no-tts to synthesize them.",
-        .missing.len(), .dir.display(), list_lines(.missing)
-    )]
-    MissingFromCache {
-        dir: PathBuf,
-        total: usize,
-        /// (0-based index, text) of every missing line.
-        missing: Vec<(usize, String)>,
-    },
-    /// Some lines still failed after all retries (the others were synthesized and cached).
-    #[error("{} lines failed after retries: {}", .0.len(), list_failed(.0))]
-    Failed(Vec<FailedLine>),
-    /// Reading or writing a cache file failed.
-    #[error("cache file {}: {source}", .path.display())]
-    Cache {
-        path: PathBuf,
-        source: std::io::Error,
-    },
-    /// Writing an output file failed.
-    #[error("cannot write {}: {source}", .path.display())]
-    Write {
-        path: PathBuf,
-        source: std::io::Error,
-    },
-    /// Audio could not be decoded or encoded for `path`.
-    #[error("invalid audio for {}: {message}", .path.display())]
-    InvalidAudio { path: PathBuf, message: String },
-    /// A single request ([`speak`]) failed.
-    #[error(transparent)]
-    Synth(#[from] SynthError),
-    /// The arguments do not fit together.
-    #[error("{0}")]
-    Usage(String),
-}
-
-fn excerpt(text: &str) -> String {
-    const MAX: usize = 60;
-    let text = text.trim();
-    match text.char_indices().nth(MAX) {
-        Some((i, _)) => format!("{}…", &text[..i]),
-        None => text.to_string(),
-    }
-}
-
-fn list_lines(lines: &[(usize, String)]) -> String {
-    const SHOWN: usize = 10;
-    let mut out: Vec<String> = lines
-        .iter()
-        .take(SHOWN)
-        .map(|(i, t)| format!("line {} {:?}", i + 1, excerpt(t)))
-        .collect();
-    if lines.len() > SHOWN {
-        out.push(format!("and {} more", lines.len() - SHOWN));
-    }
-    out.join(", ")
-}
-
-fn list_failed(lines: &[FailedLine]) -> String {
-    lines
-        .iter()
-        .map(|l| {
-            format!(
-                "line {} {:?} ({} attempts): {}",
-                l.index + 1,
-                excerpt(&l.text),
-                l.attempts,
-                l.error
-            )
-        })
-        .collect::<Vec<_>>()
-        .join("; ")
-}
-
-/// Called with the number of lines just finished: once with the cache hits at the start, then as
-/// lines complete (or finally fail). Lets a caller drive its own display.
-pub type ProgressHook = Arc<dyn Fn(u64) + Send + Sync>;
-
-/// How progress is shown.
-#[derive(Clone, Default)]
-pub enum ProgressDisplay {
-    /// A bar on stderr (count, rate, ETA) when stderr is a terminal; nothing otherwise.
-    #[default]
-    Auto,
-    /// Nothing.
-    Hidden,
-    /// Drive this bar (e.g. one of a `MultiProgress`); its length is set by the run.
-    Bar(ProgressBar),
-    /// Report finished lines to this hook and show nothing.
-    Hook(ProgressHook),
-}
-
-impl std::fmt::Debug for ProgressDisplay {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(match self {
-            ProgressDisplay::Auto => "Auto",
-            ProgressDisplay::Hidden => "Hidden",
-            ProgressDisplay::Bar(_) => "Bar",
-            ProgressDisplay::Hook(_) => "Hook",
-        })
-    }
-}
+use super::aimd::Aimd;
+use super::cache::{Cache, CacheKey, CachedClip};
+use super::engine::Synthesizer;
+use super::error::{SynthError, TtsError, excerpt};
+use super::plan::{Pending, missing, plan};
+use super::report::{BatchReport, Outcome, finish};
+use super::request::SynthRequest;
+use crate::progress::Stage;
+use crate::retry::Backoff;
 
 /// How a [`BatchRunner`] runs.
 #[derive(Debug, Clone)]
@@ -171,7 +61,10 @@ pub struct BatchOptions {
     pub backoff_max: Duration,
     /// Use cached clips only; fail listing the lines that have none (`--no-tts`).
     pub cache_only: bool,
-    pub progress: ProgressDisplay,
+    /// Counts finished lines: the cache hits at once when the run starts, then each line as it
+    /// is synthesized or finally fails (a retry is not counted twice). The caller creates the
+    /// stage with its total and finishes it. `None` (the default) shows nothing.
+    pub progress: Option<Stage>,
 }
 
 impl Default for BatchOptions {
@@ -184,56 +77,9 @@ impl Default for BatchOptions {
             backoff_base: Duration::from_millis(500),
             backoff_max: Duration::from_secs(30),
             cache_only: false,
-            progress: ProgressDisplay::Auto,
+            progress: None,
         }
     }
-}
-
-/// What became of one request.
-#[derive(Debug, Clone)]
-pub enum Outcome {
-    /// Synthesized now or found in the cache.
-    Clip(Clip),
-    /// The text was blank: nothing to say, no request made (the caller renders silence).
-    Blank,
-    /// Every attempt failed; the error is the last one.
-    Failed { error: SynthError, attempts: u32 },
-}
-
-impl Outcome {
-    pub fn clip(&self) -> Option<&Clip> {
-        match self {
-            Outcome::Clip(c) => Some(c),
-            _ => None,
-        }
-    }
-}
-
-/// A line that failed after all retries.
-#[derive(Debug, Clone)]
-pub struct FailedLine {
-    /// 0-based index of the request.
-    pub index: usize,
-    pub text: String,
-    pub error: SynthError,
-    pub attempts: u32,
-}
-
-/// The result of a run: one outcome per request, in input order, and what it took.
-#[derive(Debug, Clone)]
-pub struct BatchReport {
-    pub outcomes: Vec<Outcome>,
-    /// Attempts made to the engine (each retry counts).
-    pub requests: usize,
-    /// Requests answered from the cache.
-    pub cache_hits: usize,
-    /// Attempts answered with a 429.
-    pub rate_limited: usize,
-    /// The adaptive limit at the end of the run.
-    pub final_limit: usize,
-    pub elapsed: Duration,
-    /// The lines that failed after all retries, in input order (their outcomes are `Failed`).
-    pub failed: Vec<FailedLine>,
 }
 
 /// Runs batches of requests through a [`Synthesizer`] into a [`Cache`]. See the module doc.
@@ -243,60 +89,26 @@ pub struct BatchRunner {
     options: BatchOptions,
 }
 
-/// Additive increase, multiplicative decrease of the number of requests in flight.
-struct Aimd {
-    limit: f64,
-    ceiling: usize,
-    /// Bumped on every cut; a 429 from a request sent before the last cut is already accounted for.
-    epoch: u64,
-}
-
-impl Aimd {
-    fn current(&self) -> usize {
-        (self.limit.floor() as usize).clamp(1, self.ceiling.max(1))
-    }
-
-    fn success(&mut self) {
-        self.limit = (self.limit + 1.0 / self.limit.max(1.0)).min(self.ceiling as f64);
-    }
-
-    fn rate_limited(&mut self, sent_in_epoch: u64, in_flight_when_sent: usize) {
-        if sent_in_epoch == self.epoch {
-            let base = self.limit.min(in_flight_when_sent.max(1) as f64);
-            self.limit = (base / 2.0).max(1.0);
-            self.epoch += 1;
-        }
-    }
-
-    fn set_ceiling(&mut self, ceiling: usize) {
-        self.ceiling = ceiling.max(1);
-        self.limit = self.limit.min(self.ceiling as f64);
-    }
-}
-
-/// One distinct request to make (identical requests share it).
-struct Job {
-    /// Index of the first request with this key; its `SynthRequest` is the one sent.
-    first: usize,
-    indices: Vec<usize>,
-    key: CacheKey,
-    attempts: u32,
-    rate_limited: u32,
-}
-
-enum AttemptError {
+enum AttemptFailure {
     Synth(SynthError),
     Store(TtsError),
 }
 
+/// A finished attempt, with what the adaptive limit needs to know about when it was sent.
 struct Done {
-    job: usize,
+    pending: usize,
     epoch: u64,
     in_flight_when_sent: usize,
-    result: Result<Clip, AttemptError>,
+    result: Result<CachedClip, AttemptFailure>,
 }
 
 type AttemptFuture<'a> = Pin<Box<dyn Future<Output = Done> + Send + 'a>>;
+
+/// What to do with a line after a failed attempt.
+enum Next {
+    RetryAfter(Duration),
+    GiveUp,
+}
 
 impl BatchRunner {
     pub fn new(cache: Cache, options: BatchOptions) -> Self {
@@ -321,98 +133,20 @@ impl BatchRunner {
     ) -> Result<BatchReport, TtsError> {
         let started = Instant::now();
         let opts = &self.options;
-        let limits = synth.limits();
-        let signature = synth.cache_signature();
-
-        let mut outcomes: Vec<Option<Outcome>> = vec![None; requests.len()];
-        let mut jobs: Vec<Job> = Vec::new();
-        let mut job_of_key: HashMap<CacheKey, usize> = HashMap::new();
-        for (index, req) in requests.iter().enumerate() {
-            if req.text.trim().is_empty() {
-                outcomes[index] = Some(Outcome::Blank);
-                continue;
-            }
-            if !limits.speed.contains(&req.speed) {
-                return Err(TtsError::Fatal {
-                    index,
-                    text: excerpt(&req.text),
-                    source: SynthError::Config(format!(
-                        "speed {} is outside what this engine supports ({}–{})",
-                        req.speed,
-                        limits.speed.start(),
-                        limits.speed.end()
-                    )),
-                });
-            }
-            let key = CacheKey::new(&signature, req);
-            match job_of_key.get(&key) {
-                Some(&j) => jobs[j].indices.push(index),
-                None => {
-                    job_of_key.insert(key.clone(), jobs.len());
-                    jobs.push(Job {
-                        first: index,
-                        indices: vec![index],
-                        key,
-                        attempts: 0,
-                        rate_limited: 0,
-                    });
-                }
-            }
-        }
-
-        // Look everything up first (validating each file) on a blocking thread.
-        let cache = self.cache.clone();
-        let keys: Vec<CacheKey> = jobs.iter().map(|j| j.key.clone()).collect();
-        let found = tokio::task::spawn_blocking(move || {
-            keys.iter().map(|k| cache.get(k)).collect::<Vec<_>>()
-        })
-        .await
-        .map_err(|e| TtsError::Usage(format!("cache lookup thread failed: {e}")))?;
-        let mut queue: VecDeque<usize> = VecDeque::new();
-        let mut cache_hits = 0;
-        for (j, hit) in found.into_iter().enumerate() {
-            match hit? {
-                Some(clip) => {
-                    for &i in &jobs[j].indices {
-                        outcomes[i] = Some(Outcome::Clip(clip.clone()));
-                        cache_hits += 1;
-                    }
-                }
-                None => queue.push_back(j),
-            }
-        }
+        let (mut outcomes, mut pending) = plan(synth, requests)?;
+        let (mut queue, cache_hits) = self.look_up(&pending, &mut outcomes).await?;
         if opts.cache_only && !queue.is_empty() {
-            let mut missing: Vec<(usize, String)> = queue
-                .iter()
-                .flat_map(|&j| {
-                    jobs[j]
-                        .indices
-                        .iter()
-                        .map(|&i| (i, requests[i].text.clone()))
-                })
-                .collect();
-            missing.sort_by_key(|(i, _)| *i);
-            return Err(TtsError::MissingFromCache {
-                dir: self.cache.dir().to_path_buf(),
-                total: requests.len(),
-                missing,
-            });
+            return Err(missing(self.cache.dir(), requests, &pending, &queue));
         }
-
-        let total = requests.len()
-            - outcomes
-                .iter()
-                .filter(|o| matches!(o, Some(Outcome::Blank)))
-                .count();
-        let progress = Progress::new(&opts.progress, total as u64);
-        progress.inc(cache_hits as u64);
+        let progress = |n: usize| {
+            if let Some(stage) = &opts.progress {
+                stage.inc(n as u64);
+            }
+        };
+        progress(cache_hits);
 
         let max_concurrent = opts.max_concurrent.max(1);
-        let mut aimd = Aimd {
-            limit: max_concurrent as f64,
-            ceiling: max_concurrent,
-            epoch: 0,
-        };
+        let mut aimd = Aimd::new(max_concurrent);
         let mut in_flight: FuturesUnordered<AttemptFuture<'_>> = FuturesUnordered::new();
         // Retries not yet due, and retries due (these go before fresh lines).
         let mut waiting: Vec<(Instant, usize)> = Vec::new();
@@ -437,19 +171,12 @@ impl BatchRunner {
                 let Some(j) = due.pop_front().or_else(|| queue.pop_front()) else {
                     break;
                 };
-                jobs[j].attempts += 1;
+                pending[j].attempts += 1;
                 attempts_made += 1;
-                let req = &requests[jobs[j].first];
-                in_flight.push(Box::pin(attempt(
-                    synth,
-                    req,
-                    jobs[j].key.clone(),
-                    self.cache.clone(),
-                    opts.timeout,
-                    j,
-                    aimd.epoch,
-                    in_flight.len() + 1,
-                )));
+                let sent = (j, aimd.epoch(), in_flight.len() + 1);
+                let key = pending[j].key.clone();
+                let req = &requests[pending[j].first];
+                in_flight.push(Box::pin(self.attempt(synth, req, key, sent)));
             }
             if in_flight.is_empty() && due.is_empty() && queue.is_empty() && waiting.is_empty() {
                 break;
@@ -460,83 +187,53 @@ impl BatchRunner {
                 () = sleep_until_opt(next_wake), if next_wake.is_some() => continue,
                 else => continue,
             };
-            let job = &mut jobs[done.job];
-            match done.result {
+            let line = &mut pending[done.pending];
+            let error = match done.result {
                 Ok(clip) => {
                     aimd.success();
-                    for &i in &job.indices {
+                    for &i in &line.indices {
                         outcomes[i] = Some(Outcome::Clip(clip.clone()));
                     }
-                    progress.inc(job.indices.len() as u64);
+                    progress(line.indices.len());
+                    continue;
                 }
-                Err(AttemptError::Store(e)) => return Err(e),
-                Err(AttemptError::Synth(error)) if error.is_fatal() => {
-                    progress.bar.abandon();
+                Err(AttemptFailure::Store(e)) => return Err(e),
+                Err(AttemptFailure::Synth(error)) if error.is_fatal() => {
                     return Err(TtsError::Fatal {
-                        index: job.first,
-                        text: excerpt(&requests[job.first].text),
+                        index: line.first,
+                        text: excerpt(&requests[line.first].text),
                         source: error,
                     });
                 }
-                Err(AttemptError::Synth(error)) => {
-                    let is_429 = matches!(error, SynthError::RateLimited { .. });
-                    if is_429 {
-                        rate_limited += 1;
-                        aimd.rate_limited(done.epoch, done.in_flight_when_sent);
-                        // Being told to wait is not a failure: it has its own budget.
-                        job.rate_limited += 1;
-                        job.attempts -= 1;
+                Err(AttemptFailure::Synth(error)) => error,
+            };
+            if matches!(error, SynthError::RateLimited { .. }) {
+                rate_limited += 1;
+                aimd.rate_limited(done.epoch, done.in_flight_when_sent);
+            }
+            match self.next_step(line, &error) {
+                Next::RetryAfter(wait) => {
+                    tracing::debug!(line = line.first + 1, %error, ?wait, "retrying");
+                    waiting.push((Instant::now() + wait, done.pending));
+                }
+                Next::GiveUp => {
+                    tracing::warn!(line = line.first + 1, %error, "line failed after retries");
+                    let attempts = line.attempts + line.rate_limited;
+                    for &i in &line.indices {
+                        outcomes[i] = Some(Outcome::Failed {
+                            error: error.clone(),
+                            attempts,
+                        });
                     }
-                    let exhausted = if is_429 {
-                        job.rate_limited >= opts.max_rate_limited
-                    } else {
-                        !error.is_retryable() || job.attempts >= opts.max_attempts
-                    };
-                    if exhausted {
-                        tracing::warn!(line = job.first + 1, %error, "line failed after retries");
-                        let attempts = job.attempts + job.rate_limited;
-                        for &i in &job.indices {
-                            outcomes[i] = Some(Outcome::Failed {
-                                error: error.clone(),
-                                attempts,
-                            });
-                        }
-                        progress.inc(job.indices.len() as u64);
-                    } else {
-                        let failures = if is_429 {
-                            job.rate_limited
-                        } else {
-                            job.attempts
-                        };
-                        let wait = backoff(opts, failures, error.retry_after());
-                        tracing::debug!(line = job.first + 1, %error, ?wait, "retrying");
-                        waiting.push((Instant::now() + wait, done.job));
-                    }
+                    progress(line.indices.len());
                 }
             }
         }
-        progress.bar.finish();
 
-        let outcomes: Vec<Outcome> = outcomes
-            .into_iter()
-            .map(|o| o.unwrap_or(Outcome::Blank))
-            .collect();
-        let failed = outcomes
-            .iter()
-            .enumerate()
-            .filter_map(|(index, o)| match o {
-                Outcome::Failed { error, attempts } => Some(FailedLine {
-                    index,
-                    text: requests[index].text.clone(),
-                    error: error.clone(),
-                    attempts: *attempts,
-                }),
-                _ => None,
-            })
-            .collect();
+        let (outcomes, failed) = finish(requests, outcomes);
         Ok(BatchReport {
-            failed,
             outcomes,
+            failed,
             requests: attempts_made,
             cache_hits,
             rate_limited,
@@ -544,275 +241,107 @@ impl BatchRunner {
             elapsed: started.elapsed(),
         })
     }
-}
 
-/// Full jitter: a uniform wait in `[0, min(max, base × 2^(failures-1))]`, but never shorter than
-/// what the service asked for.
-fn backoff(opts: &BatchOptions, failures: u32, retry_after: Option<Duration>) -> Duration {
-    let exp = failures.saturating_sub(1).min(20);
-    let ceiling = opts
-        .backoff_base
-        .saturating_mul(1u32 << exp)
-        .min(opts.backoff_max);
-    let jitter = ceiling.mul_f64(fastrand::f64());
-    match retry_after {
-        Some(asked) => asked.max(jitter),
-        None => jitter,
+    /// Look every pending request up in the cache (validating each file) on a blocking thread.
+    /// Fills the outcomes of the hits; returns those still to synthesize and the number of lines
+    /// found.
+    async fn look_up(
+        &self,
+        pending: &[Pending],
+        outcomes: &mut [Option<Outcome>],
+    ) -> Result<(VecDeque<usize>, usize), TtsError> {
+        let cache = self.cache.clone();
+        let keys: Vec<CacheKey> = pending.iter().map(|j| j.key.clone()).collect();
+        let found = tokio::task::spawn_blocking(move || {
+            keys.iter().map(|k| cache.get(k)).collect::<Vec<_>>()
+        })
+        .await
+        .map_err(|e| TtsError::Usage(format!("cache lookup thread failed: {e}")))?;
+        let mut queue = VecDeque::new();
+        let mut hits = 0;
+        for (j, hit) in found.into_iter().enumerate() {
+            match hit? {
+                Some(clip) => {
+                    for &i in &pending[j].indices {
+                        outcomes[i] = Some(Outcome::Clip(clip.clone()));
+                        hits += 1;
+                    }
+                }
+                None => queue.push_back(j),
+            }
+        }
+        Ok((queue, hits))
+    }
+
+    /// Count a non-fatal failure against the line's budgets: retry after a backoff, or give up.
+    /// Being told to wait (429) is not failing: it has its own, larger budget.
+    fn next_step(&self, line: &mut Pending, error: &SynthError) -> Next {
+        let opts = &self.options;
+        let is_429 = matches!(error, SynthError::RateLimited { .. });
+        if is_429 {
+            line.rate_limited += 1;
+            line.attempts -= 1;
+        }
+        let exhausted = if is_429 {
+            line.rate_limited >= opts.max_rate_limited
+        } else {
+            !error.is_retryable() || line.attempts >= opts.max_attempts
+        };
+        if exhausted {
+            return Next::GiveUp;
+        }
+        let failures = if is_429 {
+            line.rate_limited
+        } else {
+            line.attempts
+        };
+        let backoff = Backoff {
+            base: opts.backoff_base,
+            max: opts.backoff_max,
+        };
+        Next::RetryAfter(backoff.wait(failures, error.retry_after()))
+    }
+
+    /// One attempt at `req`, stored in the cache when it succeeds. `sent` is (index in `pending`,
+    /// epoch, requests in flight with this one).
+    async fn attempt<S: Synthesizer>(
+        &self,
+        synth: &S,
+        req: &SynthRequest,
+        key: CacheKey,
+        (pending, epoch, in_flight_when_sent): (usize, u64, usize),
+    ) -> Done {
+        let timeout = self.options.timeout;
+        let cache = self.cache.clone();
+        let result = async {
+            let audio = tokio::time::timeout(timeout, synth.synthesize(req))
+                .await
+                .map_err(|_| AttemptFailure::Synth(SynthError::Timeout(timeout)))?
+                .map_err(AttemptFailure::Synth)?;
+            // Decoding and the file write are CPU and disk work: off the async threads.
+            tokio::task::spawn_blocking(move || {
+                let pcm = audio.decode().map_err(|message| {
+                    AttemptFailure::Synth(SynthError::InvalidAudio { message })
+                })?;
+                cache.put_pcm(&key, &pcm).map_err(AttemptFailure::Store)
+            })
+            .await
+            .map_err(|e| {
+                AttemptFailure::Store(TtsError::Usage(format!("cache write thread failed: {e}")))
+            })?
+        }
+        .await;
+        Done {
+            pending,
+            epoch,
+            in_flight_when_sent,
+            result,
+        }
     }
 }
 
 async fn sleep_until_opt(at: Option<Instant>) {
     if let Some(at) = at {
         tokio::time::sleep_until(at).await;
-    }
-}
-
-#[allow(clippy::too_many_arguments)]
-async fn attempt<S: Synthesizer>(
-    synth: &S,
-    req: &SynthRequest,
-    key: CacheKey,
-    cache: Cache,
-    timeout: Duration,
-    job: usize,
-    epoch: u64,
-    in_flight_when_sent: usize,
-) -> Done {
-    let result = async {
-        let audio = tokio::time::timeout(timeout, synth.synthesize(req))
-            .await
-            .map_err(|_| AttemptError::Synth(SynthError::Timeout(timeout)))?
-            .map_err(AttemptError::Synth)?;
-        // Decoding and the file write are CPU and disk work: off the async threads.
-        tokio::task::spawn_blocking(move || {
-            let pcm = check::decode(&audio.bytes, audio.format)
-                .map_err(|message| AttemptError::Synth(SynthError::InvalidAudio { message }))?;
-            cache.put_pcm(&key, &pcm).map_err(AttemptError::Store)
-        })
-        .await
-        .map_err(|e| {
-            AttemptError::Store(TtsError::Usage(format!("cache write thread failed: {e}")))
-        })?
-    }
-    .await;
-    Done {
-        job,
-        epoch,
-        in_flight_when_sent,
-        result,
-    }
-}
-
-/// The run's view of [`ProgressDisplay`].
-struct Progress {
-    bar: ProgressBar,
-    hook: Option<ProgressHook>,
-}
-
-impl Progress {
-    fn new(display: &ProgressDisplay, len: u64) -> Self {
-        let bar = match display {
-            ProgressDisplay::Hidden | ProgressDisplay::Hook(_) => ProgressBar::hidden(),
-            ProgressDisplay::Auto if !std::io::stderr().is_terminal() => ProgressBar::hidden(),
-            ProgressDisplay::Auto => {
-                let bar = ProgressBar::new(len);
-                bar.set_style(
-                    ProgressStyle::with_template(
-                        "synth [{bar:30}] {pos}/{len} {per_sec} ETA {eta} {msg}",
-                    )
-                    .unwrap_or_else(|_| ProgressStyle::default_bar())
-                    .progress_chars("=> "),
-                );
-                bar.enable_steady_tick(Duration::from_millis(250));
-                bar
-            }
-            ProgressDisplay::Bar(bar) => {
-                bar.set_length(len);
-                bar.clone()
-            }
-        };
-        let hook = match display {
-            ProgressDisplay::Hook(h) => Some(h.clone()),
-            _ => None,
-        };
-        Self { bar, hook }
-    }
-
-    fn inc(&self, n: u64) {
-        self.bar.inc(n);
-        if let Some(hook) = &self.hook {
-            hook(n);
-        }
-    }
-}
-
-/// Synthesize one request to `out_path` as a 16-bit WAV (one attempt, no cache), like the
-/// reference's `tts_speak_openai_async`. The file is written atomically.
-///
-/// ```no_run
-/// # async fn demo() -> Result<(), Box<dyn std::error::Error>> {
-/// use dubber::tts::{OpenAiTts, SynthRequest, speak};
-/// let tts = OpenAiTts::from_env(None)?;
-/// let req = SynthRequest::new("Hello, world!", "onyx", "gpt-4o-mini-tts");
-/// let clip = speak(&tts, &req, "output.wav".as_ref()).await?;
-/// println!("{:.2} s", clip.duration.as_secs_f64());
-/// # Ok(()) }
-/// ```
-pub async fn speak<S: Synthesizer>(
-    synth: &S,
-    req: &SynthRequest,
-    out_path: &Path,
-) -> Result<Clip, TtsError> {
-    if req.text.trim().is_empty() {
-        return Err(TtsError::Usage(
-            "nothing to say: the text is blank".to_string(),
-        ));
-    }
-    let audio = synth.synthesize(req).await?;
-    let pcm = check::decode(&audio.bytes, audio.format)
-        .map_err(|message| TtsError::Synth(SynthError::InvalidAudio { message }))?;
-    let wav = pcm.to_wav().map_err(|message| TtsError::InvalidAudio {
-        path: out_path.to_path_buf(),
-        message,
-    })?;
-    write_atomic(out_path, &wav).map_err(|source| TtsError::Write {
-        path: out_path.to_path_buf(),
-        source,
-    })?;
-    Ok(Clip {
-        path: out_path.to_path_buf(),
-        duration: pcm.duration(),
-        sample_rate: pcm.sample_rate,
-        from_cache: false,
-    })
-}
-
-/// Synthesize `texts` with the settings of `template` (its text is ignored), at most
-/// `max_concurrent` in flight, through `cache`, and copy each clip to the matching output path —
-/// the counterpart of the reference's `process_tts_batch_async`. Returns the output paths.
-///
-/// Lines that fail after retries do not stop the others; the error lists them once every other
-/// line is written. A blank text is a usage error (there is nothing to write for it); use
-/// [`BatchRunner`] directly for per-line outcomes, blank lines and progress control.
-///
-/// ```no_run
-/// # async fn demo() -> Result<(), Box<dyn std::error::Error>> {
-/// use dubber::tts::{Cache, OpenAiTts, SynthRequest, synthesize_batch};
-/// let tts = OpenAiTts::from_env(None)?;
-/// let template = SynthRequest::new("", "onyx", "gpt-4o-mini-tts");
-/// let texts = ["Hello", "World", "Async TTS"];
-/// let outputs = ["hello.wav", "world.wav", "async.wav"];
-/// let cache = Cache::open(".dubber-cache")?;
-/// synthesize_batch(&tts, &cache, &template, &texts, &outputs, 3).await?;
-/// # Ok(()) }
-/// ```
-pub async fn synthesize_batch<S, T, P>(
-    synth: &S,
-    cache: &Cache,
-    template: &SynthRequest,
-    texts: &[T],
-    output_paths: &[P],
-    max_concurrent: usize,
-) -> Result<Vec<PathBuf>, TtsError>
-where
-    S: Synthesizer,
-    T: AsRef<str>,
-    P: AsRef<Path>,
-{
-    if texts.len() != output_paths.len() {
-        return Err(TtsError::Usage(format!(
-            "{} texts but {} output paths",
-            texts.len(),
-            output_paths.len()
-        )));
-    }
-    if let Some(i) = texts.iter().position(|t| t.as_ref().trim().is_empty()) {
-        return Err(TtsError::Usage(format!("text {} is blank", i + 1)));
-    }
-    let requests: Vec<SynthRequest> = texts
-        .iter()
-        .map(|t| template.with_text(t.as_ref()))
-        .collect();
-    let runner = BatchRunner::new(
-        cache.clone(),
-        BatchOptions {
-            max_concurrent,
-            ..BatchOptions::default()
-        },
-    );
-    let report = runner.run(synth, &requests).await?;
-    let mut written = Vec::with_capacity(texts.len());
-    for (outcome, out) in report.outcomes.iter().zip(output_paths) {
-        if let Outcome::Clip(clip) = outcome {
-            let out = out.as_ref();
-            let bytes = std::fs::read(&clip.path).map_err(|source| TtsError::Cache {
-                path: clip.path.clone(),
-                source,
-            })?;
-            write_atomic(out, &bytes).map_err(|source| TtsError::Write {
-                path: out.to_path_buf(),
-                source,
-            })?;
-            written.push(out.to_path_buf());
-        }
-    }
-    if report.failed.is_empty() {
-        Ok(written)
-    } else {
-        Err(TtsError::Failed(report.failed))
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn aimd_cuts_once_per_round_and_grows_back_slowly() {
-        let mut a = Aimd {
-            limit: 10.0,
-            ceiling: 10,
-            epoch: 0,
-        };
-        // Seven 429s from the same round: one cut.
-        for _ in 0..7 {
-            a.rate_limited(0, 10);
-        }
-        assert_eq!(a.current(), 5);
-        // A 429 from a request sent after the cut cuts again.
-        a.rate_limited(1, 5);
-        assert_eq!(a.current(), 2);
-        // Growth is about one slot per window of successes.
-        let mut successes = 0;
-        while a.current() < 10 {
-            a.success();
-            successes += 1;
-        }
-        assert!((30..=60).contains(&successes), "{successes}");
-        a.set_ceiling(3);
-        assert_eq!(a.current(), 3);
-        for _ in 0..100 {
-            a.rate_limited(a.epoch, 1);
-        }
-        assert_eq!(a.current(), 1);
-    }
-
-    #[test]
-    fn backoff_is_jittered_capped_and_honours_retry_after() {
-        let opts = BatchOptions {
-            backoff_base: Duration::from_millis(100),
-            backoff_max: Duration::from_millis(1000),
-            ..BatchOptions::default()
-        };
-        for failures in 1..30 {
-            let cap = Duration::from_millis((100u64 << (failures - 1).min(10)).min(1000));
-            let w = backoff(&opts, failures, None);
-            assert!(w <= cap, "{failures}: {w:?} > {cap:?}");
-            let asked = Duration::from_millis(1500);
-            assert!(backoff(&opts, failures, Some(asked)) >= asked);
-        }
-        let spread: Vec<Duration> = (0..50).map(|_| backoff(&opts, 4, None)).collect();
-        assert!(spread.iter().any(|w| *w < Duration::from_millis(400)));
-        assert!(spread.iter().any(|w| *w > Duration::from_millis(400)));
     }
 }

@@ -9,15 +9,18 @@
 //! still validated when read (it decodes and lasts longer than zero), and a bad one is deleted so
 //! the runner synthesizes it again. Every clip is stored as a plain 16-bit PCM WAV, whatever the
 //! engine sent, so readers need no knowledge of the provider.
+//!
+//! Why separate: the runner, `synthesize_batch` and the pipeline all find clips by key; the cache
+//! knows nothing of engines or scheduling and imports only the request and error types.
 
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use sha2::{Digest, Sha256};
 
-use super::batch::TtsError;
-use super::check::{self, Pcm};
-use super::{AudioFormat, SynthAudio, SynthRequest};
+use super::error::TtsError;
+use super::request::{SynthAudio, SynthRequest};
+use crate::audio::Pcm;
 
 /// Bumped when the key layout or the stored file format changes.
 const KEY_VERSION: &str = "dubber-tts-cache-v1";
@@ -58,9 +61,10 @@ impl CacheKey {
     }
 }
 
-/// A synthesized clip on disk: a 16-bit PCM WAV file.
+/// A synthesized clip on disk: a 16-bit PCM WAV file in the cache (the samples themselves, in
+/// memory, are a [`crate::audio::Clip`]).
 #[derive(Debug, Clone, PartialEq)]
-pub struct Clip {
+pub struct CachedClip {
     pub path: PathBuf,
     pub duration: Duration,
     pub sample_rate: u32,
@@ -96,14 +100,14 @@ impl Cache {
 
     /// The valid clip for `key`, if any. A file that does not decode or is empty is deleted (so it
     /// is synthesized again) and reported as absent.
-    pub fn get(&self, key: &CacheKey) -> Result<Option<Clip>, TtsError> {
+    pub fn get(&self, key: &CacheKey) -> Result<Option<CachedClip>, TtsError> {
         let path = self.path(key);
         let bytes = match std::fs::read(&path) {
             Ok(b) => b,
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
             Err(source) => return Err(TtsError::Cache { path, source }),
         };
-        match check::decode(&bytes, AudioFormat::Wav) {
+        match Pcm::from_wav(&bytes) {
             Ok(pcm) => Ok(Some(clip(path, &pcm, true))),
             Err(why) => {
                 tracing::warn!(path = %path.display(), %why, "deleting a bad cache file");
@@ -117,17 +121,15 @@ impl Cache {
     }
 
     /// Validate `audio` and store it under `key` (atomically).
-    pub fn put(&self, key: &CacheKey, audio: &SynthAudio) -> Result<Clip, TtsError> {
-        let pcm = check::decode(&audio.bytes, audio.format).map_err(|message| {
-            TtsError::InvalidAudio {
-                path: self.path(key),
-                message,
-            }
+    pub fn put(&self, key: &CacheKey, audio: &SynthAudio) -> Result<CachedClip, TtsError> {
+        let pcm = audio.decode().map_err(|message| TtsError::InvalidAudio {
+            path: self.path(key),
+            message,
         })?;
         self.put_pcm(key, &pcm)
     }
 
-    pub(crate) fn put_pcm(&self, key: &CacheKey, pcm: &Pcm) -> Result<Clip, TtsError> {
+    pub(crate) fn put_pcm(&self, key: &CacheKey, pcm: &Pcm) -> Result<CachedClip, TtsError> {
         let path = self.path(key);
         let wav = pcm.to_wav().map_err(|message| TtsError::InvalidAudio {
             path: path.clone(),
@@ -141,8 +143,8 @@ impl Cache {
     }
 }
 
-fn clip(path: PathBuf, pcm: &Pcm, from_cache: bool) -> Clip {
-    Clip {
+fn clip(path: PathBuf, pcm: &Pcm, from_cache: bool) -> CachedClip {
+    CachedClip {
         path,
         duration: pcm.duration(),
         sample_rate: pcm.sample_rate,
@@ -153,6 +155,7 @@ fn clip(path: PathBuf, pcm: &Pcm, from_cache: bool) -> Clip {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::tts::request::AudioFormat;
 
     #[test]
     fn key_changes_with_every_field_and_only_then() {

@@ -23,8 +23,7 @@ use crate::subtitles::{self, SubtitleError};
 use crate::text::{self, GroupOptions};
 use crate::timeline::{self, ClipFiles, Mode, Plan, Policy, Report, TimelineError, TrimSilence};
 use crate::tts::{
-    BatchOptions, BatchReport, BatchRunner, Cache, FailedLine, ProgressDisplay, SynthRequest,
-    Synthesizer, TtsError,
+    BatchOptions, BatchReport, BatchRunner, Cache, FailedLine, SynthRequest, Synthesizer, TtsError,
 };
 use crate::{Chunk, Segment};
 
@@ -248,11 +247,10 @@ pub async fn synth_with_shortening<S: Synthesizer, M: ChatModel>(
         .file_name()
         .map_or_else(|| "video".into(), |n| n.to_string_lossy().into_owned());
     let stage = progress.stage(&label, "synthesize", chunks.len() as u64);
-    let hook_stage = stage.clone();
     let runner = BatchRunner::new(
         Cache::open(workdir.tts_cache_dir())?,
         BatchOptions {
-            progress: ProgressDisplay::Hook(std::sync::Arc::new(move |n| hook_stage.inc(n))),
+            progress: Some(stage.clone()),
             ..opts.batch.clone()
         },
     );
@@ -298,7 +296,7 @@ pub async fn synth_with_shortening<S: Synthesizer, M: ChatModel>(
     let retake_runner = BatchRunner::new(
         Cache::open(workdir.tts_cache_dir())?,
         BatchOptions {
-            progress: ProgressDisplay::Hidden,
+            progress: None,
             ..opts.batch.clone()
         },
     );

@@ -1,10 +1,15 @@
 //! The offline voices ([`crate::local_tts`]) as [`Synthesizer`]s: inference runs on blocking
 //! threads so the async runtime stays free, and the audio is returned as WAV like any service's.
+//!
+//! Why separate from `local_tts`: the engines there stay plain and synchronous; this adapter is
+//! the only place they meet the async trait.
 
 use std::sync::Arc;
 
-use super::{AudioFormat, Limits, SynthAudio, SynthError, SynthRequest, Synthesizer};
 use crate::local_tts::{self, EspeakVoice, LocalTtsError, PiperVoice};
+use crate::tts::engine::Synthesizer;
+use crate::tts::error::SynthError;
+use crate::tts::request::{AudioFormat, Limits, SynthAudio, SynthRequest};
 
 /// Local voices take any text length (they speak sentence by sentence).
 const MAX_INPUT_CHARS: usize = 100_000;
@@ -21,7 +26,7 @@ async fn speak_blocking(
             LocalTtsError::Runtime(m) | LocalTtsError::Espeak(m) => SynthError::Config(m),
             other => SynthError::Engine(other.to_string()),
         })?;
-    let bytes = local_tts::wav_bytes(&samples, rate)
+    let bytes = crate::audio::wav_bytes(&samples, rate)
         .map_err(|e| SynthError::Engine(format!("cannot encode the clip: {e}")))?;
     Ok(SynthAudio {
         bytes,

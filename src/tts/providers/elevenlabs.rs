@@ -13,7 +13,10 @@ use std::time::Duration;
 use serde_json::json;
 
 use super::http::{self, Settings};
-use super::{AudioFormat, Limits, SynthAudio, SynthError, SynthRequest, Synthesizer, split};
+use super::split;
+use crate::tts::engine::Synthesizer;
+use crate::tts::error::SynthError;
+use crate::tts::request::{AudioFormat, Limits, SynthAudio, SynthRequest};
 
 /// Where requests go unless another base URL is given.
 pub const DEFAULT_BASE_URL: &str = "https://api.elevenlabs.io";

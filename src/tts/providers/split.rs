@@ -4,6 +4,12 @@
 //! The pipeline's packer already keeps chunks short; this is the safety net for library callers
 //! and for odd inputs (one huge cue), so it only needs to be correct, not clever.
 
+use std::future::Future;
+
+use crate::audio::Pcm;
+use crate::tts::error::SynthError;
+use crate::tts::request::{AudioFormat, SynthAudio};
+
 /// Split `text` into pieces of at most `max_chars` characters (at least 1), preferring to cut after
 /// sentence-ending punctuation, then at whitespace, and only as a last resort inside a word.
 pub(crate) fn split_to_limit(text: &str, max_chars: usize) -> Vec<String> {
@@ -72,12 +78,11 @@ pub(crate) async fn speak_in_pieces<F, Fut>(
     text: &str,
     max_chars: usize,
     request: F,
-) -> Result<super::SynthAudio, super::SynthError>
+) -> Result<SynthAudio, SynthError>
 where
     F: Fn(String) -> Fut,
-    Fut: std::future::Future<Output = Result<super::SynthAudio, super::SynthError>>,
+    Fut: Future<Output = Result<SynthAudio, SynthError>>,
 {
-    use super::{AudioFormat, SynthAudio, SynthError, check};
     let pieces = split_to_limit(text, max_chars);
     let count = pieces.len();
     let mut parts = Vec::with_capacity(count);
@@ -87,22 +92,16 @@ where
         if count == 1 {
             return Ok(audio);
         }
-        let pcm = check::decode(&audio.bytes, audio.format).map_err(|message| {
-            SynthError::InvalidAudio {
-                message: format!("{provider} part {} of {count}: {message}", i + 1),
-            }
+        let pcm = audio.decode().map_err(|message| SynthError::InvalidAudio {
+            message: format!("{provider} part {} of {count}: {message}", i + 1),
         })?;
         parts.push(pcm);
         format = audio.format;
     }
-    let joined = check::join(parts).map_err(|message| SynthError::InvalidAudio { message })?;
+    let joined = Pcm::join(parts).map_err(|message| SynthError::InvalidAudio { message })?;
     let bytes = match format {
         AudioFormat::Wav => joined.to_wav().map_err(SynthError::Engine)?,
-        AudioFormat::Pcm16 { .. } => joined
-            .samples
-            .iter()
-            .flat_map(|s| s.to_le_bytes())
-            .collect(),
+        AudioFormat::Pcm16 { .. } => joined.to_pcm16(),
     };
     Ok(SynthAudio { bytes, format })
 }

@@ -1,15 +1,24 @@
-//! The one place that decides whether bytes are usable audio: provider bodies before they are
-//! cached, cache files before they are trusted, and the parts of a split request before joining.
+//! Strict checks of 16-bit audio from a speech engine, keeping the samples exactly as sent: the
+//! one place that decides whether a provider's body, a cached clip or a part of a split request
+//! is usable audio.
 //!
-//! Kept private and small so it can later be replaced by the crate's general `audio::decode`
-//! without touching the runner or the cache. Streaming WAV writers (OpenAI's `wav`, `espeak-ng
-//! --stdout`) leave placeholder sizes in the header; those are accepted, while a header that
-//! declares more data than arrived is a truncated body and rejected.
+//! Contract: [`Pcm::from_wav`] and [`Pcm::from_pcm16`] return at least one frame or say what is
+//! wrong (truncated, odd length, empty, not a WAV); they never panic on any input. Streaming WAV
+//! writers (OpenAI's `wav`, `espeak-ng --stdout`) leave placeholder sizes in the header; those
+//! are accepted, while a header that declares more data than arrived is a truncated body and
+//! rejected.
+//!
+//! Why this is not [`decode`](super::decode()): that one accepts anything a player would play
+//! (skipping bad packets, keeping what decoded of a cut-off stream) and returns mono `f32`. A
+//! cache must instead refuse a cut-off body, so it is fetched again, and store the samples
+//! unchanged (all channels, bit-exact), so a clip read back is the clip that was sent. Errors are
+//! plain sentences: callers put them in their own error types.
 
+use std::borrow::Cow;
 use std::io::Cursor;
 use std::time::Duration;
 
-use super::AudioFormat;
+use super::wav::i16_wav_bytes;
 
 /// Decoded 16-bit samples, interleaved when there is more than one channel.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -20,6 +29,30 @@ pub(crate) struct Pcm {
 }
 
 impl Pcm {
+    /// A RIFF/WAVE file in any PCM sample format hound reads (8/16/24/32-bit integer, 32-bit
+    /// float), converted to 16 bits.
+    pub fn from_wav(bytes: &[u8]) -> Result<Pcm, String> {
+        non_empty(decode_wav(bytes)?)
+    }
+
+    /// Headerless signed 16-bit little-endian mono samples at `sample_rate` Hz.
+    pub fn from_pcm16(bytes: &[u8], sample_rate: u32) -> Result<Pcm, String> {
+        if sample_rate == 0 {
+            return Err("PCM sample rate 0".to_string());
+        }
+        if !bytes.len().is_multiple_of(2) {
+            return Err(format!(
+                "{} bytes of 16-bit PCM: odd length, body cut mid-sample",
+                bytes.len()
+            ));
+        }
+        non_empty(Pcm {
+            sample_rate,
+            channels: 1,
+            samples: le_i16(bytes).collect(),
+        })
+    }
+
     pub fn frames(&self) -> usize {
         self.samples.len() / usize::from(self.channels.max(1))
     }
@@ -30,57 +63,49 @@ impl Pcm {
 
     /// A canonical 16-bit PCM WAV file with exact header sizes.
     pub fn to_wav(&self) -> Result<Vec<u8>, String> {
-        let spec = hound::WavSpec {
-            channels: self.channels,
-            sample_rate: self.sample_rate,
-            bits_per_sample: 16,
-            sample_format: hound::SampleFormat::Int,
-        };
-        let mut out = Cursor::new(Vec::with_capacity(44 + self.samples.len() * 2));
-        let mut writer = hound::WavWriter::new(&mut out, spec).map_err(|e| e.to_string())?;
-        {
-            let mut w16 = writer.get_i16_writer(self.samples.len() as u32);
-            for &s in &self.samples {
-                w16.write_sample(s);
+        i16_wav_bytes(
+            self.channels,
+            self.sample_rate,
+            self.samples.len(),
+            self.samples.iter().copied(),
+        )
+        .map_err(|e| e.to_string())
+    }
+
+    /// The samples as headerless little-endian 16-bit PCM.
+    pub fn to_pcm16(&self) -> Vec<u8> {
+        self.samples.iter().flat_map(|s| s.to_le_bytes()).collect()
+    }
+
+    /// Concatenate decoded parts of one utterance (a long text split into several requests).
+    pub fn join(parts: Vec<Pcm>) -> Result<Pcm, String> {
+        let mut iter = parts.into_iter();
+        let mut first = iter.next().ok_or("nothing to join")?;
+        for part in iter {
+            if part.sample_rate != first.sample_rate || part.channels != first.channels {
+                return Err(format!(
+                    "parts differ: {} Hz × {} vs {} Hz × {}",
+                    first.sample_rate, first.channels, part.sample_rate, part.channels
+                ));
             }
-            w16.flush().map_err(|e| e.to_string())?;
+            first.samples.extend_from_slice(&part.samples);
         }
-        writer.finalize().map_err(|e| e.to_string())?;
-        Ok(out.into_inner())
+        Ok(first)
     }
 }
 
-/// Decode `bytes` in `format`; an error says what is wrong (truncated, empty, not audio).
-pub(crate) fn decode(bytes: &[u8], format: AudioFormat) -> Result<Pcm, String> {
-    let pcm = match format {
-        AudioFormat::Pcm16 { sample_rate } => decode_pcm16(bytes, sample_rate)?,
-        AudioFormat::Wav => decode_wav(bytes)?,
-    };
+/// Little-endian 16-bit samples; a trailing odd byte is ignored (callers check the length).
+pub(crate) fn le_i16(bytes: &[u8]) -> impl Iterator<Item = i16> + '_ {
+    bytes
+        .chunks_exact(2)
+        .map(|b| i16::from_le_bytes([b[0], b[1]]))
+}
+
+fn non_empty(pcm: Pcm) -> Result<Pcm, String> {
     if pcm.frames() == 0 {
         return Err("no audio samples (duration 0)".to_string());
     }
     Ok(pcm)
-}
-
-fn decode_pcm16(bytes: &[u8], sample_rate: u32) -> Result<Pcm, String> {
-    if sample_rate == 0 {
-        return Err("PCM sample rate 0".to_string());
-    }
-    if !bytes.len().is_multiple_of(2) {
-        return Err(format!(
-            "{} bytes of 16-bit PCM: odd length, body cut mid-sample",
-            bytes.len()
-        ));
-    }
-    let samples = bytes
-        .chunks_exact(2)
-        .map(|b| i16::from_le_bytes([b[0], b[1]]))
-        .collect();
-    Ok(Pcm {
-        sample_rate,
-        channels: 1,
-        samples,
-    })
 }
 
 fn decode_wav(bytes: &[u8]) -> Result<Pcm, String> {
@@ -135,7 +160,7 @@ fn is_placeholder(size: u32) -> bool {
 
 /// Replace placeholder RIFF and `data` sizes by the real ones; reject a `data` chunk that declares
 /// more bytes than are present (a truncated body).
-fn fix_streaming_sizes(bytes: &[u8]) -> Result<std::borrow::Cow<'_, [u8]>, String> {
+fn fix_streaming_sizes(bytes: &[u8]) -> Result<Cow<'_, [u8]>, String> {
     if bytes.len() < 12 || &bytes[0..4] != b"RIFF" || &bytes[8..12] != b"WAVE" {
         return Err(format!(
             "not a WAV file ({} bytes, no RIFF/WAVE header)",
@@ -155,7 +180,7 @@ fn fix_streaming_sizes(bytes: &[u8]) -> Result<std::borrow::Cow<'_, [u8]>, Strin
         if id == b"data" {
             let declared = size as usize;
             if declared <= available && size != 0 {
-                return Ok(std::borrow::Cow::Borrowed(bytes));
+                return Ok(Cow::Borrowed(bytes));
             }
             if !is_placeholder(size) {
                 return Err(format!(
@@ -167,28 +192,12 @@ fn fix_streaming_sizes(bytes: &[u8]) -> Result<std::borrow::Cow<'_, [u8]>, Strin
             fixed[pos + 4..pos + 8].copy_from_slice(&data_len.to_le_bytes());
             let riff_len = (bytes.len() - 8) as u32;
             fixed[4..8].copy_from_slice(&riff_len.to_le_bytes());
-            return Ok(std::borrow::Cow::Owned(fixed));
+            return Ok(Cow::Owned(fixed));
         }
         // Chunks are padded to an even length.
         pos = pos + 8 + size as usize + (size as usize & 1);
     }
     Err("WAV file has no data chunk".to_string())
-}
-
-/// Concatenate decoded parts of one utterance (a long text split into several requests).
-pub(crate) fn join(parts: Vec<Pcm>) -> Result<Pcm, String> {
-    let mut iter = parts.into_iter();
-    let mut first = iter.next().ok_or("nothing to join")?;
-    for part in iter {
-        if part.sample_rate != first.sample_rate || part.channels != first.channels {
-            return Err(format!(
-                "parts differ: {} Hz × {} vs {} Hz × {}",
-                first.sample_rate, first.channels, part.sample_rate, part.channels
-            ));
-        }
-        first.samples.extend_from_slice(&part.samples);
-    }
-    Ok(first)
 }
 
 #[cfg(test)]
@@ -206,9 +215,11 @@ mod tests {
     #[test]
     fn wav_round_trip_and_duration() {
         let wav = tone(24_000).to_wav().unwrap();
-        let back = decode(&wav, AudioFormat::Wav).unwrap();
+        let back = Pcm::from_wav(&wav).unwrap();
         assert_eq!(back, tone(24_000));
         assert_eq!(back.duration(), Duration::from_secs(1));
+        let pcm = Pcm::from_pcm16(&tone(480).to_pcm16(), 24_000).unwrap();
+        assert_eq!(pcm, tone(480));
     }
 
     #[test]
@@ -216,47 +227,33 @@ mod tests {
         let mut wav = tone(480).to_wav().unwrap();
         wav[4..8].copy_from_slice(&u32::MAX.to_le_bytes());
         wav[40..44].copy_from_slice(&u32::MAX.to_le_bytes());
-        assert_eq!(decode(&wav, AudioFormat::Wav).unwrap().frames(), 480);
+        assert_eq!(Pcm::from_wav(&wav).unwrap().frames(), 480);
         // What `espeak-ng --stdout` writes.
         wav[4..8].copy_from_slice(&0x7FFF_F024u32.to_le_bytes());
         wav[40..44].copy_from_slice(&0x7FFF_F000u32.to_le_bytes());
-        assert_eq!(decode(&wav, AudioFormat::Wav).unwrap().frames(), 480);
+        assert_eq!(Pcm::from_wav(&wav).unwrap().frames(), 480);
     }
 
     #[test]
     fn truncated_wav_and_odd_pcm_are_rejected() {
         let wav = tone(480).to_wav().unwrap();
-        let err = decode(&wav[..wav.len() - 100], AudioFormat::Wav).unwrap_err();
+        let err = Pcm::from_wav(&wav[..wav.len() - 100]).unwrap_err();
         assert!(err.contains("truncated"), "{err}");
-        assert!(
-            decode(
-                &[1, 2, 3],
-                AudioFormat::Pcm16 {
-                    sample_rate: 24_000
-                }
-            )
-            .is_err()
-        );
-        assert!(
-            decode(
-                &[],
-                AudioFormat::Pcm16 {
-                    sample_rate: 24_000
-                }
-            )
-            .is_err()
-        );
-        assert!(decode(b"{\"error\":1}", AudioFormat::Wav).is_err());
+        assert!(Pcm::from_pcm16(&[1, 2, 3], 24_000).is_err());
+        assert!(Pcm::from_pcm16(&[], 24_000).is_err());
+        assert!(Pcm::from_pcm16(&[1, 2], 0).is_err());
+        assert!(Pcm::from_wav(b"{\"error\":1}").is_err());
         let header_only = tone(0).to_wav().unwrap();
-        assert!(decode(&header_only, AudioFormat::Wav).is_err());
+        assert!(Pcm::from_wav(&header_only).is_err());
     }
 
     #[test]
     fn join_concatenates_and_refuses_mismatched_rates() {
-        let joined = join(vec![tone(100), tone(50)]).unwrap();
+        let joined = Pcm::join(vec![tone(100), tone(50)]).unwrap();
         assert_eq!(joined.frames(), 150);
         let mut other = tone(10);
         other.sample_rate = 16_000;
-        assert!(join(vec![tone(10), other]).is_err());
+        assert!(Pcm::join(vec![tone(10), other]).is_err());
+        assert!(Pcm::join(Vec::new()).is_err());
     }
 }

@@ -1,10 +1,17 @@
 //! A provider chosen at run time: the CLI picks one engine from flags, and the batch runner, which
 //! is generic, gets one concrete type.
+//!
+//! Contract: [`AnyEngine`] forwards every [`Synthesizer`] method to the engine it holds. In the
+//! crate's own tests it can also hold the probe engine, whose answers all differ from the
+//! trait's defaults, so a method this wrapper forgets to forward fails a test.
+//!
+//! Why separate from the trait: it names every provider, so it lives with them; the engine seam
+//! imports no provider.
 
-use super::{
-    ElevenLabsTts, EspeakTts, Limits, OpenAiTts, PiperTts, SynthAudio, SynthError, SynthRequest,
-    Synthesizer,
-};
+use super::{ElevenLabsTts, EspeakTts, OpenAiTts, PiperTts};
+use crate::tts::engine::Synthesizer;
+use crate::tts::error::SynthError;
+use crate::tts::request::{Limits, SynthAudio, SynthRequest};
 
 /// One of the engines dubber ships.
 #[derive(Debug)]
@@ -13,6 +20,9 @@ pub enum AnyEngine {
     Espeak(EspeakTts),
     OpenAi(OpenAiTts),
     ElevenLabs(ElevenLabsTts),
+    /// Only in the crate's unit tests: the probe engine.
+    #[cfg(test)]
+    Probe(crate::tts::engine::probe::ProbeEngine),
 }
 
 /// Call the same method on whichever engine it is.
@@ -23,6 +33,8 @@ macro_rules! each {
             AnyEngine::Espeak($e) => $body,
             AnyEngine::OpenAi($e) => $body,
             AnyEngine::ElevenLabs($e) => $body,
+            #[cfg(test)]
+            AnyEngine::Probe($e) => $body,
         }
     };
 }
@@ -46,5 +58,16 @@ impl Synthesizer for AnyEngine {
 
     fn native_speed(&self) -> bool {
         each!(self, e => e.native_speed())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::tts::engine::probe::{ProbeEngine, assert_forwards};
+
+    #[tokio::test]
+    async fn any_engine_forwards_every_method() {
+        assert_forwards(&AnyEngine::Probe(ProbeEngine)).await;
     }
 }

@@ -1,11 +1,14 @@
 //! What the HTTP providers share: turning a status, headers and an error body into a classified
-//! [`SynthError`] that names the setting to fix, reading `Retry-After`, and mapping transport errors.
-
-use std::time::{Duration, SystemTime};
+//! [`SynthError`] that names the setting to fix (with the wait a 429 or 5xx asks for, read by
+//! [`crate::retry`]), and mapping transport errors.
+//!
+//! Why separate: both HTTP providers classify the same way, so an error reads alike (and names
+//! the setting to fix) whichever service answered.
 
 use reqwest::header::HeaderMap;
 
-use super::SynthError;
+use crate::retry::retry_after;
+use crate::tts::error::SynthError;
 
 /// The settings a provider's errors point the user to.
 pub(crate) struct Settings {
@@ -14,32 +17,6 @@ pub(crate) struct Settings {
     pub key_var: &'static str,
     /// Where the base URL is set, e.g. `--base-url / OPENAI_BASE_URL`.
     pub base_url: &'static str,
-}
-
-/// The wait a response asks for: `retry-after-ms` (OpenAI's precise form) first, then
-/// `Retry-After` as seconds (fractions accepted) or as an HTTP date.
-pub(crate) fn retry_after(headers: &HeaderMap) -> Option<Duration> {
-    let text = |name: &str| {
-        headers
-            .get(name)
-            .and_then(|v| v.to_str().ok())
-            .map(str::trim)
-    };
-    if let Some(ms) = text("retry-after-ms").and_then(|v| v.parse::<f64>().ok())
-        && ms.is_finite()
-        && ms >= 0.0
-    {
-        return Some(Duration::from_secs_f64(ms / 1000.0));
-    }
-    let value = text("retry-after")?;
-    if let Ok(secs) = value.parse::<f64>() {
-        return (secs.is_finite() && secs >= 0.0).then(|| Duration::from_secs_f64(secs));
-    }
-    let when = httpdate::parse_http_date(value).ok()?;
-    Some(
-        when.duration_since(SystemTime::now())
-            .unwrap_or(Duration::ZERO),
-    )
 }
 
 /// The human message in an error body: OpenAI's `{"error":{"message":..}}`, ElevenLabs'
@@ -144,7 +121,7 @@ pub(crate) fn classify(
         429 => SynthError::RateLimited {
             provider,
             message,
-            retry_after: retry_after(headers),
+            retry_after: retry_after(status, headers),
         },
         401 | 403 => SynthError::Unauthorized {
             provider,
@@ -156,7 +133,7 @@ pub(crate) fn classify(
             provider,
             status,
             message,
-            retry_after: retry_after(headers),
+            retry_after: retry_after(status, headers),
         },
         _ => {
             let setting = setting_for(status, body, &message, settings);
@@ -190,31 +167,6 @@ pub(crate) fn normalise_base(base: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use reqwest::header::HeaderValue;
-
-    #[test]
-    fn retry_after_forms() {
-        let mut h = HeaderMap::new();
-        assert_eq!(retry_after(&h), None);
-        h.insert("retry-after", HeaderValue::from_static("2"));
-        assert_eq!(retry_after(&h), Some(Duration::from_secs(2)));
-        h.insert("retry-after-ms", HeaderValue::from_static("150"));
-        assert_eq!(retry_after(&h), Some(Duration::from_millis(150)));
-        let mut h = HeaderMap::new();
-        let later = SystemTime::now() + Duration::from_secs(30);
-        let date = httpdate::fmt_http_date(later);
-        h.insert("retry-after", HeaderValue::from_str(&date).unwrap());
-        let wait = retry_after(&h).unwrap();
-        assert!(
-            wait > Duration::from_secs(27) && wait <= Duration::from_secs(30),
-            "{wait:?}"
-        );
-        h.insert(
-            "retry-after",
-            HeaderValue::from_static("Wed, 21 Oct 2015 07:28:00 GMT"),
-        );
-        assert_eq!(retry_after(&h), Some(Duration::ZERO));
-    }
 
     #[test]
     fn classification_names_the_setting() {
