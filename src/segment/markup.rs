@@ -1,7 +1,6 @@
-//! Subtitle markup and what is spoken: what is shown stays in the file, what is spoken is plain
-//! words.
-//!
-//! The spoken text of a displayed line ([`spoken_text`]) is the line without
+//! Subtitle markup: what is shown stays in the file, what is spoken is plain words. This module
+//! removes what is never spoken; [`super::turns`] builds the spoken text on it
+//! ([`super::turns::spoken_text`]), which is the displayed line without
 //! - markup: HTML-like tags (`<i>`, `<c.red>`, `<v Ann>`, `<00:01.000>`), ASS override blocks
 //!   (`{\an8}`); common entities (`&amp;`) become their characters;
 //! - sound descriptions: anything in square brackets or parentheses (`[MUSIC PLAYING]`,
@@ -13,20 +12,6 @@
 //!
 //! A line left with no letter or digit once descriptions and lyrics are gone says nothing: its
 //! spoken text is empty and it is dubbed as silence, while its window stays.
-
-use super::turns;
-
-/// The text a voice should speak from a displayed subtitle line (see the module docs): markup,
-/// sound descriptions, lyrics and speaker-turn marks removed, lines joined with spaces, white space
-/// folded. Empty when the line has nothing to say.
-pub fn spoken_text(display: &str) -> String {
-    let spoken: Vec<String> = turns::turns(display)
-        .iter()
-        .map(turns::Turn::spoken)
-        .filter(|t| !t.is_empty())
-        .collect();
-    spoken.join(" ")
-}
 
 /// The displayed words: markup removed, lines joined, white space folded; descriptions, lyrics and
 /// labels kept. Empty when the line shows nothing.
@@ -212,6 +197,8 @@ fn entity_at(s: &str) -> Option<(char, usize)> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    // The tests speak through the whole spoken-text path, turns included.
+    use crate::segment::turns::spoken_text;
 
     #[test]
     fn removes_markup_keeps_words() {

@@ -137,7 +137,7 @@ impl Segment {
     /// The text a voice should speak: markup, sound descriptions, lyrics and speaker labels
     /// removed, lines joined, white space folded (see [`markup`]). Empty for a silent line.
     pub fn spoken_text(&self) -> String {
-        markup::spoken_text(&self.text)
+        turns::spoken_text(&self.text)
     }
 }
 

@@ -21,7 +21,7 @@
 //! (a file split in cues reads back as it was written). Times (`10:30`), sentences (`He said: go`)
 //! and colons inside a line are never labels.
 //!
-//! Labels and dashes are shown but not spoken ([`super::markup::spoken_text`]).
+//! Labels and dashes are shown but not spoken ([`spoken_text`]).
 //!
 //! **Speakers** ([`resolve`]): a voice span's name, else a label's name, else the speaker the
 //! source gave (a JSON `speaker` field), else, for a dash turn, `-1` or `-2`: the two unnamed
@@ -74,6 +74,18 @@ impl Turn {
         }
         without_descriptions(rest)
     }
+}
+
+/// The text a voice should speak from a displayed subtitle line (see the module docs): markup,
+/// sound descriptions, lyrics and speaker-turn marks removed, lines joined with spaces, white space
+/// folded. Empty when the line has nothing to say.
+pub fn spoken_text(display: &str) -> String {
+    let spoken: Vec<String> = turns(display)
+        .iter()
+        .map(Turn::spoken)
+        .filter(|t| !t.is_empty())
+        .collect();
+    spoken.join(" ")
 }
 
 /// The turns of a displayed text, in order. Text without any mark is one turn with an empty
@@ -395,7 +407,7 @@ mod tests {
 
     #[test]
     fn spoken_text_drops_marks() {
-        let spoken = |s: &str| super::super::markup::spoken_text(s);
+        let spoken = |s: &str| super::spoken_text(s);
         assert_eq!(spoken("JOHN: Hello."), "Hello.");
         assert_eq!(spoken("- Are you coming? - Yes."), "Are you coming? Yes.");
         assert_eq!(spoken("<i>- MARY: No.</i>"), "No.");

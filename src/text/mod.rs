@@ -5,7 +5,8 @@ mod group;
 mod sentences;
 mod wrap;
 
-pub use crate::segment::markup::{fold_whitespace, plain_text, spoken_text};
+pub use crate::segment::markup::{fold_whitespace, plain_text};
+pub use crate::segment::turns::spoken_text;
 pub use group::{
     GroupOptions, chunk_per_segment, chunks_for, ends_with_continuation, group_sentences,
     pack_chunks,
