@@ -194,18 +194,33 @@ fn piper_is_deterministic_without_noise_and_speaks_faster_on_request() {
     let (faster, _) = voice.speak(text, 1.5).unwrap();
     let ratio = faster.len() as f32 / normal.len() as f32;
     assert!((0.55..0.82).contains(&ratio), "ratio {ratio}");
+    // Takes are reproducible in length: no duration noise, so a take planned is the take played.
+    for _ in 0..3 {
+        assert_eq!(voice.speak(text, 1.0).unwrap().0.len(), normal.len());
+        assert_eq!(voice.speak(text, 1.5).unwrap().0.len(), faster.len());
+    }
 
-    // Shared loading gives the same voice back; the signature names the model file.
+    // Shared loading gives the same voice back; the signature is the model's and config's content.
     let (onnx, _) = common::piper_voice().unwrap();
     let shared = PiperVoice::load_shared(&onnx).unwrap();
     assert!(std::sync::Arc::ptr_eq(
         &shared,
         &PiperVoice::load_shared(&onnx).unwrap()
     ));
+    let model_sha = {
+        use sha2::{Digest, Sha256};
+        let digest = Sha256::digest(std::fs::read(&onnx).unwrap());
+        digest
+            .iter()
+            .map(|b| format!("{b:02x}"))
+            .collect::<String>()
+    };
     assert!(
         shared
             .cache_signature()
-            .starts_with("piper:en_US-joe-medium.onnx:")
+            .starts_with(&format!("piper:{model_sha}:")),
+        "{}",
+        shared.cache_signature()
     );
 
     let wav = wav_bytes(&a, rate).unwrap();

@@ -134,6 +134,28 @@ impl std::fmt::Debug for PiperVoice {
     }
 }
 
+/// What identifies a voice's audio for the clip cache: the SHA-256 of the model and of its config
+/// (a retrained voice of the same name and size is another voice), and how takes are made
+/// ([`DURATION_NOISE`]). The model is hashed in blocks, once per load.
+fn voice_signature(onnx: &Path, config: &[u8]) -> std::io::Result<String> {
+    use sha2::{Digest, Sha256};
+    let mut model = Sha256::new();
+    std::io::copy(&mut std::fs::File::open(onnx)?, &mut model)?;
+    let hex = |d: &[u8]| d.iter().map(|b| format!("{b:02x}")).collect::<String>();
+    Ok(format!(
+        "piper:{}:{}:w{DURATION_NOISE}",
+        hex(&model.finalize()),
+        hex(&Sha256::digest(config))
+    ))
+}
+
+/// The duration noise (`noise_w`) of every take [`PiperVoice::speak`] makes. Piper's noise is
+/// drawn inside the model, and ONNX Runtime offers no seed for it, so with the voice's own
+/// `noise_w` the same line comes out 7.0 s in one take and 7.7 s in the next: timing could not
+/// be planned or reproduced. Without duration noise a line's length is a function of its text
+/// and speed; the timbre noise (`noise_scale`) stays, so the voice keeps its life.
+pub const DURATION_NOISE: f32 = 0.0;
+
 impl PiperVoice {
     /// Loads a voice (`.onnx` with its `.onnx.json` beside it). ONNX Runtime is found through
     /// `ORT_DYLIB_PATH` or the data dir unless [`init_onnxruntime`] was called first.
@@ -178,9 +200,11 @@ impl PiperVoice {
             .commit_from_file(onnx)
             .map_err(|e| voice_error(e.to_string()))?;
         let has_speaker_input = session.inputs().iter().any(|i| i.name() == "sid");
-        let bytes = std::fs::metadata(onnx).map_or(0, |m| m.len());
-        let name = onnx.file_name().unwrap_or_default().to_string_lossy();
-        let signature = format!("piper:{name}:{bytes}");
+        let signature =
+            voice_signature(onnx, config_text.as_bytes()).map_err(|e| LocalTtsError::Voice {
+                path: onnx.to_path_buf(),
+                message: e.to_string(),
+            })?;
         Ok(Self {
             session: Mutex::new(session),
             config,
@@ -228,11 +252,13 @@ impl PiperVoice {
         self.config.audio.sample_rate
     }
 
-    /// Speaks `text` with the voice's default scales; `speed` above 1 speaks faster by shortening
-    /// phoneme durations (`length_scale / speed`), which sounds better than stretching audio.
-    /// Returns mono samples in −1..1 and the sample rate.
+    /// Speaks `text` with the voice's default scales but no duration noise ([`DURATION_NOISE`]:
+    /// the same text and speed always take the same time); `speed` above 1 speaks faster by
+    /// shortening phoneme durations (`length_scale / speed`), which sounds better than stretching
+    /// audio. Returns mono samples in −1..1 and the sample rate.
     pub fn speak(&self, text: &str, speed: f32) -> Result<(Vec<f32>, u32), LocalTtsError> {
         let mut scales = self.config.inference;
+        scales.noise_w = DURATION_NOISE;
         if speed.is_finite() && speed > 0.0 {
             scales.length_scale /= speed;
         }
@@ -324,5 +350,24 @@ impl PiperVoice {
             .try_extract_tensor::<f32>()
             .map_err(|e| e.to_string())?;
         Ok(samples.iter().map(|s| s.clamp(-1.0, 1.0)).collect())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_signature_follows_the_content_of_model_and_config() {
+        let dir = tempfile::tempdir().unwrap();
+        let onnx = dir.path().join("v.onnx");
+        std::fs::write(&onnx, b"model one").unwrap();
+        let first = voice_signature(&onnx, b"{\"a\": 1}").unwrap();
+        assert_eq!(first, voice_signature(&onnx, b"{\"a\": 1}").unwrap());
+        // Same name, same size, other content: another voice.
+        std::fs::write(&onnx, b"model two").unwrap();
+        let retrained = voice_signature(&onnx, b"{\"a\": 1}").unwrap();
+        assert_ne!(first, retrained);
+        assert_ne!(retrained, voice_signature(&onnx, b"{\"a\": 2}").unwrap());
     }
 }
