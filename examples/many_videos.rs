@@ -1,6 +1,7 @@
-//! Several videos at once sharing one provider limit — the counterpart of the reference's
-//! `process_videos_async`: each video's synth stage runs concurrently, and a [`SharedLimit`] keeps
-//! the requests of all of them together under one `max_concurrent`. Each video needs a work
+//! Several videos at once sharing one provider limit — the counterpart of the Python API's
+//! `process_videos_async`: each video's synth stage runs concurrently, and one shared limit
+//! (`BatchOptions::shared_limit`) keeps the requests of all of them together under one
+//! `max_concurrent`. Each video needs a work
 //! directory prepared by `dubber prep` (its `subs.srt`). Offline, with espeak-ng.
 //!
 //! ```sh
@@ -16,7 +17,7 @@ use dubber::pipeline::synth::{Background, SynthOptions, synth};
 use dubber::progress::{OutputMode, Progress};
 use dubber::text::GroupOptions;
 use dubber::timeline::Policy;
-use dubber::tts::{BatchOptions, EspeakTts, SharedLimit, SynthRequest};
+use dubber::tts::{BatchOptions, EspeakTts, SynthRequest};
 use futures_util::future::join_all;
 use tokio::sync::Semaphore;
 
@@ -25,10 +26,10 @@ async fn main() -> anyhow::Result<()> {
     let videos: Vec<PathBuf> = std::env::args().skip(1).map(PathBuf::from).collect();
     let engine = EspeakTts::new("en-us")?;
     // At most 4 requests in flight across all videos.
-    let shared = SharedLimit::new(&engine, Arc::new(Semaphore::new(4)));
+    let shared = Arc::new(Semaphore::new(4));
     let progress = Progress::new(OutputMode::Auto);
     let jobs = videos.iter().map(|video| {
-        let (shared, progress) = (&shared, &progress);
+        let (engine, shared, progress) = (&engine, &shared, &progress);
         async move {
             let workdir = Workdir::for_video(video, None);
             let opts = SynthOptions {
@@ -37,6 +38,7 @@ async fn main() -> anyhow::Result<()> {
                 request: SynthRequest::new("", "en-us", "espeak-ng"),
                 batch: BatchOptions {
                     max_concurrent: 4,
+                    shared_limit: Some(Arc::clone(shared)),
                     ..BatchOptions::default()
                 },
                 allow_silence: false,
@@ -45,7 +47,7 @@ async fn main() -> anyhow::Result<()> {
                 mux: MuxOptions::default(),
                 output: Some(video.with_extension("dubbed.mp4")),
             };
-            (video, synth(video, &workdir, shared, &opts, progress).await)
+            (video, synth(video, &workdir, engine, &opts, progress).await)
         }
     });
     for (video, result) in join_all(jobs).await {

@@ -80,6 +80,7 @@ impl Progress {
                 done: AtomicU64::new(0),
                 started: Instant::now(),
                 bar,
+                last_note: std::sync::Mutex::new(None),
             }),
         };
         stage.event("stage_start", json!({ "total": total }));
@@ -129,6 +130,7 @@ struct StageInner {
     done: AtomicU64,
     started: Instant,
     bar: Option<ProgressBar>,
+    last_note: std::sync::Mutex<Option<String>>,
 }
 
 impl Stage {
@@ -160,6 +162,29 @@ impl Stage {
 
     pub fn done(&self) -> u64 {
         self.inner.done.load(Ordering::Relaxed)
+    }
+
+    /// A passing condition worth seeing while the stage goes on (`"openai is rate limiting: 2
+    /// requests at once"`): on the bar's line on a terminal, as a `note` event under `--json`, as
+    /// a log line otherwise (at most once per distinct note, so a long wait does not flood the log).
+    pub fn note(&self, note: &str) {
+        if let Some(bar) = &self.inner.bar {
+            bar.set_message(format!("{} ({note})", self.inner.name));
+        }
+        let mut last = self
+            .inner
+            .last_note
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
+        if last.as_deref() == Some(note) {
+            return;
+        }
+        *last = Some(note.to_string());
+        match self.inner.mode {
+            OutputMode::Json => self.event("note", json!({ "note": note })),
+            OutputMode::Plain => tracing::warn!("{}: {note}", self.inner.video),
+            _ => {}
+        }
     }
 
     /// End the stage.

@@ -573,3 +573,85 @@ async fn progress_stage_counts_every_line_once() {
     runner(&done).run(&openai(&server), &reqs).await.unwrap();
     assert_eq!(done.done(), 30);
 }
+
+/// A server asking for an absurd wait (`Retry-After: 1e20`) neither panics the client nor makes it
+/// sleep for years: the wait is capped, and every line completes.
+#[tokio::test]
+async fn an_absurd_retry_after_neither_panics_nor_hangs() {
+    let server = TestServer::start(Faults {
+        latency: Duration::from_millis(10),
+        admit: Some(1),
+        retry_after: RetryAfter::Raw("1e20"),
+        ..Faults::default()
+    })
+    .await;
+    let dir = tempfile::tempdir().unwrap();
+    let reqs = requests(&texts(6));
+    let runner = BatchRunner::new(
+        Cache::open(dir.path()).unwrap(),
+        BatchOptions {
+            max_server_wait: Duration::from_millis(20),
+            ..options(4)
+        },
+    );
+    let started = std::time::Instant::now();
+    let report = runner.run(&openai(&server), &reqs).await.unwrap();
+    assert_all_clips(&report, &reqs);
+    assert!(server.stats.status_count(429) > 0);
+    assert!(started.elapsed() < Duration::from_secs(10));
+}
+
+/// A server that answers 429 to everything stops the run with an error that names the setting to
+/// change, instead of looking like a hang.
+#[tokio::test]
+async fn endless_rate_limiting_stops_naming_max_concurrent() {
+    let server = TestServer::start(Faults {
+        admit: Some(0),
+        ..Faults::default()
+    })
+    .await;
+    let dir = tempfile::tempdir().unwrap();
+    let reqs = requests(&texts(4));
+    let runner = BatchRunner::new(
+        Cache::open(dir.path()).unwrap(),
+        BatchOptions {
+            max_rate_limited: 3,
+            ..options(4)
+        },
+    );
+    let err = runner.run(&openai(&server), &reqs).await.unwrap_err();
+    assert!(
+        matches!(err, TtsError::RateLimitedOut { tries: 3, .. }),
+        "{err:?}"
+    );
+    let message = err.to_string();
+    assert!(
+        message.contains("--max-concurrent (now 4)") && message.contains("admits about 1"),
+        "{message}"
+    );
+}
+
+/// Waiting for a limit shared with other videos is queueing, not the request: with one permit and
+/// a 0.5 s timeout, six 0.2 s requests all succeed at the first attempt.
+#[tokio::test]
+async fn the_wait_for_a_shared_limit_is_not_part_of_the_timeout() {
+    let server = TestServer::start(Faults {
+        latency: Duration::from_millis(200),
+        ..Faults::default()
+    })
+    .await;
+    let dir = tempfile::tempdir().unwrap();
+    let reqs = requests(&texts(6));
+    let runner = BatchRunner::new(
+        Cache::open(dir.path()).unwrap(),
+        BatchOptions {
+            timeout: Duration::from_millis(500),
+            shared_limit: Some(std::sync::Arc::new(tokio::sync::Semaphore::new(1))),
+            ..options(6)
+        },
+    );
+    let report = runner.run(&openai(&server), &reqs).await.unwrap();
+    assert_all_clips(&report, &reqs);
+    assert_eq!(report.requests, 6, "no attempt timed out and was retried");
+    assert_eq!(server.stats.max_in_flight(), 1);
+}

@@ -18,7 +18,7 @@ use crate::pipeline::synth::{SynthOptions, SynthOutcome, SynthStageError, synth}
 use crate::pipeline::workdir::{Workdir, output_beside, output_name};
 use crate::progress::Progress;
 use crate::stt::{TranscribeOptions, Transcriber};
-use crate::tts::{SharedLimit, Synthesizer};
+use crate::tts::Synthesizer;
 
 /// File extensions taken from a folder.
 pub const VIDEO_EXTENSIONS: &[&str] = &["mp4", "mkv", "mov", "webm", "m4v", "avi"];
@@ -313,7 +313,8 @@ pub async fn dub_one<S: Synthesizer>(
 }
 
 /// [`dub_one`] for every job, `parallel` videos at once, all sharing one limit of
-/// `max_concurrent` requests in flight to the voice. Results come back in the jobs' order.
+/// `max_concurrent` requests in flight to the voice (the batch runner's `shared_limit`). Results
+/// come back in the jobs' order.
 pub async fn dub_all<S: Synthesizer>(
     jobs: &[DubJob],
     engines: &Engines<'_, S>,
@@ -322,23 +323,19 @@ pub async fn dub_all<S: Synthesizer>(
     progress: &Progress,
     before_synth: Option<BeforeSynth<'_>>,
 ) -> Vec<DubResult> {
-    let permits = Arc::new(Semaphore::new(opts.synth.batch.max_concurrent.max(1)));
-    let shared = SharedLimit::new(engines.tts, permits);
-    let engines = Engines {
-        tts: &shared,
-        transcriber: engines.transcriber,
-    };
+    // One limit for every video's requests; the runner takes a permit outside its timeout.
+    let mut opts = opts.clone();
+    let limit = opts.synth.batch.max_concurrent.max(1);
+    opts.synth.batch.shared_limit = Some(Arc::new(Semaphore::new(limit)));
+    let opts = &opts;
     futures_util::stream::iter(jobs)
-        .map(|job| {
-            let engines = &engines;
-            async move {
-                let started = Instant::now();
-                let outcome = dub_one(job, engines, opts, progress, before_synth).await;
-                DubResult {
-                    video: job.video.clone(),
-                    seconds: started.elapsed().as_secs_f64(),
-                    outcome,
-                }
+        .map(|job| async move {
+            let started = Instant::now();
+            let outcome = dub_one(job, engines, opts, progress, before_synth).await;
+            DubResult {
+                video: job.video.clone(),
+                seconds: started.elapsed().as_secs_f64(),
+                outcome,
             }
         })
         .buffered(parallel.max(1))

@@ -31,8 +31,11 @@ use std::future::Future;
 use std::pin::Pin;
 use std::time::Duration;
 
+use std::sync::Arc;
+
 use futures_util::StreamExt;
 use futures_util::stream::FuturesUnordered;
+use tokio::sync::Semaphore;
 use tokio::time::Instant;
 
 use super::aimd::Aimd;
@@ -65,6 +68,13 @@ pub struct BatchOptions {
     /// is synthesized or finally fails (a retry is not counted twice). The caller creates the
     /// stage with its total and finishes it. `None` (the default) shows nothing.
     pub progress: Option<Stage>,
+    /// The longest a server may make a line wait (`Retry-After`), at most
+    /// [`crate::retry::MAX_SERVER_WAIT`] whatever is set here.
+    pub max_server_wait: Duration,
+    /// A limit shared with other runs (the videos of `dubber run --jobs`): every attempt holds a
+    /// permit while it is in flight. The wait for a permit is not part of `timeout`, so a line
+    /// queued behind other videos never times out against a healthy service.
+    pub shared_limit: Option<Arc<Semaphore>>,
 }
 
 impl Default for BatchOptions {
@@ -78,6 +88,8 @@ impl Default for BatchOptions {
             backoff_max: Duration::from_secs(30),
             cache_only: false,
             progress: None,
+            max_server_wait: crate::retry::MAX_SERVER_WAIT,
+            shared_limit: None,
         }
     }
 }
@@ -207,9 +219,17 @@ impl BatchRunner {
                 }
                 Err(AttemptFailure::Synth(error)) => error,
             };
-            if matches!(error, SynthError::RateLimited { .. }) {
+            if let SynthError::RateLimited { provider, .. } = &error {
                 rate_limited += 1;
                 aimd.rate_limited(done.epoch, done.in_flight_when_sent);
+                // A long stretch of 429s must not look like a hang.
+                if let Some(stage) = &opts.progress {
+                    let at_once = aimd.current();
+                    stage.note(&format!(
+                        "{provider} is rate limiting: {at_once} request{} at once",
+                        if at_once == 1 { "" } else { "s" }
+                    ));
+                }
             }
             match self.next_step(line, &error) {
                 Next::RetryAfter(wait) => {
@@ -217,6 +237,15 @@ impl BatchRunner {
                     waiting.push((Instant::now() + wait, done.pending));
                 }
                 Next::GiveUp => {
+                    if let SynthError::RateLimited { provider, .. } = error {
+                        return Err(TtsError::RateLimitedOut {
+                            provider,
+                            index: line.first,
+                            tries: line.rate_limited,
+                            admitted: aimd.current(),
+                            max_concurrent,
+                        });
+                    }
                     tracing::warn!(line = line.first + 1, %error, "line failed after retries");
                     let attempts = line.attempts + line.rate_limited;
                     for &i in &line.indices {
@@ -299,7 +328,8 @@ impl BatchRunner {
             base: opts.backoff_base,
             max: opts.backoff_max,
         };
-        Next::RetryAfter(backoff.wait(failures, error.retry_after()))
+        let asked = error.retry_after().map(|w| w.min(opts.max_server_wait));
+        Next::RetryAfter(backoff.wait(failures, asked))
     }
 
     /// One attempt at `req`, stored in the cache when it succeeds. `sent` is (index in `pending`,
@@ -314,10 +344,20 @@ impl BatchRunner {
         let timeout = self.options.timeout;
         let cache = self.cache.clone();
         let result = async {
+            // Waiting for a shared permit is queueing, not the request: outside the timeout.
+            let permit = match &self.options.shared_limit {
+                Some(limit) => Some(Arc::clone(limit).acquire_owned().await.map_err(|_| {
+                    AttemptFailure::Synth(SynthError::Config(
+                        "the shared request limit was closed".into(),
+                    ))
+                })?),
+                None => None,
+            };
             let audio = tokio::time::timeout(timeout, synth.synthesize(req))
                 .await
                 .map_err(|_| AttemptFailure::Synth(SynthError::Timeout(timeout)))?
                 .map_err(AttemptFailure::Synth)?;
+            drop(permit);
             // Decoding and the file write are CPU and disk work: off the async threads.
             tokio::task::spawn_blocking(move || {
                 let pcm = audio.decode().map_err(|message| {

@@ -71,8 +71,10 @@ pub trait Synthesizer: Send + Sync {
 }
 
 /// `inner`, with every request holding a permit of `permits`: one provider limit shared by several
-/// batch runs (`dubber run --jobs N`), so the videos processed at once never have more than the
-/// limit in flight together, however each run's own window moves.
+/// users of one engine, so they never have more than the limit in flight together. For batch runs
+/// prefer [`BatchOptions::shared_limit`](crate::tts::BatchOptions::shared_limit) (what `dubber run
+/// --jobs` uses): there the wait for a permit is not counted against the per-request timeout,
+/// while through this wrapper it is, since the wait happens inside `synthesize`.
 #[derive(Debug)]
 pub struct SharedLimit<'a, S> {
     inner: &'a S,

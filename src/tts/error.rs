@@ -112,6 +112,23 @@ impl SynthError {
 /// Errors that end a batch (or a single [`speak`](super::speak)).
 #[derive(Debug, thiserror::Error)]
 pub enum TtsError {
+    /// The service kept answering 429 for one line through its whole budget: the run stops, since
+    /// the others are waiting in the same queue.
+    #[error(
+        "{provider} kept rate limiting (HTTP 429) line {} through {tries} tries; it admits about \
+         {admitted} requests at once. Lower --max-concurrent (now {max_concurrent}), raise the \
+         account's limit, or run again later: finished lines are cached",
+        .index + 1
+    )]
+    RateLimitedOut {
+        provider: &'static str,
+        /// 0-based index of the request.
+        index: usize,
+        tries: u32,
+        /// The adaptive limit when the run stopped: what the service let through.
+        admitted: usize,
+        max_concurrent: usize,
+    },
     /// A request failed in a way retrying cannot fix; the run stopped at once.
     #[error("synthesis stopped at line {} ({text:?}): {source}", .index + 1)]
     Fatal {

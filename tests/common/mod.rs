@@ -34,6 +34,8 @@ pub enum RetryAfter {
     Ms(u64),
     /// `Retry-After: <HTTP date>` this many seconds ahead
     Date(u64),
+    /// `Retry-After: <this text>`, as a server may send it (`1e20`, `-5`, `soon`)
+    Raw(&'static str),
 }
 
 #[derive(Debug, Clone)]
@@ -455,6 +457,7 @@ async fn handle(
         );
         match faults.retry_after {
             RetryAfter::None => {}
+            RetryAfter::Raw(text) => r.headers.push(("retry-after".into(), text.to_string())),
             RetryAfter::Secs(s) => r.headers.push(("retry-after".into(), s.to_string())),
             RetryAfter::Ms(ms) => {
                 r.headers.push(("retry-after-ms".into(), ms.to_string()));
