@@ -10,6 +10,7 @@
 
 pub mod audio;
 pub mod cost;
+pub mod credentials;
 pub mod fsutil;
 pub mod llm;
 pub mod local_tts;

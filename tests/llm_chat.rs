@@ -13,7 +13,7 @@ use dubber::llm::{
 fn chat(server: &ChatServer) -> OpenAiChat {
     let mut config = ChatConfig::new("test-model");
     config.base_url = server.base_url();
-    config.api_key = Some("sk-test".into());
+    config.api_key = dubber::credentials::ApiKey::new("sk-test");
     config.backoff_base = Duration::from_millis(5);
     config.backoff_max = Duration::from_millis(20);
     config.request_timeout = Duration::from_secs(10);

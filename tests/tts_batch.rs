@@ -655,3 +655,40 @@ async fn the_wait_for_a_shared_limit_is_not_part_of_the_timeout() {
     assert_eq!(report.requests, 6, "no attempt timed out and was retried");
     assert_eq!(server.stats.max_in_flight(), 1);
 }
+
+/// A server that redirects elsewhere (another port is another origin) never gets the key
+/// carried along: the redirect is not followed, and the other server sees no request.
+#[tokio::test]
+async fn a_key_never_follows_a_redirect_to_another_origin() {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let elsewhere = TestServer::start(Faults::default()).await;
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let redirector = format!("http://{}/v1", listener.local_addr().unwrap());
+    let target = format!("{}/audio/speech", elsewhere.openai_base());
+    tokio::spawn(async move {
+        loop {
+            let (mut stream, _) = listener.accept().await.unwrap();
+            let target = target.clone();
+            tokio::spawn(async move {
+                let mut buf = vec![0u8; 65536];
+                let _ = stream.read(&mut buf).await;
+                let head = format!(
+                    "HTTP/1.1 307 Temporary Redirect\r\nlocation: {target}\r\ncontent-length: 0\r\nconnection: close\r\n\r\n"
+                );
+                let _ = stream.write_all(head.as_bytes()).await;
+            });
+        }
+    });
+    let tts = OpenAiTts::new(&redirector, Some("sk-secret".into())).unwrap();
+    let result = tts
+        .synthesize(&SynthRequest::new("Hello.", "onyx", "gpt-4o-mini-tts"))
+        .await;
+    assert!(result.is_err(), "a redirect is not audio");
+    assert_eq!(
+        elsewhere.stats.requests(),
+        0,
+        "the key went to another server"
+    );
+    // And a client never prints its key.
+    assert!(!format!("{tts:?}").contains("sk-secret"));
+}

@@ -1,5 +1,6 @@
 //! Flags → library configuration and engines, once per run: the one place that holds the defaults
-//! table and reads the environment for the binary. The library never sees clap; subcommands get
+//! table and loads `.env`; keys and servers from the environment come through
+//! [`dubber::credentials`]. The library never sees clap; subcommands get
 //! typed options and engines from here and call one library function each.
 
 use std::path::PathBuf;
@@ -8,6 +9,7 @@ use std::time::Duration;
 use anyhow::{Context, Result, bail};
 use clap::ValueEnum;
 use dubber::cost::{Engine, Estimate, PriceTable, RunPlan};
+use dubber::credentials;
 use dubber::llm::{ChatConfig, EditOptions, Glossary, OpenAiChat, ReplyCache, Translation};
 use dubber::local_tts::PiperVoice;
 use dubber::media::MuxOptions;
@@ -31,8 +33,6 @@ use super::flags::{
 pub const DEFAULT_CHAT_MODEL: &str = "gpt-4o-mini";
 /// The model of OpenAI-compatible transcription servers.
 pub const DEFAULT_STT_MODEL_OPENAI: &str = "whisper-1";
-/// OpenAI's API, when neither a flag nor `OPENAI_BASE_URL` names another server.
-pub const OPENAI_API: &str = "https://api.openai.com/v1";
 
 /// The settings a `.env` file may hold: keys, servers, model choices. Never a path the process
 /// loads code from (`ORT_DYLIB_PATH`, `DUBBER_HOME` with its `lib/`, `LD_*`): a `.env` is often
@@ -86,13 +86,6 @@ pub fn provider_name(provider: Provider) -> String {
     provider
         .to_possible_value()
         .map_or_else(|| "openai".to_string(), |v| v.get_name().to_string())
-}
-
-/// `OPENAI_BASE_URL`, when set and not empty.
-fn openai_base_url_env() -> Option<String> {
-    std::env::var("OPENAI_BASE_URL")
-        .ok()
-        .filter(|b| !b.trim().is_empty())
 }
 
 /// Seconds from a flag as whole milliseconds.
@@ -199,8 +192,7 @@ pub fn tts_engine(tts: &TtsArgs) -> Result<AnyEngine> {
             AnyEngine::Espeak(EspeakTts::new(voice).context("--tts espeak")?)
         }
         Provider::Openai => {
-            let base = tts.base_url.clone().or_else(openai_base_url_env);
-            AnyEngine::OpenAi(OpenAiTts::from_env(base.as_deref()).context("--tts openai")?)
+            AnyEngine::OpenAi(OpenAiTts::from_env(tts.base_url.as_deref()).context("--tts openai")?)
         }
         Provider::Elevenlabs => AnyEngine::ElevenLabs(
             ElevenLabsTts::from_env(tts.base_url.as_deref()).context("--tts elevenlabs")?,
@@ -219,14 +211,8 @@ pub fn transcriber(stt: &SttArgs) -> Result<Box<dyn Transcriber>> {
             Box::new(whisper)
         }
         SttProvider::Openai => {
-            let base = stt
-                .stt_base_url
-                .clone()
-                .or_else(openai_base_url_env)
-                .unwrap_or_else(|| OPENAI_API.into());
-            let key = std::env::var("OPENAI_API_KEY")
-                .ok()
-                .filter(|k| !k.is_empty());
+            let base = credentials::openai_server(stt.stt_base_url.as_deref());
+            let key = credentials::openai_api_key().map(|k| k.expose().to_string());
             let model = stt
                 .stt_model
                 .clone()
@@ -309,7 +295,7 @@ pub fn synth_estimate(tts: &TtsArgs, workdir: &Workdir) -> Option<(Estimate, f64
     let segments = read_reviewed_subtitles(workdir).ok()?;
     let base = tts.base_url.clone().or_else(|| {
         (tts.provider == Provider::Openai)
-            .then(openai_base_url_env)
+            .then(credentials::openai_base_url)
             .flatten()
     });
     let engine = tts_cost_engine(tts.provider, tts.tts_model.as_deref(), base.as_deref());

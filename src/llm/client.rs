@@ -16,9 +16,10 @@ use serde::{Deserialize, Serialize};
 use tokio::sync::Semaphore;
 
 use super::LlmError;
+use crate::credentials::{self, ApiKey};
 
 /// OpenAI's API, used when neither an option nor `OPENAI_BASE_URL` names another server.
-pub const DEFAULT_BASE_URL: &str = "https://api.openai.com/v1";
+pub const DEFAULT_BASE_URL: &str = crate::credentials::OPENAI_API;
 
 /// Who says a message in a conversation.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -111,8 +112,8 @@ pub struct ChatConfig {
     pub base_url: String,
     /// Model name as the server knows it (`gpt-4o-mini`, `llama3.1:8b`, …).
     pub model: String,
-    /// Bearer token; local servers usually need none.
-    pub api_key: Option<String>,
+    /// Bearer token; local servers usually need none. Never printed.
+    pub api_key: Option<ApiKey>,
     /// Sampling temperature; `None` leaves the server's default. Models that accept only their
     /// default (reasoning models answer HTTP 400 naming `temperature`) are asked again without it.
     pub temperature: Option<f32>,
@@ -155,15 +156,9 @@ impl ChatConfig {
     /// `model` at `base_url` if given, else `OPENAI_BASE_URL`, else OpenAI; the key from
     /// `OPENAI_API_KEY` when it is set and not empty.
     pub fn from_env(model: impl Into<String>, base_url: Option<String>) -> Self {
-        let non_empty = |v: String| (!v.trim().is_empty()).then(|| v.trim().to_string());
         let mut config = Self::new(model);
-        if let Some(base) = base_url
-            .and_then(non_empty)
-            .or_else(|| std::env::var("OPENAI_BASE_URL").ok().and_then(non_empty))
-        {
-            config.base_url = base;
-        }
-        config.api_key = std::env::var("OPENAI_API_KEY").ok().and_then(non_empty);
+        config.base_url = credentials::openai_server(base_url.as_deref());
+        config.api_key = credentials::openai_api_key();
         config
     }
 
@@ -211,7 +206,10 @@ impl OpenAiChat {
                 "the concurrency limit must be at least 1".into(),
             ));
         }
-        let http = reqwest::Client::builder()
+        if config.api_key.is_some() {
+            credentials::warn_if_exposed(&config.base_url);
+        }
+        let http = credentials::client_builder()
             .timeout(config.request_timeout)
             .build()
             .map_err(|e| LlmError::Config(format!("HTTP client: {e}")))?;
@@ -250,7 +248,7 @@ impl OpenAiChat {
         })?;
         let mut request = self.http.post(&self.endpoint).json(body);
         if let Some(key) = &self.config.api_key {
-            request = request.bearer_auth(key);
+            request = request.bearer_auth(key.expose());
         }
         let response = request.send().await.map_err(|e| AttemptError::Transient {
             message: describe_reqwest_error(&e),

@@ -16,17 +16,18 @@ use serde::Deserialize;
 use super::{BoxFuture, SAMPLE_RATE, SttError, TranscribeOptions, Transcriber};
 use crate::Segment;
 use crate::audio::wav_bytes;
+use crate::credentials::{self, ApiKey};
 use crate::segment::{MAX_MEDIA_MS, secs_for_message, secs_to_ms};
 
 /// OpenAI's public API.
-pub const OPENAI_BASE_URL: &str = "https://api.openai.com/v1";
+pub const OPENAI_BASE_URL: &str = credentials::OPENAI_API;
 
 /// A client for one OpenAI-compatible transcription server.
 #[derive(Debug, Clone)]
 pub struct OpenAiTranscriber {
     client: reqwest::Client,
     base_url: String,
-    api_key: Option<String>,
+    api_key: Option<ApiKey>,
     model: String,
     piece_secs: u32,
 }
@@ -52,13 +53,18 @@ impl OpenAiTranscriber {
     /// A transcriber for `base_url` (e.g. `https://api.openai.com/v1`, or a local server's
     /// `http://127.0.0.1:8000/v1`) with `model` (`whisper-1`) and an optional bearer key.
     pub fn new(base_url: &str, api_key: Option<String>, model: &str) -> Self {
+        let api_key = api_key.and_then(ApiKey::new);
+        let base_url = base_url.trim_end_matches('/').to_string();
+        if api_key.is_some() {
+            credentials::warn_if_exposed(&base_url);
+        }
         Self {
-            client: reqwest::Client::builder()
+            client: credentials::client_builder()
                 .timeout(Duration::from_secs(600))
                 .build()
                 .unwrap_or_default(),
-            base_url: base_url.trim_end_matches('/').to_string(),
-            api_key: api_key.filter(|k| !k.is_empty()),
+            base_url,
+            api_key,
             model: model.to_string(),
             piece_secs: 600,
         }
@@ -96,7 +102,7 @@ impl OpenAiTranscriber {
         }
         let mut request = self.client.post(&url).multipart(form);
         if let Some(key) = &self.api_key {
-            request = request.bearer_auth(key);
+            request = request.bearer_auth(key.expose());
         }
         let http = |source| SttError::Http {
             url: url.clone(),

@@ -5,6 +5,7 @@
 //! `current-concurrent-requests` and `maximum-concurrent-requests`; the maximum is the account's
 //! real limit, so it is kept and offered to the batch runner as a [`Synthesizer::concurrency_hint`].
 
+use crate::credentials::{self, ApiKey};
 use std::future::Future;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -38,7 +39,7 @@ const SETTINGS: Settings = Settings {
 pub struct ElevenLabsTts {
     client: reqwest::Client,
     base_url: String,
-    api_key: String,
+    api_key: ApiKey,
     /// `maximum-concurrent-requests` from the last response; 0 until one arrived.
     max_concurrent: Arc<AtomicUsize>,
 }
@@ -46,29 +47,30 @@ pub struct ElevenLabsTts {
 impl ElevenLabsTts {
     /// A client for `base_url` (normally [`DEFAULT_BASE_URL`]) with `api_key`.
     pub fn new(base_url: &str, api_key: impl Into<String>) -> Result<Self, SynthError> {
-        let client = reqwest::Client::builder()
+        let client = credentials::client_builder()
             .connect_timeout(Duration::from_secs(10))
             .build()
             .map_err(|e| SynthError::Config(format!("cannot build the HTTP client: {e}")))?;
+        let api_key = ApiKey::new(api_key)
+            .ok_or_else(|| SynthError::Config("the ElevenLabs API key is blank".to_string()))?;
+        let base_url = http::normalise_base(base_url);
+        credentials::warn_if_exposed(&base_url);
         Ok(Self {
             client,
-            base_url: http::normalise_base(base_url),
-            api_key: api_key.into(),
+            base_url,
+            api_key,
             max_concurrent: Arc::new(AtomicUsize::new(0)),
         })
     }
 
     /// Configure from `ELEVENLABS_API_KEY`, with `base_url` or [`DEFAULT_BASE_URL`].
     pub fn from_env(base_url: Option<&str>) -> Result<Self, SynthError> {
-        let key = std::env::var("ELEVENLABS_API_KEY")
-            .ok()
-            .filter(|k| !k.trim().is_empty())
-            .ok_or_else(|| {
-                SynthError::Config(
-                    "ELEVENLABS_API_KEY is not set: put your key in it (or in .env)".to_string(),
-                )
-            })?;
-        Self::new(base_url.unwrap_or(DEFAULT_BASE_URL), key)
+        let key = credentials::elevenlabs_api_key().ok_or_else(|| {
+            SynthError::Config(
+                "ELEVENLABS_API_KEY is not set: put your key in it (or in .env)".to_string(),
+            )
+        })?;
+        Self::new(base_url.unwrap_or(DEFAULT_BASE_URL), key.expose())
     }
 
     fn url(&self, voice_id: &str, rate: u32) -> Result<reqwest::Url, SynthError> {
@@ -109,7 +111,7 @@ impl ElevenLabsTts {
         let response = self
             .client
             .post(self.url(&req.voice, rate)?)
-            .header("xi-api-key", &self.api_key)
+            .header("xi-api-key", self.api_key.expose())
             .json(&body)
             .send()
             .await

@@ -4,6 +4,7 @@
 //! We ask for `wav` or `pcm` (24 kHz 16-bit mono) so no MP3 decoder is involved. Texts longer than
 //! the service's 4096-character limit are split at sentence boundaries and the audio joined.
 
+use crate::credentials::{self, ApiKey};
 use std::future::Future;
 use std::time::Duration;
 
@@ -16,7 +17,7 @@ use crate::tts::error::SynthError;
 use crate::tts::request::{AudioFormat, Limits, SynthAudio, SynthRequest};
 
 /// Where requests go when neither an explicit base URL nor `OPENAI_BASE_URL` is set.
-pub const DEFAULT_BASE_URL: &str = "https://api.openai.com/v1";
+pub const DEFAULT_BASE_URL: &str = credentials::OPENAI_API;
 /// The longest `input` the endpoint accepts, in characters.
 pub const MAX_INPUT_CHARS: usize = 4096;
 /// The only rate of OpenAI's `pcm` response format.
@@ -37,37 +38,34 @@ const SETTINGS: Settings = Settings {
 pub struct OpenAiTts {
     client: reqwest::Client,
     base_url: String,
-    api_key: Option<String>,
+    api_key: Option<ApiKey>,
 }
 
 impl OpenAiTts {
     /// A client for `base_url` (e.g. `https://api.openai.com/v1` or `http://127.0.0.1:8000/v1`),
     /// sending `api_key` as a bearer token when given. Local servers often need no key.
     pub fn new(base_url: &str, api_key: Option<String>) -> Result<Self, SynthError> {
-        let client = reqwest::Client::builder()
+        let client = credentials::client_builder()
             .connect_timeout(Duration::from_secs(10))
             .build()
             .map_err(|e| SynthError::Config(format!("cannot build the HTTP client: {e}")))?;
+        let api_key = api_key.and_then(ApiKey::new);
+        let base_url = http::normalise_base(base_url);
+        if api_key.is_some() {
+            credentials::warn_if_exposed(&base_url);
+        }
         Ok(Self {
             client,
-            base_url: http::normalise_base(base_url),
-            api_key: api_key.filter(|k| !k.trim().is_empty()),
+            base_url,
+            api_key,
         })
     }
 
     /// Configure from the environment: the base URL is `base_url` if given, else `OPENAI_BASE_URL`,
     /// else [`DEFAULT_BASE_URL`]; the key is `OPENAI_API_KEY`, required for the default base URL.
     pub fn from_env(base_url: Option<&str>) -> Result<Self, SynthError> {
-        let env_base = std::env::var("OPENAI_BASE_URL")
-            .ok()
-            .filter(|b| !b.trim().is_empty());
-        let base = base_url
-            .map(str::to_string)
-            .or(env_base)
-            .unwrap_or_else(|| DEFAULT_BASE_URL.to_string());
-        let key = std::env::var("OPENAI_API_KEY")
-            .ok()
-            .filter(|k| !k.trim().is_empty());
+        let base = credentials::openai_server(base_url);
+        let key = credentials::openai_api_key();
         if key.is_none() && http::normalise_base(&base) == DEFAULT_BASE_URL {
             return Err(SynthError::Config(
                 "OPENAI_API_KEY is not set: put your key in it (or in .env), or point \
@@ -75,7 +73,7 @@ impl OpenAiTts {
                     .to_string(),
             ));
         }
-        Self::new(&base, key)
+        Self::new(&base, key.map(|k| k.expose().to_string()))
     }
 
     /// The base URL requests go to (without a trailing slash).
@@ -111,7 +109,7 @@ impl OpenAiTts {
             .client
             .post(format!("{}/audio/speech", self.base_url))
             .json(&body);
-        if let Some(key) = &self.api_key {
+        if let Some(key) = self.api_key.as_ref().map(ApiKey::expose) {
             builder = builder.bearer_auth(key);
         }
         let response = builder
