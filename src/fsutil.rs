@@ -140,12 +140,8 @@ mod tests {
         a.persist(&target).unwrap();
         drop(b);
         assert_eq!(std::fs::read(&target).unwrap(), b"a");
-        let c = TempFile::beside(&target);
-        std::fs::write(c.path(), b"c").unwrap();
-        let kept = c.path().to_path_buf();
-        std::mem::forget(c);
-        remove_live_temp_files();
-        assert!(!kept.exists());
+        // `remove_live_temp_files` removes every live one of the process, so it cannot run beside
+        // other tests: the Ctrl-C test of `dubber synth` covers it.
         let names: Vec<_> = std::fs::read_dir(dir.path()).unwrap().collect();
         assert_eq!(names.len(), 1, "only the target is left");
     }

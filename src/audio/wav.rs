@@ -61,14 +61,49 @@ pub(crate) fn i16_wav_bytes(
     Ok(cursor.into_inner())
 }
 
-/// Reads any audio file [`decode()`] understands, as mono.
+/// Reads any audio file [`decode()`] understands, as mono. A 16-bit mono WAV (what ffmpeg writes
+/// for transcription, what the track is) is streamed straight into samples, so a 3-hour file costs
+/// one copy of its samples, not the file's bytes as well.
 pub fn read_wav(path: &Path) -> Result<Clip, AudioError> {
+    if let Some(clip) = read_pcm16_mono(path)? {
+        return Ok(clip);
+    }
     let bytes = std::fs::read(path).map_err(|source| AudioError::Io {
         path: path.to_path_buf(),
         source,
     })?;
     let hint = path.extension().and_then(|e| e.to_str());
     decode(&bytes, hint)
+}
+
+/// A 16-bit mono WAV read sample by sample; `None` when the file is another kind of audio.
+fn read_pcm16_mono(path: &Path) -> Result<Option<Clip>, AudioError> {
+    let wav_err = |source| AudioError::Wav {
+        path: path.to_path_buf(),
+        source,
+    };
+    let Ok(reader) = hound::WavReader::open(path) else {
+        return Ok(None);
+    };
+    let spec = reader.spec();
+    if spec.channels != 1
+        || spec.bits_per_sample != 16
+        || spec.sample_format != hound::SampleFormat::Int
+    {
+        return Ok(None);
+    }
+    let scale = 1.0 / 32768.0;
+    let samples = reader
+        .into_samples::<i16>()
+        .map(|s| s.map(|s| f32::from(s) * scale))
+        .collect::<Result<Vec<f32>, _>>()
+        .map_err(wav_err)?;
+    if samples.is_empty() {
+        return Err(AudioError::NoSamples {
+            what: path.display().to_string(),
+        });
+    }
+    Ok(Some(Clip::new(spec.sample_rate, samples)))
 }
 
 /// Float sample to 16-bit PCM, clamped (a sum of sounds may exceed full scale).
