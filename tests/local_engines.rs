@@ -249,3 +249,26 @@ fn espeak_voice_speaks_and_follows_speed() {
         .unwrap_err();
     assert!(err.to_string().contains("no-such-voice-xx"), "{err}");
 }
+
+/// A synthesis nobody waits for any more is stopped: it ends with `Stopped` instead of finishing
+/// its text (the way a timed-out request stops burning a core).
+#[test]
+fn a_stopped_piper_synthesis_ends_early() {
+    let Some(voice) = voice() else { return };
+    let stop = dubber::local_tts::piper::Stop::new().unwrap();
+    let long: String = (0..40)
+        .map(|i| format!("This is sentence number {i} of a rather long text. "))
+        .collect();
+    let stopper = stop.clone();
+    let timer = std::thread::spawn(move || {
+        std::thread::sleep(std::time::Duration::from_millis(200));
+        stopper.stop();
+    });
+    let result = voice.speak_until(&long, 1.0, Some(&stop));
+    timer.join().unwrap();
+    assert!(
+        matches!(result, Err(dubber::local_tts::LocalTtsError::Stopped)),
+        "{:?}",
+        result.map(|(s, _)| s.len())
+    );
+}

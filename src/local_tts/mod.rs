@@ -40,6 +40,9 @@ pub enum LocalTtsError {
     /// espeak-ng is missing or failed.
     #[error("{0}")]
     Espeak(String),
+    /// The synthesis was stopped ([`piper::Stop`]): nobody waits for it any more.
+    #[error("stopped: the request was abandoned")]
+    Stopped,
 }
 
 impl LocalTtsError {

@@ -9,9 +9,10 @@
 use std::collections::HashMap;
 use std::ops::RangeInclusive;
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, OnceLock};
 
-use ort::session::Session;
+use ort::session::{RunOptions, Session};
 use ort::value::Tensor;
 use serde::Deserialize;
 
@@ -156,6 +157,44 @@ fn voice_signature(onnx: &Path, config: &[u8]) -> std::io::Result<String> {
 /// and speed; the timbre noise (`noise_scale`) stays, so the voice keeps its life.
 pub const DURATION_NOISE: f32 = 0.0;
 
+/// Stops a synthesis nobody waits for any more (its request timed out, or the run was
+/// dropped): the sentence being inferred is terminated inside ONNX Runtime, and no further
+/// sentence starts. Without it a timed-out line keeps a core busy, and the voice's session locked,
+/// until its last sentence is done.
+#[derive(Clone)]
+pub struct Stop {
+    stopped: Arc<AtomicBool>,
+    run: Arc<RunOptions>,
+}
+
+impl std::fmt::Debug for Stop {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Stop")
+            .field("stopped", &self.is_stopped())
+            .finish_non_exhaustive()
+    }
+}
+
+impl Stop {
+    /// Needs ONNX Runtime loaded (any loaded voice has done that).
+    pub fn new() -> Result<Self, LocalTtsError> {
+        let run = RunOptions::new().map_err(|e| LocalTtsError::Runtime(e.to_string()))?;
+        Ok(Self {
+            stopped: Arc::new(AtomicBool::new(false)),
+            run: Arc::new(run),
+        })
+    }
+
+    pub fn stop(&self) {
+        self.stopped.store(true, Ordering::SeqCst);
+        let _ = self.run.terminate();
+    }
+
+    pub fn is_stopped(&self) -> bool {
+        self.stopped.load(Ordering::SeqCst)
+    }
+}
+
 impl PiperVoice {
     /// Loads a voice (`.onnx` with its `.onnx.json` beside it). ONNX Runtime is found through
     /// `ORT_DYLIB_PATH` or the data dir unless [`init_onnxruntime`] was called first.
@@ -257,12 +296,22 @@ impl PiperVoice {
     /// shortening phoneme durations (`length_scale / speed`), which sounds better than stretching
     /// audio. Returns mono samples in −1..1 and the sample rate.
     pub fn speak(&self, text: &str, speed: f32) -> Result<(Vec<f32>, u32), LocalTtsError> {
+        self.speak_until(text, speed, None)
+    }
+
+    /// [`PiperVoice::speak`], ending early with [`LocalTtsError::Stopped`] once `stop` is stopped.
+    pub fn speak_until(
+        &self,
+        text: &str,
+        speed: f32,
+        stop: Option<&Stop>,
+    ) -> Result<(Vec<f32>, u32), LocalTtsError> {
         let mut scales = self.config.inference;
         scales.noise_w = DURATION_NOISE;
         if speed.is_finite() && speed > 0.0 {
             scales.length_scale /= speed;
         }
-        self.speak_with(text, scales)
+        self.speak_scaled(text, scales, stop)
     }
 
     /// Speaks `text` with explicit scales (noise scales at 0 make the output deterministic).
@@ -270,6 +319,15 @@ impl PiperVoice {
         &self,
         text: &str,
         scales: PiperInference,
+    ) -> Result<(Vec<f32>, u32), LocalTtsError> {
+        self.speak_scaled(text, scales, None)
+    }
+
+    fn speak_scaled(
+        &self,
+        text: &str,
+        scales: PiperInference,
+        stop: Option<&Stop>,
     ) -> Result<(Vec<f32>, u32), LocalTtsError> {
         let rate = self.sample_rate();
         let sentences = phonemize_sentences(text, &self.config.espeak.voice)?;
@@ -282,12 +340,18 @@ impl PiperVoice {
             if ids.len() <= 3 {
                 continue; // Nothing speakable (only symbols the voice lacks).
             }
+            if stop.is_some_and(Stop::is_stopped) {
+                return Err(LocalTtsError::Stopped);
+            }
             let samples = self
-                .infer(&ids, scales)
-                .map_err(|message| LocalTtsError::Inference {
-                    path: self.path.clone(),
-                    sentence: index,
-                    message,
+                .infer(&ids, scales, stop.map(|s| &*s.run))
+                .map_err(|message| match stop.is_some_and(Stop::is_stopped) {
+                    true => LocalTtsError::Stopped,
+                    false => LocalTtsError::Inference {
+                        path: self.path.clone(),
+                        sentence: index,
+                        message,
+                    },
                 })?;
             if !audio.is_empty() {
                 audio.resize(audio.len() + gap, 0.0);
@@ -317,7 +381,12 @@ impl PiperVoice {
         ids
     }
 
-    fn infer(&self, ids: &[i64], scales: PiperInference) -> Result<Vec<f32>, String> {
+    fn infer(
+        &self,
+        ids: &[i64],
+        scales: PiperInference,
+        run: Option<&RunOptions>,
+    ) -> Result<Vec<f32>, String> {
         let n = ids.len();
         let input = Tensor::from_array(([1usize, n], ids.to_vec())).map_err(|e| e.to_string())?;
         let lengths = Tensor::from_array(([1usize], vec![n as i64])).map_err(|e| e.to_string())?;
@@ -330,20 +399,31 @@ impl PiperVoice {
             .session
             .lock()
             .map_err(|_| "voice session poisoned by an earlier panic".to_string())?;
-        let outputs = if self.has_speaker_input {
-            let sid = Tensor::from_array(([1usize], vec![0i64])).map_err(|e| e.to_string())?;
-            session.run(ort::inputs![
-                "input" => input,
-                "input_lengths" => lengths,
-                "scales" => scales,
-                "sid" => sid,
-            ])
-        } else {
-            session.run(ort::inputs![
-                "input" => input,
-                "input_lengths" => lengths,
-                "scales" => scales,
-            ])
+        let outputs = match (self.has_speaker_input, run) {
+            (true, run) => {
+                let sid = Tensor::from_array(([1usize], vec![0i64])).map_err(|e| e.to_string())?;
+                let inputs = ort::inputs![
+                    "input" => input,
+                    "input_lengths" => lengths,
+                    "scales" => scales,
+                    "sid" => sid,
+                ];
+                match run {
+                    Some(run) => session.run_with_options(inputs, run),
+                    None => session.run(inputs),
+                }
+            }
+            (false, run) => {
+                let inputs = ort::inputs![
+                    "input" => input,
+                    "input_lengths" => lengths,
+                    "scales" => scales,
+                ];
+                match run {
+                    Some(run) => session.run_with_options(inputs, run),
+                    None => session.run(inputs),
+                }
+            }
         }
         .map_err(|e| e.to_string())?;
         let (_, samples) = outputs[0]

@@ -6,6 +6,7 @@
 
 use std::sync::Arc;
 
+use crate::local_tts::piper::Stop;
 use crate::local_tts::{self, EspeakVoice, LocalTtsError, PiperVoice};
 use crate::tts::engine::Synthesizer;
 use crate::tts::error::SynthError;
@@ -47,12 +48,29 @@ impl PiperTts {
     }
 }
 
+/// Stops the inference when dropped: a request that timed out (or a run that was dropped) does
+/// not leave its line running on a core, holding the voice's session.
+struct StopOnDrop(Option<Stop>);
+
+impl Drop for StopOnDrop {
+    fn drop(&mut self) {
+        if let Some(stop) = self.0.take() {
+            stop.stop();
+        }
+    }
+}
+
 impl Synthesizer for PiperTts {
     async fn synthesize(&self, req: &SynthRequest) -> Result<SynthAudio, SynthError> {
         let voice = Arc::clone(&self.voice);
         let text = req.text.clone();
         let speed = req.speed as f32;
-        speak_blocking(move || voice.speak(&text, speed)).await
+        let stop = Stop::new().map_err(|e| SynthError::Config(e.to_string()))?;
+        let mut guard = StopOnDrop(Some(stop.clone()));
+        let audio = speak_blocking(move || voice.speak_until(&text, speed, Some(&stop))).await;
+        // Finished: nothing is left to stop.
+        guard.0 = None;
+        audio
     }
 
     fn cache_signature(&self) -> String {
