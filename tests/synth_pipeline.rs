@@ -395,3 +395,98 @@ async fn sdh_markup_is_shown_but_not_spoken() {
         "{john}"
     );
 }
+
+/// A voice with native speed whose faster takes come out *longer* (the worst a voice's take
+/// variance can do): the second takes must not leave the dub fitting worse than the first take
+/// stretched. Every line fits, within the cap, on its first take.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn second_takes_never_fit_worse_than_the_first_take_stretched() {
+    use dubber::pipeline::synth::{SynthOptions, synth};
+    use dubber::pipeline::{PrepOptions, PrepSource, Workdir, prepare};
+    use dubber::tts::{AudioFormat, Limits, SynthAudio, SynthError, SynthRequest, Synthesizer};
+
+    struct Perverse;
+    impl Synthesizer for Perverse {
+        async fn synthesize(&self, req: &SynthRequest) -> Result<SynthAudio, SynthError> {
+            // 2.3 s for the long line, 1 s otherwise; a faster take is longer, not shorter.
+            let ms = if req.text.contains("long") {
+                2300.0
+            } else {
+                1000.0
+            };
+            let samples = common::tone(24_000, (ms * req.speed) as u64);
+            Ok(SynthAudio {
+                bytes: samples.iter().flat_map(|s| s.to_le_bytes()).collect(),
+                format: AudioFormat::Pcm16 {
+                    sample_rate: 24_000,
+                },
+            })
+        }
+        fn cache_signature(&self) -> String {
+            "perverse".into()
+        }
+        fn limits(&self) -> Limits {
+            Limits {
+                max_input_chars: 10_000,
+                speed: 0.5..=2.0,
+            }
+        }
+        fn native_speed(&self) -> bool {
+            true
+        }
+    }
+
+    let dir = tempfile::tempdir().unwrap();
+    let video = make_demo(dir.path());
+    let srt = dir.path().join("tight.srt");
+    std::fs::write(
+        &srt,
+        "1\n00:00:01,000 --> 00:00:03,000\nThis is the long line.\n\n\
+         2\n00:00:03,100 --> 00:00:05,000\nNext.\n",
+    )
+    .unwrap();
+    let workdir = Workdir::new(dir.path().join("tight.dub"));
+    prepare::<dubber::llm::OpenAiChat>(
+        &workdir,
+        PrepSource::Subtitles(&srt),
+        &PrepOptions::default(),
+        None,
+    )
+    .await
+    .unwrap();
+    let mut opts = SynthOptions {
+        grouping: Default::default(),
+        policy: dubber::timeline::Policy::with_mode(dubber::timeline::Mode::Segment),
+        request: SynthRequest::new("", "v", "m"),
+        batch: Default::default(),
+        allow_silence: false,
+        background: dubber::pipeline::synth::Background::None,
+        ducking: Default::default(),
+        mux: Default::default(),
+        output: None,
+    };
+    opts.request.format = AudioFormat::Pcm16 {
+        sample_rate: 24_000,
+    };
+    let outcome = synth(
+        &video,
+        &workdir,
+        &Perverse,
+        &opts,
+        &dubber::progress::Progress::hidden(),
+    )
+    .await
+    .unwrap();
+    let long = &outcome.report.chunks[0];
+    assert_eq!(long.voice_speed, 1.0, "the longer second take was dropped");
+    assert!(
+        long.speed > 1.1 && long.speed <= 1.25,
+        "stretched within the cap: {}",
+        long.speed
+    );
+    assert!(
+        outcome.report.chunks.iter().all(|c| c.warnings.is_empty()),
+        "every line fits: {:?}",
+        outcome.report.chunks
+    );
+}
