@@ -1,5 +1,5 @@
 //! Timeline benchmark: plan and render 112 chunks / 400 windows over 20 minutes (target ≤ 0.25 s;
-//! the tool we replace took 12.7 s), and the peak memory of rendering a 2-hour track with clips
+//! the Python implementation took 12.7 s), and the peak memory of rendering a 2-hour track with clips
 //! produced on demand (target ≤ 64 MB). Run with `cargo bench --bench timeline`.
 
 use dubber::audio::{self, AudioError, Clip, StretchQuality};

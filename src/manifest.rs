@@ -15,7 +15,7 @@ pub struct Manifest {
     pub version: u32,
     /// The grouping settings the chunks were made with.
     pub options: ManifestOptions,
-    /// Segment indices of each sentence, in order (the old `sentences_groups.json`).
+    /// Segment indices of each sentence, in order (the Python API's `sentences_groups.json`).
     pub sentence_groups: Vec<Vec<usize>>,
     /// What each TTS request speaks, with the windows it covers.
     pub chunks: Vec<Chunk>,
