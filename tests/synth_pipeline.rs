@@ -490,3 +490,67 @@ async fn second_takes_never_fit_worse_than_the_first_take_stretched() {
         outcome.report.chunks
     );
 }
+
+/// Two processes on one work directory: the second stops at once with a clear error, and the
+/// first finishes unharmed.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_second_dubber_on_the_same_workdir_is_refused() {
+    let server = TestServer::start(Faults {
+        latency: std::time::Duration::from_millis(300),
+        ..Faults::default()
+    })
+    .await;
+    let dir = tempfile::tempdir().unwrap();
+    make_demo(dir.path());
+    let s = |v: &[&str]| v.iter().map(|x| x.to_string()).collect::<Vec<_>>();
+    let prep = dubber(
+        dir.path(),
+        s(&["prep", "demo.mp4", "--subtitles", "demo.srt"]),
+    )
+    .await;
+    assert!(prep.status.success());
+    let base = server.openai_base();
+    let args = [
+        "synth",
+        "demo.mp4",
+        "--tts",
+        "openai",
+        "--base-url",
+        &base,
+        "--max-concurrent",
+        "1",
+    ];
+    let first = std::process::Command::new(env!("CARGO_BIN_EXE_dubber"))
+        .args(args)
+        .current_dir(dir.path())
+        .env_remove("OPENAI_API_KEY")
+        .env_remove("OPENAI_BASE_URL")
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    // Once the first one is synthesizing, a second one comes along.
+    let started = std::time::Instant::now();
+    while server.stats.requests() == 0 {
+        assert!(
+            started.elapsed().as_secs() < 30,
+            "the first synth never started"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
+    let second = dubber(dir.path(), s(&args)).await;
+    let err = String::from_utf8_lossy(&second.stderr);
+    assert_eq!(second.status.code(), Some(1), "{err}");
+    assert!(
+        err.contains("demo.dub") && err.contains("another dubber is working"),
+        "{err}"
+    );
+    let first = tokio::task::spawn_blocking(move || first.wait_with_output().unwrap())
+        .await
+        .unwrap();
+    assert!(
+        first.status.success(),
+        "{}",
+        String::from_utf8_lossy(&first.stderr)
+    );
+    assert!(dir.path().join("demo.dubbed.mp4").exists());
+}
