@@ -1,0 +1,63 @@
+//! `dubber prep --subtitles` with the formats and encodings people have, run as a user runs it.
+
+use std::path::Path;
+use std::process::{Command, Output};
+
+fn dubber(dir: &Path, args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_dubber"))
+        .args(args)
+        .current_dir(dir)
+        .env_remove("RUST_LOG")
+        .output()
+        .expect("run dubber")
+}
+
+fn subs_srt(dir: &Path) -> String {
+    std::fs::read_to_string(dir.join("x.dub").join("subs.srt")).unwrap()
+}
+
+#[test]
+fn subtitles_encoding_names_the_encoding_and_detection_is_reported() {
+    let dir = tempfile::tempdir().unwrap();
+    let text = "1\n00:00:01,000 --> 00:00:02,000\nДа, конечно.\n";
+    let (koi8, _, _) = encoding_rs::KOI8_R.encode(text);
+    std::fs::write(dir.path().join("ru.srt"), &koi8).unwrap();
+    let args = ["prep", "x.mp4", "--subtitles", "ru.srt"];
+    let out = dubber(
+        dir.path(),
+        &[&args[..], &["--subtitles-encoding", "koi8-r"]].concat(),
+    );
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{stderr}");
+    assert!(subs_srt(dir.path()).contains("Да, конечно."));
+    assert!(stderr.contains("ru.srt:line 1: read as KOI8-R"), "{stderr}");
+
+    // Without the flag, a longer windows-1251 file is detected, and the user is told.
+    let lines: String = (0..4)
+        .map(|i| {
+            format!(
+                "{}\n00:00:0{i},000 --> 00:00:0{i},900\nПривет, как дела? Всё хорошо.\n\n",
+                i + 1
+            )
+        })
+        .collect();
+    let (cp1251, _, _) = encoding_rs::WINDOWS_1251.encode(&lines);
+    std::fs::write(dir.path().join("ru.srt"), &cp1251).unwrap();
+    let out = dubber(dir.path(), &[&args[..], &["--force"]].concat());
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{stderr}");
+    assert!(subs_srt(dir.path()).contains("Привет, как дела?"));
+    assert!(stderr.contains("read as windows-1251"), "{stderr}");
+
+    // An unknown label is a usage error naming labels that exist.
+    let out = dubber(
+        dir.path(),
+        &[&args[..], &["--subtitles-encoding", "cp9999x"]].concat(),
+    );
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{stderr}");
+    assert!(
+        stderr.contains("cp9999x") && stderr.contains("windows-1251"),
+        "{stderr}"
+    );
+}
