@@ -13,6 +13,7 @@
 pub mod encoding;
 mod json;
 mod normalize;
+mod sbv;
 mod srt;
 pub mod time;
 mod vtt;
@@ -75,16 +76,18 @@ pub enum SubtitleError {
         path: PathBuf,
         source: UnknownEncoding,
     },
-    #[error("{}: unknown subtitle format; expected .srt, .vtt or .json", path.display())]
+    #[error("{}: dubber writes subtitles as .srt, .vtt or .json", path.display())]
     UnknownFormat { path: PathBuf },
 }
 
-/// The subtitle formats dubber reads and writes.
+/// The subtitle formats dubber reads; it writes SRT, WebVTT and JSON ([`Format::writable`]).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Format {
     Srt,
     Vtt,
     Json,
+    /// YouTube's SubViewer (`.sbv`).
+    Sbv,
 }
 
 impl Format {
@@ -95,8 +98,14 @@ impl Format {
             "srt" => Some(Format::Srt),
             "vtt" | "webvtt" => Some(Format::Vtt),
             "json" => Some(Format::Json),
+            "sbv" => Some(Format::Sbv),
             _ => None,
         }
+    }
+
+    /// True for the formats dubber writes (SRT, WebVTT, JSON); the others it only reads.
+    pub fn writable(self) -> bool {
+        matches!(self, Format::Srt | Format::Vtt | Format::Json)
     }
 
     /// Guess from content, for files without a known extension.
@@ -106,6 +115,8 @@ impl Format {
             Format::Vtt
         } else if t.starts_with('[') || t.starts_with('{') {
             Format::Json
+        } else if t.lines().next().is_some_and(sbv::looks_like_timing) {
+            Format::Sbv
         } else {
             Format::Srt
         }
@@ -118,13 +129,15 @@ pub fn parse(content: &str, format: Format) -> Result<Vec<Cue>, ParseError> {
         Format::Srt => srt::parse(content),
         Format::Vtt => vtt::parse(content),
         Format::Json => json::parse(content),
+        Format::Sbv => sbv::parse(content),
     }
 }
 
-/// Write segments in a format.
+/// Write segments in a format. Formats dubber only reads ([`Format::writable`] is false) are
+/// written as SRT; [`write_file`] refuses them.
 pub fn write(segments: &[Segment], format: Format) -> String {
     match format {
-        Format::Srt => srt::write(segments),
+        Format::Srt | Format::Sbv => srt::write(segments),
         Format::Vtt => vtt::write(segments),
         Format::Json => json::write(segments),
     }
@@ -210,6 +223,7 @@ pub fn read_file_with(path: &Path, options: &ReadOptions) -> Result<SubtitleFile
 /// Write a subtitle file atomically (temporary file, then rename), format from the extension.
 pub fn write_file(path: &Path, segments: &[Segment]) -> Result<(), SubtitleError> {
     let format = Format::from_path(path)
+        .filter(|f| f.writable())
         .ok_or_else(|| SubtitleError::UnknownFormat { path: path.into() })?;
     crate::fsutil::write_atomic(path, write(segments, format).as_bytes()).map_err(|source| {
         SubtitleError::Io {
