@@ -61,3 +61,34 @@ fn subtitles_encoding_names_the_encoding_and_detection_is_reported() {
         "{stderr}"
     );
 }
+
+#[test]
+fn prep_imports_ass() {
+    let dir = tempfile::tempdir().unwrap();
+    let ass = "\u{feff}[Script Info]\r\nScriptType: v4.00+\r\n\r\n[Events]\r\nFormat: Layer, Start, End, Style, Name, MarginL, MarginR, MarginV, Effect, Text\r\nDialogue: 0,0:00:01.00,0:00:02.50,Default,Ann,0,0,0,,{\\b1}Hello{\\b0}, there.\r\nComment: 0,0:00:03.00,0:00:04.00,Default,,0,0,0,,not this\r\nDialogue: 0,0:00:05.00,0:00:06.00,Default,,0,0,0,,Second\\Nline.\r\n";
+    std::fs::write(dir.path().join("x.ass"), ass).unwrap();
+    let out = dubber(dir.path(), &["prep", "x.mp4", "--subtitles", "x.ass"]);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{stderr}");
+    let srt = subs_srt(dir.path());
+    assert!(
+        srt.contains("00:00:01,000 --> 00:00:02,500\n<v Ann>Hello, there.</v>\n"),
+        "{srt}"
+    );
+    assert!(srt.contains("Second\nline."), "{srt}");
+    assert!(!srt.contains("not this"), "{srt}");
+
+    // A broken line names file and line.
+    std::fs::write(
+        dir.path().join("bad.ass"),
+        "[Events]\nFormat: Start, End, Text\nDialogue: 0:00:01.00\n",
+    )
+    .unwrap();
+    let out = dubber(dir.path(), &["prep", "y.mp4", "--subtitles", "bad.ass"]);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{stderr}");
+    assert!(
+        stderr.contains("bad.ass:3: expected 3 comma-separated fields"),
+        "{stderr}"
+    );
+}

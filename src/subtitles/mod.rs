@@ -1,4 +1,6 @@
-//! Subtitles in and out: SRT, WebVTT and JSON segments.
+//! Subtitles in and out: SRT, WebVTT, SBV, ASS/SSA, TTML/DFXP and JSON segments read, in any
+//! encoding ([`encoding`]) and told by content as well as name ([`detect`]); SRT, WebVTT and JSON
+//! written, always UTF-8.
 //!
 //! Readers take what real files contain and report what they cannot read as `file:line: what was
 //! expected`; they never panic. After reading, [`normalize`] makes the cue list usable for timing
@@ -10,12 +12,15 @@
 //! keep each segment's speaker (see [`Segment::speaker`]), so that a written file read back and
 //! normalised gives the same segments.
 
+mod ass;
+pub mod detect;
 pub mod encoding;
 mod json;
 mod normalize;
 mod sbv;
 mod srt;
 pub mod time;
+mod ttml;
 mod vtt;
 
 use std::path::{Path, PathBuf};
@@ -88,6 +93,10 @@ pub enum Format {
     Json,
     /// YouTube's SubViewer (`.sbv`).
     Sbv,
+    /// Advanced SubStation Alpha and SubStation Alpha (`.ass`, `.ssa`).
+    Ass,
+    /// TTML and DFXP, IMSC and Apple iTT (`.ttml`, `.dfxp`, `.itt`, `.xml`).
+    Ttml,
 }
 
 impl Format {
@@ -99,6 +108,8 @@ impl Format {
             "vtt" | "webvtt" => Some(Format::Vtt),
             "json" => Some(Format::Json),
             "sbv" => Some(Format::Sbv),
+            "ass" | "ssa" => Some(Format::Ass),
+            "ttml" | "dfxp" | "itt" | "xml" => Some(Format::Ttml),
             _ => None,
         }
     }
@@ -106,20 +117,6 @@ impl Format {
     /// True for the formats dubber writes (SRT, WebVTT, JSON); the others it only reads.
     pub fn writable(self) -> bool {
         matches!(self, Format::Srt | Format::Vtt | Format::Json)
-    }
-
-    /// Guess from content, for files without a known extension.
-    pub fn sniff(content: &str) -> Format {
-        let t = content.trim_start_matches('\u{feff}').trim_start();
-        if t.starts_with("WEBVTT") {
-            Format::Vtt
-        } else if t.starts_with('[') || t.starts_with('{') {
-            Format::Json
-        } else if t.lines().next().is_some_and(sbv::looks_like_timing) {
-            Format::Sbv
-        } else {
-            Format::Srt
-        }
     }
 }
 
@@ -130,6 +127,8 @@ pub fn parse(content: &str, format: Format) -> Result<Vec<Cue>, ParseError> {
         Format::Vtt => vtt::parse(content),
         Format::Json => json::parse(content),
         Format::Sbv => sbv::parse(content),
+        Format::Ass => ass::parse(content),
+        Format::Ttml => ttml::parse(content),
     }
 }
 
@@ -137,7 +136,7 @@ pub fn parse(content: &str, format: Format) -> Result<Vec<Cue>, ParseError> {
 /// written as SRT; [`write_file`] refuses them.
 pub fn write(segments: &[Segment], format: Format) -> String {
     match format {
-        Format::Srt | Format::Sbv => srt::write(segments),
+        Format::Srt | Format::Sbv | Format::Ass | Format::Ttml => srt::write(segments),
         Format::Vtt => vtt::write(segments),
         Format::Json => json::write(segments),
     }
@@ -168,7 +167,7 @@ pub fn read_file(path: &Path) -> Result<Vec<Cue>, SubtitleError> {
 }
 
 /// Read and parse a subtitle file: the encoding forced by `options` or detected
-/// ([`encoding::decode`]), the format from the extension and the content ([`Format::detect`]).
+/// ([`encoding::decode`]), the format from the extension and the content ([`detect::detect`]).
 /// An encoding other than UTF-8 is logged and noted ([`FixKind::AssumedEncoding`]).
 pub fn read_file_with(path: &Path, options: &ReadOptions) -> Result<SubtitleFile, SubtitleError> {
     let forced =
@@ -206,11 +205,18 @@ pub fn read_file_with(path: &Path, options: &ReadOptions) -> Result<SubtitleFile
             },
         });
     }
-    let format = Format::from_path(path).unwrap_or_else(|| Format::sniff(&decoded.text));
+    let (format, known) = detect::detect(path, &decoded.text);
     let cues = parse(&decoded.text, format).map_err(|e| SubtitleError::Parse {
         path: path.to_path_buf(),
         line: e.line,
-        message: e.message,
+        message: match known {
+            true => e.message,
+            false => format!(
+                "{}; not subtitles dubber can tell (it reads {})",
+                e.message,
+                detect::READABLE
+            ),
+        },
     })?;
     Ok(SubtitleFile {
         cues,
