@@ -196,3 +196,24 @@ fn content_decides_over_the_extension() {
         assert!(err.contains(format), "{err}");
     }
 }
+
+#[test]
+fn vtt_blocks_without_timing_are_dropped_with_their_line() {
+    let dir = tempfile::tempdir().unwrap();
+    let vtt = "WEBVTT\n\n00:00:01.000 --> 00:00:02.000\nSpoken.\n\nA stray paragraph\nwith no timing.\n\n00:00:03.000 --> 00:00:04.000\nAlso spoken.\n";
+    let file = read(&write(&dir, "a.vtt", vtt));
+    assert_eq!(
+        seen(&file),
+        vec![
+            cue(1000, 2000, "Spoken.", None),
+            cue(3000, 4000, "Also spoken.", None)
+        ]
+    );
+    assert_eq!(file.notes.len(), 1);
+    assert_eq!(file.notes[0].line, 6);
+    assert_eq!(file.notes[0].kind, subtitles::FixKind::DroppedUntimed);
+    assert_eq!(
+        file.notes[0].to_string(),
+        "line 6: block has no timing line; not spoken"
+    );
+}

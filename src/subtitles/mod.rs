@@ -120,16 +120,27 @@ impl Format {
     }
 }
 
-/// Parse subtitle text of a known format.
+/// Parse subtitle text of a known format. What the reader skipped is logged; [`read_file_with`]
+/// returns it as notes.
 pub fn parse(content: &str, format: Format) -> Result<Vec<Cue>, ParseError> {
-    match format {
+    let (cues, notes) = parse_noting(content, format)?;
+    for note in notes {
+        tracing::warn!("{note}");
+    }
+    Ok(cues)
+}
+
+/// Parse, with notes on what was skipped ([`FixKind::DroppedUntimed`]).
+fn parse_noting(content: &str, format: Format) -> Result<(Vec<Cue>, Vec<Fix>), ParseError> {
+    let cues = match format {
+        Format::Vtt => return vtt::parse(content),
         Format::Srt => srt::parse(content),
-        Format::Vtt => vtt::parse(content),
         Format::Json => json::parse(content),
         Format::Sbv => sbv::parse(content),
         Format::Ass => ass::parse(content),
         Format::Ttml => ttml::parse(content),
-    }
+    }?;
+    Ok((cues, Vec::new()))
 }
 
 /// Write segments in a format. Formats dubber only reads ([`Format::writable`] is false) are
@@ -162,13 +173,19 @@ pub struct SubtitleFile {
 }
 
 /// Read and parse a subtitle file with encoding and format detected; see [`read_file_with`].
+/// Its notes are logged as warnings.
 pub fn read_file(path: &Path) -> Result<Vec<Cue>, SubtitleError> {
-    read_file_with(path, &ReadOptions::default()).map(|file| file.cues)
+    let file = read_file_with(path, &ReadOptions::default())?;
+    for note in &file.notes {
+        tracing::warn!("{}:{note}", path.display());
+    }
+    Ok(file.cues)
 }
 
 /// Read and parse a subtitle file: the encoding forced by `options` or detected
 /// ([`encoding::decode`]), the format from the extension and the content ([`detect::detect`]).
-/// An encoding other than UTF-8 is logged and noted ([`FixKind::AssumedEncoding`]).
+/// An encoding other than UTF-8 is logged and noted ([`FixKind::AssumedEncoding`]), and so is a
+/// block the reader skipped ([`FixKind::DroppedUntimed`]): the caller shows the notes.
 pub fn read_file_with(path: &Path, options: &ReadOptions) -> Result<SubtitleFile, SubtitleError> {
     let forced =
         match &options.encoding {
@@ -206,18 +223,20 @@ pub fn read_file_with(path: &Path, options: &ReadOptions) -> Result<SubtitleFile
         });
     }
     let (format, known) = detect::detect(path, &decoded.text);
-    let cues = parse(&decoded.text, format).map_err(|e| SubtitleError::Parse {
-        path: path.to_path_buf(),
-        line: e.line,
-        message: match known {
-            true => e.message,
-            false => format!(
-                "{}; not subtitles dubber can tell (it reads {})",
-                e.message,
-                detect::READABLE
-            ),
-        },
-    })?;
+    let (cues, skipped) =
+        parse_noting(&decoded.text, format).map_err(|e| SubtitleError::Parse {
+            path: path.to_path_buf(),
+            line: e.line,
+            message: match known {
+                true => e.message,
+                false => format!(
+                    "{}; not subtitles dubber can tell (it reads {})",
+                    e.message,
+                    detect::READABLE
+                ),
+            },
+        })?;
+    notes.extend(skipped);
     Ok(SubtitleFile {
         cues,
         format,
