@@ -92,3 +92,17 @@ fn prep_imports_ass() {
         "{stderr}"
     );
 }
+
+#[test]
+fn run_takes_the_encoding_flag_too() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dubber(
+        dir.path(),
+        &["run", "x.mp4", "--subtitles-encoding", "nope-42"],
+    );
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{stderr}");
+    assert!(stderr.contains("unknown encoding `nope-42`"), "{stderr}");
+    let out = dubber(dir.path(), &["run", "--help"]);
+    assert!(String::from_utf8_lossy(&out.stdout).contains("--subtitles-encoding"));
+}

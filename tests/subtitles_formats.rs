@@ -158,6 +158,10 @@ fn ttml_clock_frames_offsets_inheritance_and_agents() {
         ]
     );
     assert_eq!(file.cues[0].line, 14);
+    // The <p> without timing is named.
+    assert_eq!(file.notes.len(), 1);
+    assert_eq!(file.notes[0].line, 19);
+    assert_eq!(file.notes[0].kind, subtitles::FixKind::DroppedUntimed);
 }
 
 #[test]

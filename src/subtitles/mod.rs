@@ -138,7 +138,7 @@ fn parse_noting(content: &str, format: Format) -> Result<(Vec<Cue>, Vec<Fix>), P
         Format::Json => json::parse(content),
         Format::Sbv => sbv::parse(content),
         Format::Ass => ass::parse(content),
-        Format::Ttml => ttml::parse(content),
+        Format::Ttml => return ttml::parse(content),
     }?;
     Ok((cues, Vec::new()))
 }

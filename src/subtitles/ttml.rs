@@ -1,9 +1,9 @@
 //! TTML and DFXP (`.ttml`, `.dfxp`, `.xml`), including IMSC and Apple iTT (`.itt`). Read only.
 //!
 //! Contract: the document is parsed as XML (roxmltree). Every `<p>` with timing is a cue; a `<p>`
-//! with none is skipped with a warning. Times are clock times (`00:00:01.500`, or `00:00:01:12` in
-//! frames at `ttp:frameRate` × `ttp:frameRateMultiplier`) or offsets (`1.5s`, `1500ms`, `2m`, `1h`,
-//! `90f`, `20000t` at `ttp:tickRate`). `begin` is relative to the enclosing `<body>`/`<div>`'s
+//! with none is dropped and its line noted ([`FixKind::DroppedUntimed`]). Times are clock times
+//! (`00:00:01.500`, or `00:00:01:12` in frames at `ttp:frameRate` × `ttp:frameRateMultiplier`)
+//! or offsets (`1.5s`, `1500ms`, `2m`, `1h`, `90f`, `20000t` at `ttp:tickRate`). `begin` is relative to the enclosing `<body>`/`<div>`'s
 //! begin (parallel time containers); `end` too; `dur` to the element's own begin; an element
 //! without an end takes its container's. `<br/>` is a line break, `<span>` text is kept, other
 //! whitespace collapses; `ttm:agent` (on the `<p>`, a `<span>` or a container), resolved to its
@@ -11,7 +11,7 @@
 
 use roxmltree::{Document, Node};
 
-use super::{Cue, ParseError};
+use super::{Cue, Fix, FixKind, ParseError};
 use crate::segment::{MAX_MEDIA_MS, Segment, turns};
 
 const XML_NS: &str = "http://www.w3.org/XML/1998/namespace";
@@ -125,6 +125,7 @@ struct Reader<'a, 'input> {
     doc: &'a Document<'input>,
     rates: Rates,
     cues: Vec<Cue>,
+    notes: Vec<Fix>,
 }
 
 impl Reader<'_, '_> {
@@ -158,10 +159,11 @@ impl Reader<'_, '_> {
         if node.tag_name().name() == "p" {
             let timed = own_begin.is_some() || end.is_some();
             if !timed {
-                tracing::warn!(
-                    "line {}: a <p> without timing is not a cue",
-                    self.line(node)
-                );
+                let line = self.line(node);
+                self.notes.push(Fix {
+                    line,
+                    kind: FixKind::DroppedUntimed,
+                });
                 return Ok(());
             }
             let mut span_agent = None;
@@ -230,8 +232,8 @@ fn tidy(text: &str) -> String {
     lines.join("\n")
 }
 
-/// Parse TTML text.
-pub fn parse(content: &str) -> Result<Vec<Cue>, ParseError> {
+/// Parse TTML text: the cues, and a note for each `<p>` dropped for want of timing.
+pub fn parse(content: &str) -> Result<(Vec<Cue>, Vec<Fix>), ParseError> {
     let content = content.strip_prefix('\u{feff}').unwrap_or(content);
     let doc = Document::parse(content).map_err(|e| {
         ParseError::new(
@@ -253,11 +255,12 @@ pub fn parse(content: &str) -> Result<Vec<Cue>, ParseError> {
         doc: &doc,
         rates: Rates::of(tt),
         cues: Vec::new(),
+        notes: Vec::new(),
     };
     if let Some(body) = tt.children().find(|n| n.tag_name().name() == "body") {
         reader.walk(body, 0, None, None)?;
     }
-    Ok(reader.cues)
+    Ok((reader.cues, reader.notes))
 }
 
 #[cfg(test)]
