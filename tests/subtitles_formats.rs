@@ -192,13 +192,27 @@ fn content_decides_over_the_extension() {
         "WEBVTT\n\n00:01.000 --> 00:02.000\nVTT\n",
     ));
     assert_eq!(file.format, Format::Vtt);
-    // Nothing dubber reads: the error names file, line and every format.
-    let path = write(&dir, "shopping.txt", "milk\neggs\n");
-    let err = subtitles::read_file(&path).unwrap_err().to_string();
-    assert!(err.contains("shopping.txt:1: expected"), "{err}");
-    for format in ["SRT", "WebVTT", "SBV", "ASS/SSA", "TTML", "JSON"] {
-        assert!(err.contains(format), "{err}");
+    // Nothing dubber reads, whatever its name: the error names file, line and every format.
+    for name in ["shopping.txt", "shopping.srt", "shopping.ass"] {
+        let path = write(&dir, name, "milk\neggs\n");
+        let err = subtitles::read_file(&path).unwrap_err().to_string();
+        assert!(err.contains(&format!("{name}:1: expected")), "{err}");
+        for format in ["SRT", "WebVTT", "SBV", "ASS/SSA", "TTML", "JSON"] {
+            assert!(err.contains(format), "{err}");
+        }
     }
+    // A file that is clearly SRT with one broken line: just what was expected there.
+    let path = write(
+        &dir,
+        "broken.txt",
+        "1\n00:00:01,000 --> 00:00:02,000\nok\n\n2\nbad\n",
+    );
+    let err = subtitles::read_file(&path).unwrap_err().to_string();
+    assert!(
+        err.contains("broken.txt:6: expected a timing line"),
+        "{err}"
+    );
+    assert!(!err.contains("WebVTT"), "{err}");
 }
 
 #[test]

@@ -4,7 +4,7 @@
 //! a `<tt>` root, an `[Script Info]`/`[Events]` section, a JSON array or object, an SBV or SRT
 //! timing line first) is read as that format whatever the file's extension (a `.txt` holding SRT,
 //! an `.xml` holding TTML, an `.ass` saved as `.ssa`). Content that is clearly none is read by the
-//! extension; with neither, as SRT, and a failure then names every format dubber reads.
+//! extension, else as SRT; a failure to read such content names every format dubber reads.
 
 use std::path::Path;
 
@@ -14,12 +14,12 @@ use super::{ass, sbv, time};
 /// The formats dubber reads, for messages.
 pub const READABLE: &str = "SRT, WebVTT, SBV, ASS/SSA, TTML/DFXP (incl. IMSC, iTT) or JSON";
 
-/// The format of a file: its content when that is clear, else its extension. The flag is false
-/// when neither told (the file is read as SRT).
+/// The format of a file: its content when that is clear (the flag is true), else its extension,
+/// else SRT.
 pub fn detect(path: &Path, content: &str) -> (Format, bool) {
-    match (sniff(content), Format::from_path(path)) {
-        (Some(format), _) | (None, Some(format)) => (format, true),
-        (None, None) => (Format::Srt, false),
+    match sniff(content) {
+        Some(format) => (format, true),
+        None => (Format::from_path(path).unwrap_or(Format::Srt), false),
     }
 }
 
@@ -82,8 +82,8 @@ mod tests {
         );
         assert_eq!(sniff("[{\"start\": 1}]"), Some(Format::Json));
         assert_eq!(sniff("0:00:01.000,0:00:02.000\nx"), Some(Format::Sbv));
-        // Unclear content: the extension, else SRT (unsure).
-        assert_eq!(detect(Path::new("a.srt"), "hello"), (Format::Srt, true));
+        // Unclear content: the extension, else SRT.
+        assert_eq!(detect(Path::new("a.vtt"), "hello"), (Format::Vtt, false));
         assert_eq!(detect(Path::new("a.txt"), "hello"), (Format::Srt, false));
         assert_eq!(sniff("<html></html>"), None);
     }

@@ -222,12 +222,12 @@ pub fn read_file_with(path: &Path, options: &ReadOptions) -> Result<SubtitleFile
             },
         });
     }
-    let (format, known) = detect::detect(path, &decoded.text);
+    let (format, recognised) = detect::detect(path, &decoded.text);
     let (cues, skipped) =
         parse_noting(&decoded.text, format).map_err(|e| SubtitleError::Parse {
             path: path.to_path_buf(),
             line: e.line,
-            message: match known {
+            message: match recognised {
                 true => e.message,
                 false => format!(
                     "{}; not subtitles dubber can tell (it reads {})",
