@@ -68,12 +68,13 @@ fn read(path: &std::path::Path, encoding: Option<&str>) -> subtitles::SubtitleFi
 fn legacy_encodings_are_detected_and_reported() {
     let dir = tempfile::tempdir().unwrap();
     // KOI8-U is KOI8-R plus Ukrainian letters: Russian reads the same in both.
-    let cases: [(&str, &[&str], &[&str]); 5] = [
+    let cases: [(&str, &[&str], &[&str]); 6] = [
         ("windows-1252", FRENCH, &["windows-1252"]),
         ("windows-1251", RUSSIAN, &["windows-1251"]),
         ("koi8-r", RUSSIAN, &["KOI8-R", "KOI8-U"]),
         ("shift_jis", JAPANESE, &["Shift_JIS"]),
         ("gbk", CHINESE, &["GBK", "gb18030"]),
+        ("gb2312", CHINESE, &["GBK", "gb18030"]),
     ];
     for (label, lines, names) in cases {
         let path = write(&dir, &format!("{label}.srt"), &encode(label, &srt(lines)));

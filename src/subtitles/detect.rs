@@ -9,7 +9,7 @@
 use std::path::Path;
 
 use super::Format;
-use super::{ass, sbv, time};
+use super::{ass, sbv, time, ttml};
 
 /// The formats dubber reads, for messages.
 pub const READABLE: &str = "SRT, WebVTT, SBV, ASS/SSA, TTML/DFXP (incl. IMSC, iTT) or JSON";
@@ -55,7 +55,7 @@ fn looks_like_srt_start(t: &str) -> bool {
 
 /// An XML document whose root element is `tt` (any prefix), by a real parse of its start.
 fn looks_like_ttml(t: &str) -> bool {
-    match roxmltree::Document::parse(t) {
+    match ttml::parse_xml(t) {
         Ok(doc) => doc.root_element().tag_name().name() == "tt",
         // Broken XML that names a `tt` root is still meant as TTML (the reader reports where).
         Err(_) => t.contains("<tt") || t.contains(":tt"),

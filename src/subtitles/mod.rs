@@ -100,7 +100,8 @@ pub enum Format {
 }
 
 impl Format {
-    /// From a file extension (`srt`, `vtt`, `json`, any case).
+    /// From a file extension (`srt`, `vtt`, `json`, `sbv`, `ass`, `ssa`, `ttml`, `dfxp`, `itt`, `xml`,
+    /// any case).
     pub fn from_path(path: &Path) -> Option<Format> {
         let ext = path.extension()?.to_str()?.to_ascii_lowercase();
         match ext.as_str() {

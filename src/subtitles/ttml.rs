@@ -232,10 +232,20 @@ fn tidy(text: &str) -> String {
     lines.join("\n")
 }
 
+/// Parse XML as TTML files come: a DOCTYPE (some DFXP files have one) is allowed, its entities
+/// bounded by roxmltree's limits.
+pub fn parse_xml(content: &str) -> Result<Document<'_>, roxmltree::Error> {
+    let options = roxmltree::ParsingOptions {
+        allow_dtd: true,
+        ..Default::default()
+    };
+    Document::parse_with_options(content, options)
+}
+
 /// Parse TTML text: the cues, and a note for each `<p>` dropped for want of timing.
 pub fn parse(content: &str) -> Result<(Vec<Cue>, Vec<Fix>), ParseError> {
     let content = content.strip_prefix('\u{feff}').unwrap_or(content);
-    let doc = Document::parse(content).map_err(|e| {
+    let doc = parse_xml(content).map_err(|e| {
         ParseError::new(
             e.pos().row as usize,
             format!("expected well-formed XML (TTML): {e}"),
@@ -294,5 +304,7 @@ mod tests {
         let err = parse("<tt>\n<body>\n<p>x</body></tt>").unwrap_err();
         assert_eq!(err.line, 3);
         assert_eq!(parse("<html/>").unwrap_err().line, 1);
+        let with_doctype = "<?xml version=\"1.0\"?>\n<!DOCTYPE tt>\n<tt><body><p begin=\"1s\" end=\"2s\">x</p></body></tt>";
+        assert_eq!(parse(with_doctype).unwrap().0.len(), 1);
     }
 }
