@@ -106,3 +106,39 @@ fn run_takes_the_encoding_flag_too() {
     let out = dubber(dir.path(), &["run", "--help"]);
     assert!(String::from_utf8_lossy(&out.stdout).contains("--subtitles-encoding"));
 }
+
+#[test]
+fn estimate_reads_with_the_named_encoding() {
+    let dir = tempfile::tempdir().unwrap();
+    let text = "1\n00:00:01,000 --> 00:00:02,000\nДа.\n\n2\n00:00:03,000 --> 00:00:04,000\nНет.\n";
+    let (koi8, _, _) = encoding_rs::KOI8_R.encode(text);
+    std::fs::write(dir.path().join("ru.srt"), &koi8).unwrap();
+    let args = [
+        "estimate",
+        "absent.mp4",
+        "--subtitles",
+        "ru.srt",
+        "--tts",
+        "openai",
+    ];
+    let out = dubber(
+        dir.path(),
+        &[&args[..], &["--subtitles-encoding", "koi8-r"]].concat(),
+    );
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    // Forced to UTF-8, the KOI8-R bytes fail at their line.
+    let out = dubber(
+        dir.path(),
+        &[&args[..], &["--subtitles-encoding", "utf-8"]].concat(),
+    );
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{stderr}");
+    assert!(
+        stderr.contains("ru.srt:3: bytes that are not valid UTF-8"),
+        "{stderr}"
+    );
+}
