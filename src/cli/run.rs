@@ -18,8 +18,8 @@ pub struct RunArgs {
     /// Videos, or folders of videos, to dub.
     #[arg(value_name = "VIDEO", required = true)]
     pub videos: Vec<PathBuf>,
-    /// Subtitles to import (one video only) [default: VIDEO's sibling .srt/.vtt/.json, else the
-    /// video is transcribed]
+    /// Subtitles to import (one video only) [default: VIDEO's sibling .srt/.vtt/.json/.ass/.ssa/
+    /// .sbv/.ttml/.dfxp, else the video is transcribed]
     #[arg(long, value_name = "FILE")]
     pub subtitles: Option<PathBuf>,
     /// The subtitles' encoding, a WHATWG label (windows-1251, koi8-r, gbk, shift_jis, utf-16le,
