@@ -90,7 +90,11 @@ fn legacy_encodings_are_detected_and_reported() {
             },
             "{label}"
         );
-        assert!(file.notes[0].to_string().contains(name));
+        let note = file.notes[0].to_string();
+        assert!(
+            note.contains(name) && note.contains("--subtitles-encoding"),
+            "{note}"
+        );
     }
 }
 
@@ -160,6 +164,10 @@ fn an_override_reads_what_detection_would_not() {
             encoding: "KOI8-R",
             how: Detection::Forced
         }
+    );
+    assert_eq!(
+        file.notes[0].to_string(),
+        "line 1: read as KOI8-R (as asked)"
     );
     // A label's aliases work, whatever their case.
     assert_eq!(read(&path, Some("KOI8")).encoding, "KOI8-R");

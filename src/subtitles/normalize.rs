@@ -65,10 +65,14 @@ impl fmt::Display for Fix {
                 )
             }
             FixKind::AssumedEncoding { encoding, how } => {
-                write!(
-                    f,
-                    "read as {encoding} ({how}); if the text looks wrong, name its encoding with --subtitles-encoding"
-                )
+                write!(f, "read as {encoding} ({how})")?;
+                if *how == super::Detection::Guessed {
+                    write!(
+                        f,
+                        "; if the text looks wrong, name its encoding with --subtitles-encoding"
+                    )?;
+                }
+                Ok(())
             }
             FixKind::DroppedUntimed => write!(f, "block has no timing line; not spoken"),
         }
