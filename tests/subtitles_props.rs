@@ -3,6 +3,15 @@
 
 use dubber::Segment;
 use dubber::subtitles::{self, Format};
+
+const ALL_FORMATS: [Format; 6] = [
+    Format::Srt,
+    Format::Vtt,
+    Format::Json,
+    Format::Sbv,
+    Format::Ass,
+    Format::Ttml,
+];
 use dubber::text::{self, GroupOptions};
 use proptest::prelude::*;
 
@@ -142,8 +151,13 @@ proptest! {
     #[test]
     fn readers_never_panic_on_random_bytes(bytes in prop::collection::vec(any::<u8>(), 0..400)) {
         let text = String::from_utf8_lossy(&bytes);
-        for format in [Format::Srt, Format::Vtt, Format::Json] {
+        for format in ALL_FORMATS {
             let _ = subtitles::parse(&text, format);
+        }
+        let _ = subtitles::detect::sniff(&text);
+        // Any bytes either decode or fail with a line inside the text.
+        if let Err(e) = subtitles::encoding::decode(&bytes, None) {
+            prop_assert!(e.line >= 1 && e.line <= bytes.len() + 1);
         }
     }
 
@@ -155,12 +169,15 @@ proptest! {
                 ",", ".", ":", "WEBVTT", "NOTE", "STYLE", "<i>", "{\\an8}", "\u{feff}", "text",
                 "-> ", "[", "]", "{", "}", "\"start\":", "1.5", "-1", "\"text\":\"a\"",
                 "- ", "JOHN:", "(", ")", "♪", "<v A>", "99999:00:00,000", "\"speaker\":\"x\"",
+                "[Events]\n", "Format: Start, End, Text\n", "Dialogue: ", "{\\p1}", "\\N",
+                "0:00:01.000,0:00:02.000\n", "<tt>", "</tt>", "<body>", "<p begin=\"1s\" end=\"90f\">",
+                "</p>", "<br/>", "<div begin=\"00:00:01:12\">", "</div>", "20000t", "&amp;",
             ]),
             0..80,
         )
     ) {
         let text: String = pieces.concat();
-        for format in [Format::Srt, Format::Vtt, Format::Json] {
+        for format in ALL_FORMATS {
             if let Ok(cues) = subtitles::parse(&text, format) {
                 let (segments, _) = subtitles::normalize(cues);
                 prop_assert!(segments.windows(2).all(|w| w[0].end_ms <= w[1].start_ms));

@@ -23,6 +23,9 @@ pub struct EstimateArgs {
     /// from the audio length].
     #[arg(long, value_name = "FILE")]
     pub subtitles: Option<PathBuf>,
+    /// The subtitles' encoding, a WHATWG label (windows-1251, koi8-r, gbk, ...) [default: detected]
+    #[arg(long, value_name = "NAME", value_parser = super::flags::encoding_label)]
+    pub subtitles_encoding: Option<String>,
     /// TTS provider (a local engine costs nothing).
     #[arg(long = "tts", value_enum, value_name = "P", default_value_t = Provider::Openai)]
     pub tts: Provider,
@@ -67,8 +70,14 @@ pub fn run(args: EstimateArgs, out: &Output) -> Result<()> {
     });
     let segments = match &subtitles_path {
         Some(path) => {
-            let (segments, _) = dubber::subtitles::normalize(dubber::subtitles::read_file(path)?);
-            Some(segments)
+            let read = dubber::subtitles::ReadOptions {
+                encoding: args.subtitles_encoding.clone(),
+            };
+            let file = dubber::subtitles::read_file_with(path, &read)?;
+            for note in &file.notes {
+                tracing::warn!("{}:{note}", path.display());
+            }
+            Some(dubber::subtitles::normalize(file.cues).0)
         }
         None => None,
     };

@@ -222,3 +222,10 @@ pub enum BurnMode {
     /// Draw the first subtitle file into the picture (re-encodes the video with libx264).
     Hard,
 }
+
+/// `--subtitles-encoding`: a WHATWG encoding label, checked before any work starts.
+pub fn encoding_label(label: &str) -> Result<String, String> {
+    dubber::subtitles::encoding_for_label(label)
+        .map(|_| label.to_string())
+        .map_err(|e| e.to_string())
+}

@@ -17,10 +17,14 @@ pub struct PrepArgs {
     /// The video to dub (names the work directory).
     #[arg(value_name = "VIDEO")]
     pub video: PathBuf,
-    /// Import these subtitles (.srt, .vtt, or .json [{start, end, text}] in seconds) instead of
-    /// transcribing the video.
+    /// Import these subtitles (.srt, .vtt, .sbv, .ass/.ssa, .ttml/.dfxp/.xml, or .json
+    /// [{start, end, text}] in seconds) instead of transcribing the video.
     #[arg(long, value_name = "FILE")]
     pub subtitles: Option<PathBuf>,
+    /// The subtitles' encoding, a WHATWG label (windows-1251, koi8-r, gbk, shift_jis, utf-16le,
+    /// ...) [default: from a byte-order mark, else UTF-8 if valid, else detected]
+    #[arg(long, value_name = "NAME", value_parser = super::flags::encoding_label)]
+    pub subtitles_encoding: Option<String>,
     #[command(flatten)]
     pub workdir: WorkdirArgs,
     #[command(flatten)]
@@ -44,6 +48,7 @@ pub fn run(args: PrepArgs, out: &Output) -> Result<()> {
         split_sentences: args.split_sentences,
         force: args.force,
         skip_when_current: false,
+        subtitles_encoding: args.subtitles_encoding.clone(),
     };
     let edits = config::text_edits(&args.words)?;
     let editor = match edits.is_empty() {

@@ -18,10 +18,14 @@ pub struct RunArgs {
     /// Videos, or folders of videos, to dub.
     #[arg(value_name = "VIDEO", required = true)]
     pub videos: Vec<PathBuf>,
-    /// Subtitles to import (one video only) [default: VIDEO's sibling .srt/.vtt/.json, else the
-    /// video is transcribed]
+    /// Subtitles to import (one video only) [default: VIDEO's sibling .srt/.vtt/.json/.ass/.ssa/
+    /// .sbv/.ttml/.dfxp, else the video is transcribed]
     #[arg(long, value_name = "FILE")]
     pub subtitles: Option<PathBuf>,
+    /// The subtitles' encoding, a WHATWG label (windows-1251, koi8-r, gbk, shift_jis, utf-16le,
+    /// ...) [default: from a byte-order mark, else UTF-8 if valid, else detected]
+    #[arg(long, value_name = "NAME", value_parser = super::flags::encoding_label)]
+    pub subtitles_encoding: Option<String>,
     /// Videos processed at once (they share one --max-concurrent limit).
     #[arg(long, value_name = "N", default_value_t = 1, value_parser = clap::value_parser!(u16).range(1..=64))]
     pub jobs: u16,
@@ -62,6 +66,7 @@ pub fn run(args: RunArgs, out: &Output) -> Result<()> {
             split_sentences: false,
             force: args.force,
             skip_when_current: true,
+            subtitles_encoding: args.subtitles_encoding.clone(),
         },
         transcribe: config::transcribe_options(&args.stt),
         synth,

@@ -62,6 +62,8 @@ pub struct PrepOptions {
     pub force: bool,
     /// Do nothing when the inputs are those of the last prep and its outputs exist (`run`).
     pub skip_when_current: bool,
+    /// The imported subtitles' encoding (a WHATWG label); `None` detects it.
+    pub subtitles_encoding: Option<String>,
 }
 
 /// Where prep's lines come from.
@@ -190,7 +192,11 @@ async fn read_lines(
         PrepSource::Subtitles(path) => {
             let bytes = std::fs::read(path).map_err(io_err(path))?;
             let lines = import_subtitles(path, opts)?;
-            Ok((lines, Fingerprint::new().text("subtitles").bytes(&bytes)))
+            let mut fingerprint = Fingerprint::new().text("subtitles").bytes(&bytes);
+            if let Some(encoding) = &opts.subtitles_encoding {
+                fingerprint = fingerprint.text(encoding);
+            }
+            Ok((lines, fingerprint))
         }
         PrepSource::Transcript {
             video,
@@ -206,7 +212,12 @@ async fn read_lines(
 
 /// Read, normalise and (when asked) split a subtitle file into segments.
 fn import_subtitles(path: &Path, opts: &PrepOptions) -> Result<Lines, PrepError> {
-    let (segments, fixes) = subtitles::normalize(subtitles::read_file(path)?);
+    let read = subtitles::ReadOptions {
+        encoding: opts.subtitles_encoding.clone(),
+    };
+    let file = subtitles::read_file_with(path, &read)?;
+    let (segments, fixes) = subtitles::normalize(file.cues);
+    let fixes = file.notes.into_iter().chain(fixes).collect();
     if segments.is_empty() {
         return Err(PrepError::Empty {
             path: path.to_path_buf(),

@@ -66,7 +66,8 @@ pub struct DubJob {
 pub struct RunInputs {
     /// Videos, or folders of videos.
     pub videos: Vec<PathBuf>,
-    /// Subtitles of the one video [default: its sibling `.srt`/`.vtt`/`.json`, else transcribed].
+    /// Subtitles of the one video [default: its sibling `.srt`/`.vtt`/`.json`/`.ass`/`.ssa`/
+    /// `.sbv`/`.ttml`/`.dfxp`, else transcribed].
     pub subtitles: Option<PathBuf>,
     /// Work directory of the one video [default: `./<stem>.dub`].
     pub workdir: Option<PathBuf>,
@@ -233,9 +234,10 @@ fn expand_videos(inputs: &[PathBuf]) -> Result<Vec<PathBuf>, DubError> {
     Ok(videos)
 }
 
-/// A subtitle file beside the video: `<stem>.srt`, `.vtt` or `.json`.
+/// A subtitle file beside the video: `<stem>.srt`, `.vtt`, `.json`, `.ass`, `.ssa`, `.sbv`,
+/// `.ttml` or `.dfxp`, the first that exists (not `.xml`, which may be anything).
 fn sibling_subtitles(video: &Path) -> Option<PathBuf> {
-    ["srt", "vtt", "json"]
+    ["srt", "vtt", "json", "ass", "ssa", "sbv", "ttml", "dfxp"]
         .iter()
         .map(|ext| video.with_extension(ext))
         .find(|p| p.is_file())
@@ -361,5 +363,16 @@ mod tests {
         assert_ne!(names[0], names[1]);
         assert_eq!(names, distinct_names(&videos));
         assert_eq!(distinct_names(&videos[2..3]), ["ep"]);
+    }
+
+    #[test]
+    fn sibling_subtitles_of_every_format_read() {
+        let dir = tempfile::tempdir().unwrap();
+        let video = dir.path().join("talk.mp4");
+        assert_eq!(sibling_subtitles(&video), None);
+        std::fs::write(dir.path().join("talk.ass"), "[Events]\n").unwrap();
+        assert_eq!(sibling_subtitles(&video), Some(dir.path().join("talk.ass")));
+        std::fs::write(dir.path().join("talk.srt"), "").unwrap();
+        assert_eq!(sibling_subtitles(&video), Some(dir.path().join("talk.srt")));
     }
 }

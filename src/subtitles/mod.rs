@@ -1,4 +1,6 @@
-//! Subtitles in and out: SRT, WebVTT and JSON segments.
+//! Subtitles in and out: SRT, WebVTT, SBV, ASS/SSA, TTML/DFXP and JSON segments read, in any
+//! encoding ([`encoding`]) and told by content as well as name ([`detect`]); SRT, WebVTT and JSON
+//! written, always UTF-8.
 //!
 //! Readers take what real files contain and report what they cannot read as `file:line: what was
 //! expected`; they never panic. After reading, [`normalize`] makes the cue list usable for timing
@@ -10,15 +12,23 @@
 //! keep each segment's speaker (see [`Segment::speaker`]), so that a written file read back and
 //! normalised gives the same segments.
 
+mod ass;
+pub mod detect;
+pub mod encoding;
 mod json;
+mod normalize;
+mod sbv;
 mod srt;
 pub mod time;
+mod ttml;
 mod vtt;
 
-use std::fmt;
 use std::path::{Path, PathBuf};
 
-use crate::segment::{Segment, turns};
+pub use encoding::{Decoded, Detection, UnknownEncoding, encoding_for_label};
+pub use normalize::{Fix, FixKind, normalize};
+
+use crate::segment::Segment;
 
 /// A cue as read, with the 1-based line of its timing line (for JSON: its index + 1).
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -57,88 +67,189 @@ pub enum SubtitleError {
         path: PathBuf,
         source: std::io::Error,
     },
-    #[error("{}: not UTF-8 text (line {line}); save the file as UTF-8", path.display())]
-    Encoding { path: PathBuf, line: usize },
-    #[error("{}: unknown subtitle format; expected .srt, .vtt or .json", path.display())]
+    #[error(
+        "{}:{line}: bytes that are not valid {encoding} text; name the file's encoding with --subtitles-encoding, or save it as UTF-8",
+        path.display()
+    )]
+    Encoding {
+        path: PathBuf,
+        line: usize,
+        encoding: &'static str,
+    },
+    #[error("{}: {source}", path.display())]
+    UnknownEncoding {
+        path: PathBuf,
+        source: UnknownEncoding,
+    },
+    #[error("{}: dubber writes subtitles as .srt, .vtt or .json", path.display())]
     UnknownFormat { path: PathBuf },
 }
 
-/// The subtitle formats dubber reads and writes.
+/// The subtitle formats dubber reads; it writes SRT, WebVTT and JSON ([`Format::writable`]).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Format {
     Srt,
     Vtt,
     Json,
+    /// YouTube's SubViewer (`.sbv`).
+    Sbv,
+    /// Advanced SubStation Alpha and SubStation Alpha (`.ass`, `.ssa`).
+    Ass,
+    /// TTML and DFXP, IMSC and Apple iTT (`.ttml`, `.dfxp`, `.itt`, `.xml`).
+    Ttml,
 }
 
 impl Format {
-    /// From a file extension (`srt`, `vtt`, `json`, any case).
+    /// From a file extension (`srt`, `vtt`, `json`, `sbv`, `ass`, `ssa`, `ttml`, `dfxp`, `itt`, `xml`,
+    /// any case).
     pub fn from_path(path: &Path) -> Option<Format> {
         let ext = path.extension()?.to_str()?.to_ascii_lowercase();
         match ext.as_str() {
             "srt" => Some(Format::Srt),
             "vtt" | "webvtt" => Some(Format::Vtt),
             "json" => Some(Format::Json),
+            "sbv" => Some(Format::Sbv),
+            "ass" | "ssa" => Some(Format::Ass),
+            "ttml" | "dfxp" | "itt" | "xml" => Some(Format::Ttml),
             _ => None,
         }
     }
 
-    /// Guess from content, for files without a known extension.
-    pub fn sniff(content: &str) -> Format {
-        let t = content.trim_start_matches('\u{feff}').trim_start();
-        if t.starts_with("WEBVTT") {
-            Format::Vtt
-        } else if t.starts_with('[') || t.starts_with('{') {
-            Format::Json
-        } else {
-            Format::Srt
-        }
+    /// True for the formats dubber writes (SRT, WebVTT, JSON); the others it only reads.
+    pub fn writable(self) -> bool {
+        matches!(self, Format::Srt | Format::Vtt | Format::Json)
     }
 }
 
-/// Parse subtitle text of a known format.
+/// Parse subtitle text of a known format. What the reader skipped is logged; [`read_file_with`]
+/// returns it as notes.
 pub fn parse(content: &str, format: Format) -> Result<Vec<Cue>, ParseError> {
-    match format {
-        Format::Srt => srt::parse(content),
-        Format::Vtt => vtt::parse(content),
-        Format::Json => json::parse(content),
+    let (cues, notes) = parse_noting(content, format)?;
+    for note in notes {
+        tracing::warn!("{note}");
     }
+    Ok(cues)
 }
 
-/// Write segments in a format.
+/// Parse, with notes on what was skipped ([`FixKind::DroppedUntimed`]).
+fn parse_noting(content: &str, format: Format) -> Result<(Vec<Cue>, Vec<Fix>), ParseError> {
+    let cues = match format {
+        Format::Vtt => return vtt::parse(content),
+        Format::Srt => srt::parse(content),
+        Format::Json => json::parse(content),
+        Format::Sbv => sbv::parse(content),
+        Format::Ass => ass::parse(content),
+        Format::Ttml => return ttml::parse(content),
+    }?;
+    Ok((cues, Vec::new()))
+}
+
+/// Write segments in a format. Formats dubber only reads ([`Format::writable`] is false) are
+/// written as SRT; [`write_file`] refuses them.
 pub fn write(segments: &[Segment], format: Format) -> String {
     match format {
-        Format::Srt => srt::write(segments),
+        Format::Srt | Format::Sbv | Format::Ass | Format::Ttml => srt::write(segments),
         Format::Vtt => vtt::write(segments),
         Format::Json => json::write(segments),
     }
 }
 
-/// Read and parse a subtitle file (format from the extension, else from the content).
+/// How to read a subtitle file.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ReadOptions {
+    /// The file's encoding as a WHATWG label (`windows-1251`, `koi8-r`, `gbk`, `shift_jis`, ...),
+    /// overriding detection; `None` detects it ([`encoding::decode`]).
+    pub encoding: Option<String>,
+}
+
+/// A subtitle file as read: its cues, the format and encoding they were read in, and notes on
+/// what the reader assumed or skipped (to show the user with [`normalize`]'s fixes).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SubtitleFile {
+    pub cues: Vec<Cue>,
+    pub format: Format,
+    /// The encoding's WHATWG name (`UTF-8`, `windows-1251`, ...).
+    pub encoding: &'static str,
+    pub notes: Vec<Fix>,
+}
+
+/// Read and parse a subtitle file with encoding and format detected; see [`read_file_with`].
+/// Its notes are logged as warnings.
 pub fn read_file(path: &Path) -> Result<Vec<Cue>, SubtitleError> {
+    let file = read_file_with(path, &ReadOptions::default())?;
+    for note in &file.notes {
+        tracing::warn!("{}:{note}", path.display());
+    }
+    Ok(file.cues)
+}
+
+/// Read and parse a subtitle file: the encoding forced by `options` or detected
+/// ([`encoding::decode`]), the format from the extension and the content ([`detect::detect`]).
+/// An encoding other than UTF-8 is logged and noted ([`FixKind::AssumedEncoding`]), and so is a
+/// block the reader skipped ([`FixKind::DroppedUntimed`]): the caller shows the notes.
+pub fn read_file_with(path: &Path, options: &ReadOptions) -> Result<SubtitleFile, SubtitleError> {
+    let forced =
+        match &options.encoding {
+            Some(label) => Some(encoding_for_label(label).map_err(|source| {
+                SubtitleError::UnknownEncoding {
+                    path: path.to_path_buf(),
+                    source,
+                }
+            })?),
+            None => None,
+        };
     let bytes = std::fs::read(path).map_err(|source| SubtitleError::Io {
         path: path.to_path_buf(),
         source,
     })?;
-    let content = String::from_utf8(bytes).map_err(|e| {
-        let valid = &e.as_bytes()[..e.utf8_error().valid_up_to()];
-        let line = valid.iter().filter(|&&b| b == b'\n').count() + 1;
-        SubtitleError::Encoding {
-            path: path.to_path_buf(),
-            line,
-        }
-    })?;
-    let format = Format::from_path(path).unwrap_or_else(|| Format::sniff(&content));
-    parse(&content, format).map_err(|e| SubtitleError::Parse {
+    let decoded = encoding::decode(&bytes, forced).map_err(|e| SubtitleError::Encoding {
         path: path.to_path_buf(),
         line: e.line,
-        message: e.message,
+        encoding: e.encoding,
+    })?;
+    let mut notes = Vec::new();
+    if decoded.worth_telling() {
+        tracing::info!(
+            "{}: read as {} ({})",
+            path.display(),
+            decoded.encoding,
+            decoded.how
+        );
+        notes.push(Fix {
+            line: 1,
+            kind: FixKind::AssumedEncoding {
+                encoding: decoded.encoding,
+                how: decoded.how,
+            },
+        });
+    }
+    let (format, recognised) = detect::detect(path, &decoded.text);
+    let (cues, skipped) =
+        parse_noting(&decoded.text, format).map_err(|e| SubtitleError::Parse {
+            path: path.to_path_buf(),
+            line: e.line,
+            message: match recognised {
+                true => e.message,
+                false => format!(
+                    "{}; not subtitles dubber can tell (it reads {})",
+                    e.message,
+                    detect::READABLE
+                ),
+            },
+        })?;
+    notes.extend(skipped);
+    Ok(SubtitleFile {
+        cues,
+        format,
+        encoding: decoded.encoding,
+        notes,
     })
 }
 
 /// Write a subtitle file atomically (temporary file, then rename), format from the extension.
 pub fn write_file(path: &Path, segments: &[Segment]) -> Result<(), SubtitleError> {
     let format = Format::from_path(path)
+        .filter(|f| f.writable())
         .ok_or_else(|| SubtitleError::UnknownFormat { path: path.into() })?;
     crate::fsutil::write_atomic(path, write(segments, format).as_bytes()).map_err(|source| {
         SubtitleError::Io {
@@ -146,329 +257,4 @@ pub fn write_file(path: &Path, segments: &[Segment]) -> Result<(), SubtitleError
             source,
         }
     })
-}
-
-/// One change [`normalize`] made, with the source line of the cue it concerns.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Fix {
-    pub line: usize,
-    pub kind: FixKind,
-}
-
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum FixKind {
-    /// The cue showed no text and was dropped.
-    DroppedEmpty,
-    /// Cues were not in time order; this one was moved.
-    Reordered,
-    /// The cue ended at or before its start; it was given `new_end`.
-    ZeroLength { new_end_ms: u64 },
-    /// The cue ran into the next one by `overlap_ms`; its end was pulled back.
-    TrimmedOverlap { overlap_ms: u64 },
-    /// The cue started at the same time as the one before it; the two were merged.
-    Merged,
-    /// The cue held several speaker turns (`- Hi. - Hello.`); it became one segment per turn,
-    /// sharing its time by characters.
-    SplitTurns { turns: usize },
-}
-
-impl fmt::Display for Fix {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "line {}: ", self.line)?;
-        match &self.kind {
-            FixKind::DroppedEmpty => write!(f, "cue has no text; dropped"),
-            FixKind::Reordered => write!(f, "cue out of time order; sorted by start time"),
-            FixKind::ZeroLength { new_end_ms } => {
-                write!(
-                    f,
-                    "cue ends at or before its start; end set to {}",
-                    time::format_timestamp(*new_end_ms, ',')
-                )
-            }
-            FixKind::TrimmedOverlap { overlap_ms } => {
-                write!(
-                    f,
-                    "cue overlaps the next by {overlap_ms} ms; its end was pulled back"
-                )
-            }
-            FixKind::Merged => write!(f, "cue starts with the previous one; the two were merged"),
-            FixKind::SplitTurns { turns } => {
-                write!(
-                    f,
-                    "cue holds {turns} speaker turns; split into one line per turn"
-                )
-            }
-        }
-    }
-}
-
-/// A zero-length cue gets this much time per character of speech (capped by the next cue), at
-/// least [`MIN_CUE_MS`]: roughly a comfortable speaking rate.
-const MS_PER_CHAR: u64 = 60;
-const MIN_CUE_MS: u64 = 1000;
-
-/// Make cues fit for timing, reporting each change:
-/// 1. cues that show no text (nothing, or markup only) are dropped; silent ones are kept;
-/// 2. cues are sorted by start time (stable: equal starts keep file order);
-/// 3. cues starting together are merged into one (texts joined by a line break; a second
-///    speaker the text does not show is kept as a voice span);
-/// 4. a cue that overlaps the next ends where the next starts;
-/// 5. a zero-length or inverted cue gets a duration from its text, up to the next cue's start;
-/// 6. a cue holding several speaker turns becomes one segment per turn, sharing its time by
-///    characters (kept whole when its window is too short to share);
-/// 7. each segment's speaker is read from its text ([`turns::resolve`]): a label or voice span,
-///    else the speaker the cue came with, else `-1`/`-2` for a dialogue dash.
-///
-/// Normalising its own output changes nothing.
-pub fn normalize(cues: Vec<Cue>) -> (Vec<Segment>, Vec<Fix>) {
-    let mut fixes = Vec::new();
-    let mut cues: Vec<Cue> = cues
-        .into_iter()
-        .filter(|c| {
-            let keep = !crate::text::plain_text(&c.segment.text).is_empty();
-            if !keep {
-                fixes.push(Fix {
-                    line: c.line,
-                    kind: FixKind::DroppedEmpty,
-                });
-            }
-            keep
-        })
-        .collect();
-    if cues
-        .windows(2)
-        .any(|w| w[1].segment.start_ms < w[0].segment.start_ms)
-    {
-        let before: Vec<usize> = cues.iter().map(|c| c.line).collect();
-        cues.sort_by_key(|c| c.segment.start_ms);
-        for (cue, old_line) in cues.iter().zip(before) {
-            if cue.line != old_line {
-                fixes.push(Fix {
-                    line: cue.line,
-                    kind: FixKind::Reordered,
-                });
-            }
-        }
-    }
-    let mut merged: Vec<Cue> = Vec::with_capacity(cues.len());
-    for cue in cues {
-        match merged.last_mut() {
-            Some(prev) if prev.segment.start_ms == cue.segment.start_ms => {
-                fixes.push(Fix {
-                    line: cue.line,
-                    kind: FixKind::Merged,
-                });
-                let text = match &cue.segment.speaker {
-                    Some(speaker) if prev.segment.speaker.as_ref() != Some(speaker) => {
-                        turns::with_voice(&cue.segment.text, speaker)
-                    }
-                    _ => cue.segment.text,
-                };
-                prev.segment.text = format!("{}\n{text}", prev.segment.text);
-                prev.segment.end_ms = prev.segment.end_ms.max(cue.segment.end_ms);
-            }
-            _ => merged.push(cue),
-        }
-    }
-    let next_starts: Vec<Option<u64>> = (0..merged.len())
-        .map(|i| merged.get(i + 1).map(|c| c.segment.start_ms))
-        .collect();
-    let mut segments: Vec<(usize, Segment)> = Vec::with_capacity(merged.len());
-    for (cue, next_start) in merged.into_iter().zip(next_starts) {
-        let mut seg = cue.segment;
-        if seg.end_ms <= seg.start_ms {
-            let chars = seg.spoken_text().chars().count() as u64;
-            let wanted = seg.start_ms + (chars * MS_PER_CHAR).max(MIN_CUE_MS);
-            seg.end_ms = next_start.map_or(wanted, |n| wanted.min(n));
-            fixes.push(Fix {
-                line: cue.line,
-                kind: FixKind::ZeroLength {
-                    new_end_ms: seg.end_ms,
-                },
-            });
-        } else if let Some(next) = next_start.filter(|&n| n < seg.end_ms) {
-            fixes.push(Fix {
-                line: cue.line,
-                kind: FixKind::TrimmedOverlap {
-                    overlap_ms: seg.end_ms - next,
-                },
-            });
-            seg.end_ms = next;
-        }
-        segments.push((cue.line, seg));
-    }
-    (split_turns(segments, &mut fixes), fixes)
-}
-
-/// Steps 6 and 7 of [`normalize`]: one segment per speaker turn, each with its speaker.
-fn split_turns(segments: Vec<(usize, Segment)>, fixes: &mut Vec<Fix>) -> Vec<Segment> {
-    let mut out: Vec<Segment> = Vec::with_capacity(segments.len());
-    for (line, segment) in segments {
-        let given = segment.speaker.clone();
-        let texts: Vec<String> = turns::turns(&segment.text)
-            .into_iter()
-            .map(|t| t.text)
-            .collect();
-        let mut pieces = vec![segment.clone()];
-        if texts.len() > 1 {
-            let split = crate::text::share_window(&segment, texts);
-            if split.iter().all(|s| s.end_ms > s.start_ms) {
-                fixes.push(Fix {
-                    line,
-                    kind: FixKind::SplitTurns { turns: split.len() },
-                });
-                pieces = split;
-            }
-        }
-        for mut piece in pieces {
-            let previous = out.last().and_then(|s| s.speaker.as_deref());
-            piece.speaker =
-                turns::resolve(&turns::first_start(&piece.text), given.as_deref(), previous);
-            out.push(piece);
-        }
-    }
-    out
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn cue(line: usize, start: u64, end: u64, text: &str) -> Cue {
-        Cue {
-            line,
-            segment: Segment::new(start, end, text),
-        }
-    }
-
-    #[test]
-    fn normalize_sorts_merges_trims_and_reports() {
-        let cues = vec![
-            cue(1, 5000, 6000, "late"),
-            cue(5, 1000, 2500, "early, overlapping"),
-            cue(9, 2000, 2000, "zero"),
-            cue(13, 2000, 3000, "same start"),
-            cue(17, 7000, 8000, "<i></i>"),
-        ];
-        let (segs, fixes) = normalize(cues);
-        let spans: Vec<(u64, u64)> = segs.iter().map(|s| (s.start_ms, s.end_ms)).collect();
-        assert_eq!(spans, vec![(1000, 2000), (2000, 3000), (5000, 6000)]);
-        assert_eq!(segs[1].text, "zero\nsame start");
-        let kinds: Vec<&FixKind> = fixes.iter().map(|f| &f.kind).collect();
-        assert!(kinds.contains(&&FixKind::DroppedEmpty));
-        assert!(kinds.contains(&&FixKind::Reordered));
-        assert!(kinds.contains(&&FixKind::Merged));
-        assert!(kinds.contains(&&FixKind::TrimmedOverlap { overlap_ms: 500 }));
-        // Sorted, no overlaps, nothing zero-length.
-        assert!(segs.windows(2).all(|w| w[0].end_ms <= w[1].start_ms));
-        assert!(segs.iter().all(|s| s.end_ms > s.start_ms));
-    }
-
-    #[test]
-    fn zero_length_cue_gets_time_from_its_text() {
-        let (segs, fixes) = normalize(vec![cue(1, 1000, 1000, "Hello"), cue(5, 9000, 9500, "x")]);
-        assert_eq!(segs[0].end_ms, 2000);
-        assert_eq!(fixes[0].kind, FixKind::ZeroLength { new_end_ms: 2000 });
-        let (segs, _) = normalize(vec![cue(1, 1000, 900, "Hello"), cue(5, 1400, 1500, "x")]);
-        assert_eq!(segs[0].end_ms, 1400);
-    }
-
-    use crate::segment::Window;
-
-    fn speakers(segments: &[Segment]) -> Vec<Option<&str>> {
-        segments.iter().map(|s| s.speaker.as_deref()).collect()
-    }
-
-    #[test]
-    fn silent_cues_are_kept_and_speakers_read() {
-        let (segs, fixes) = normalize(vec![
-            cue(1, 0, 1000, "[MUSIC PLAYING]"),
-            cue(5, 1000, 2000, "JOHN: Hello."),
-            cue(9, 2000, 3000, "<i>♪ la la ♪</i>"),
-            cue(13, 3000, 4000, "Warning: hot"),
-        ]);
-        assert!(fixes.is_empty(), "{fixes:?}");
-        let texts: Vec<String> = segs.iter().map(Segment::spoken_text).collect();
-        assert_eq!(texts, vec!["", "Hello.", "", "Warning: hot"]);
-        assert_eq!(speakers(&segs), vec![None, Some("JOHN"), None, None]);
-        // Displayed text is untouched.
-        assert_eq!(segs[1].text, "JOHN: Hello.");
-    }
-
-    #[test]
-    fn dialogue_dashes_become_two_turns_sharing_the_window() {
-        let (segs, fixes) = normalize(vec![
-            cue(1, 1000, 4000, "- Are you coming? - Yes."),
-            cue(5, 5000, 6000, "- Good."),
-        ]);
-        assert_eq!(fixes[0].kind, FixKind::SplitTurns { turns: 2 });
-        assert_eq!(fixes[0].line, 1);
-        let spans: Vec<(u64, u64, &str)> = segs
-            .iter()
-            .map(|s| (s.start_ms, s.end_ms, s.text.as_str()))
-            .collect();
-        // "Are you coming?" is 15 of 15 + 4 spoken characters: 3000 * 15 / 19 = 2368 ms.
-        assert_eq!(
-            spans,
-            vec![
-                (1000, 3368, "- Are you coming?"),
-                (3368, 4000, "- Yes."),
-                (5000, 6000, "- Good."),
-            ]
-        );
-        assert_eq!(speakers(&segs), vec![Some("-1"), Some("-2"), Some("-1")]);
-        assert_eq!(segs[1].spoken_text(), "Yes.");
-    }
-
-    #[test]
-    fn labels_voice_spans_and_given_speakers() {
-        let given = |line, start, text: &str, speaker: &str| {
-            let mut c = cue(line, start, start + 1000, text);
-            c.segment.speaker = Some(speaker.into());
-            c
-        };
-        let (segs, _) = normalize(vec![
-            cue(1, 0, 2000, "JOHN: Hi.\nMARY: Hello."),
-            cue(5, 3000, 4000, "<v Bob>Hi</v> &amp; welcome"),
-            given(9, 5000, "Plain.", "SPEAKER_01"),
-        ]);
-        assert_eq!(
-            speakers(&segs),
-            vec![Some("JOHN"), Some("MARY"), Some("Bob"), Some("SPEAKER_01")]
-        );
-        // Two cues starting together with different given speakers keep both.
-        let (segs, _) = normalize(vec![given(1, 0, "One.", "A"), given(2, 0, "Two.", "B")]);
-        assert_eq!(speakers(&segs), vec![Some("A"), Some("B")]);
-        assert_eq!(segs[1].text, "<v B>Two.</v>");
-    }
-
-    #[test]
-    fn speakers_survive_a_written_file() {
-        let (segs, _) = normalize(vec![
-            cue(1, 0, 3000, "- Are you coming? - Yes."),
-            cue(5, 3000, 4000, "DR. SMITH: Sit."),
-            cue(9, 4000, 5000, "[door slams]"),
-        ]);
-        let mut segs = segs;
-        // Translated or sentence-split lines lose their marks but keep their speaker.
-        segs[0].text = "Tu viens ?".into();
-        segs.push(Segment::new(6000, 7000, "Hello.").with_speaker(Some("SPEAKER_00".into())));
-        let seen = |segs: &[Segment]| -> Vec<(Window, String, Option<String>)> {
-            segs.iter()
-                .map(|s| (s.window(), s.spoken_text(), s.speaker.clone()))
-                .collect()
-        };
-        for format in [Format::Srt, Format::Vtt, Format::Json] {
-            let written = write(&segs, format);
-            let (back, fixes) = normalize(parse(&written, format).unwrap());
-            assert_eq!(seen(&back), seen(&segs), "{format:?}\n{written}");
-            assert!(fixes.is_empty(), "{fixes:?}");
-            // And what was read back is written and read back exactly.
-            let again = write(&back, format);
-            assert_eq!(normalize(parse(&again, format).unwrap()).0, back);
-        }
-        let srt = write(&segs, Format::Srt);
-        assert!(srt.contains("\n<v -1>Tu viens ?</v>\n"), "{srt}");
-        assert!(srt.contains("\n- Yes.\n"), "{srt}");
-    }
 }

@@ -1,8 +1,9 @@
 //! WebVTT (`.vtt`): cues with optional identifiers and settings; NOTE, STYLE and REGION blocks
-//! skipped; hours may be omitted.
+//! skipped; hours may be omitted. A block without a timing line is not spoken: it is dropped and
+//! its first line reported ([`FixKind::DroppedUntimed`]).
 
 use super::time::{looks_like_timing, parse_timing, push_cue};
-use super::{Cue, ParseError};
+use super::{Cue, Fix, FixKind, ParseError};
 use crate::segment::{Segment, turns};
 
 fn is_block_keyword(line: &str, keyword: &str) -> bool {
@@ -10,8 +11,8 @@ fn is_block_keyword(line: &str, keyword: &str) -> bool {
         .is_some_and(|rest| rest.is_empty() || rest.starts_with([' ', '\t']))
 }
 
-/// Parse WebVTT text.
-pub fn parse(content: &str) -> Result<Vec<Cue>, ParseError> {
+/// Parse WebVTT text: the cues, and a note for each block dropped for want of a timing line.
+pub fn parse(content: &str) -> Result<(Vec<Cue>, Vec<Fix>), ParseError> {
     let content = content.strip_prefix('\u{feff}').unwrap_or(content);
     let lines: Vec<&str> = content.lines().collect();
     let header = lines.first().map(|l| l.trim_end()).unwrap_or("");
@@ -28,6 +29,7 @@ pub fn parse(content: &str) -> Result<Vec<Cue>, ParseError> {
         i
     };
     let mut cues: Vec<Cue> = Vec::new();
+    let mut dropped = Vec::new();
     let mut i = skip_block(0);
     while i < lines.len() {
         let line = lines[i].trim();
@@ -46,16 +48,13 @@ pub fn parse(content: &str) -> Result<Vec<Cue>, ParseError> {
             i
         } else if lines.get(i + 1).is_some_and(|l| looks_like_timing(l)) {
             i + 1 // a cue identifier, then its timing
-        } else if let Some(previous) = cues.last_mut() {
-            previous.segment.text.push('\n');
-            previous.segment.text.push_str(line);
-            i += 1;
-            continue;
         } else {
-            return Err(ParseError::new(
-                i + 2,
-                "expected a timing line like `00:01.000 --> 00:04.000` after a cue identifier",
-            ));
+            dropped.push(Fix {
+                line: i + 1,
+                kind: FixKind::DroppedUntimed,
+            });
+            i = skip_block(i);
+            continue;
         };
         let (start, end) =
             parse_timing(lines[timing_at]).map_err(|m| ParseError::new(timing_at + 1, m))?;
@@ -70,7 +69,7 @@ pub fn parse(content: &str) -> Result<Vec<Cue>, ParseError> {
             segment: Segment::new(start, end, text_lines.join("\n")),
         });
     }
-    Ok(cues)
+    Ok((cues, dropped))
 }
 
 /// Write segments as WebVTT (`.` before milliseconds, hours always written); a speaker the text
@@ -90,7 +89,8 @@ mod tests {
     #[test]
     fn reads_notes_styles_identifiers_and_settings() {
         let src = "WEBVTT - a title\nKind: captions\n\nNOTE this is\na comment\n\nSTYLE\n::cue { color: red }\n\nintro\n00:01.000 --> 00:02.500 align:start position:10%\n<v Bob>Hi</v> &amp; welcome\n\n00:00:03.000 --> 00:00:04.000\nTwo\nlines\n";
-        let cues = parse(src).unwrap();
+        let (cues, dropped) = parse(src).unwrap();
+        assert!(dropped.is_empty());
         assert_eq!(cues.len(), 2);
         assert_eq!(
             (cues[0].segment.start_ms, cues[0].segment.end_ms),
@@ -106,5 +106,16 @@ mod tests {
         assert_eq!(parse("00:01.000 --> 00:02.000\nx\n").unwrap_err().line, 1);
         let err = parse("WEBVTT\n\n00:01.000 --> 00:0z.000\nx\n").unwrap_err();
         assert_eq!(err.line, 3);
+    }
+
+    #[test]
+    fn blocks_without_timing_are_dropped_and_named() {
+        let src = "WEBVTT\n\nstray words\nmore\n\n00:01.000 --> 00:02.000\nOne\n\nnot timed\n\nid\n00:03.000 --> 00:04.000\nTwo\n";
+        let (cues, dropped) = parse(src).unwrap();
+        let texts: Vec<&str> = cues.iter().map(|c| c.segment.text.as_str()).collect();
+        assert_eq!(texts, vec!["One", "Two"]);
+        let lines: Vec<usize> = dropped.iter().map(|f| f.line).collect();
+        assert_eq!(lines, vec![3, 9]);
+        assert_eq!(dropped[0].kind, FixKind::DroppedUntimed);
     }
 }
