@@ -142,3 +142,58 @@ fn estimate_reads_with_the_named_encoding() {
         "{stderr}"
     );
 }
+
+/// `burn` takes what `prep` takes: an ASS file and a windows-1251 SRT go into the video as
+/// subtitle streams holding their text.
+#[test]
+fn burn_takes_the_formats_and_encodings_prep_takes() {
+    let dir = tempfile::tempdir().unwrap();
+    let made = Command::new("bash")
+        .arg(Path::new(env!("CARGO_MANIFEST_DIR")).join("scripts/make-demo-video.sh"))
+        .arg(dir.path().join("v.mp4"))
+        .arg("6")
+        .status()
+        .unwrap();
+    assert!(made.success());
+    std::fs::write(
+        dir.path().join("en.ass"),
+        "[Script Info]\nScriptType: v4.00+\n\n[Events]\n\
+         Format: Layer, Start, End, Style, Name, MarginL, MarginR, MarginV, Effect, Text\n\
+         Dialogue: 0,0:00:01.00,0:00:02.50,Default,,0,0,0,,{\\i1}Hello{\\i0}, world\n",
+    )
+    .unwrap();
+    let (cp1251, _, _) = encoding_rs::WINDOWS_1251
+        .encode("1\n00:00:03,000 --> 00:00:04,500\nПривет, как дела? Всё хорошо.\n");
+    std::fs::write(dir.path().join("ru.srt"), &cp1251).unwrap();
+    let out = dubber(
+        dir.path(),
+        &[
+            "burn",
+            "v.mp4",
+            "--subtitles",
+            "en.ass",
+            "--subtitles",
+            "ru.srt",
+            "--subtitles-encoding",
+            "windows-1251",
+            "-o",
+            "out.mp4",
+        ],
+    );
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let stream = |n: usize| {
+        let out = Command::new("ffmpeg")
+            .args(["-v", "error", "-i"])
+            .arg(dir.path().join("out.mp4"))
+            .args(["-map", &format!("0:s:{n}"), "-f", "srt", "-"])
+            .output()
+            .unwrap();
+        String::from_utf8_lossy(&out.stdout).into_owned()
+    };
+    assert!(stream(0).contains("Hello, world"), "{}", stream(0));
+    assert!(stream(1).contains("Привет, как дела?"), "{}", stream(1));
+}

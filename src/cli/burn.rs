@@ -5,8 +5,9 @@ use std::path::PathBuf;
 use anyhow::{Result, bail};
 use clap::Args;
 use dubber::media::{HardSubtitleStyle, SubtitleTrack};
-use dubber::pipeline::burn::burn;
+use dubber::pipeline::burn::{burn, readable_tracks};
 use dubber::pipeline::{Burn, Workdir, output_beside};
+use dubber::subtitles::ReadOptions;
 
 use super::flags::{BurnMode, WorkdirArgs};
 use super::output::{Event, Output};
@@ -23,6 +24,10 @@ pub struct BurnArgs {
     /// Language of each --subtitles file (ISO 639-2, e.g. eng, deu), in the same order.
     #[arg(long = "subtitle-lang", value_name = "LANG")]
     pub languages: Vec<String>,
+    /// Encoding of the --subtitles files (a WHATWG label: windows-1251, koi8-r, gbk, shift_jis,
+    /// ...) [default: detected]
+    #[arg(long, value_name = "NAME")]
+    pub subtitles_encoding: Option<String>,
     /// soft: a subtitle stream; hard: drawn into the picture.
     #[arg(long, value_enum, default_value_t = BurnMode::Soft)]
     pub mode: BurnMode,
@@ -99,6 +104,11 @@ pub fn run(args: BurnArgs, out: &Output) -> Result<()> {
             title: None,
         })
         .collect();
+    // Any format and encoding prep reads: converted to UTF-8 SRT for ffmpeg where needed.
+    let read = ReadOptions {
+        encoding: args.subtitles_encoding.clone(),
+    };
+    let tracks = readable_tracks(&workdir, &tracks, &read)?;
     burn(&args.video, &tracks, &how, &output)?;
     out.event(
         Event::Wrote {

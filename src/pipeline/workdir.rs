@@ -13,6 +13,7 @@
 //!   dub.wav             the rendered voice track, exactly as long as the video
 //!   mix.wav             dub.wav over the original audio (ducked or mixed), what is muxed
 //!   dubbed.<ext>        `run --burn`: the dubbed video before subtitles go in
+//!   burn/               subtitle files `burn` converted to UTF-8 SRT for ffmpeg
 //!   speech.wav          16 kHz mono audio for transcription
 //!   background.wav      the original mix, kept under the new voice
 //!   state.json          hashes of each stage's inputs, so unchanged work is skipped
@@ -138,6 +139,10 @@ impl Workdir {
     /// The dubbed video inside the work directory, with `ext` (a stage's intermediate output).
     pub fn dubbed_video(&self, ext: &str) -> PathBuf {
         self.root.join(format!("dubbed.{ext}"))
+    }
+    /// A subtitle file converted for `burn` (another format or encoding, as UTF-8 SRT).
+    pub fn burn_subtitles(&self, name: &str) -> PathBuf {
+        self.root.join("burn").join(format!("{name}.srt"))
     }
     pub fn speech_wav(&self) -> PathBuf {
         self.root.join("speech.wav")
