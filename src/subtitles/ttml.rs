@@ -83,6 +83,12 @@ impl Rates {
                     .flatten()
             };
             match parts[..] {
+                // `m:ss.fff`, as Apple iTT writes a duration.
+                [m, sec] => {
+                    let (whole, _) = sec.split_once('.').unwrap_or((sec, "0"));
+                    int(whole).ok_or_else(bad)?;
+                    int(m).ok_or_else(bad)? * 60.0 + number(sec).ok_or_else(bad)?
+                }
                 [h, m, sec] => {
                     let (whole, _) = sec.split_once('.').unwrap_or((sec, "0"));
                     int(whole).ok_or_else(bad)?;
@@ -99,11 +105,13 @@ impl Rates {
                 _ => return Err(bad()),
             }
         } else {
+            // A bare number is seconds (Apple iTT writes `begin="19.764"`).
             let split = s
                 .find(|c: char| !(c.is_ascii_digit() || c == '.'))
-                .ok_or_else(bad)?;
+                .unwrap_or(s.len());
             let value = number(&s[..split]).ok_or_else(bad)?;
             match &s[split..] {
+                "" => value,
                 "h" => value * 3600.0,
                 "m" => value * 60.0,
                 "s" => value,
@@ -124,6 +132,9 @@ impl Rates {
 struct Reader<'a, 'input> {
     doc: &'a Document<'input>,
     rates: Rates,
+    /// Times are from the start of the media, not from the parent's begin: Apple iTT writes a
+    /// `<p>`'s own times inside a `<div>` that begins at the same moment.
+    absolute: bool,
     cues: Vec<Cue>,
     notes: Vec<Fix>,
 }
@@ -149,9 +160,13 @@ impl Reader<'_, '_> {
         agent: Option<&str>,
     ) -> Result<(), ParseError> {
         let own_begin = self.time(node, "begin")?;
-        let begin = parent_begin + own_begin.unwrap_or(0);
+        let offset = if self.absolute { 0 } else { parent_begin };
+        let begin = match own_begin {
+            Some(own) => offset + own,
+            None => parent_begin,
+        };
         let end = match (self.time(node, "end")?, self.time(node, "dur")?) {
-            (Some(end), _) => Some(parent_begin + end),
+            (Some(end), _) => Some(offset + end),
             (None, Some(dur)) => Some(begin + dur),
             (None, None) => parent_end,
         };
@@ -261,9 +276,13 @@ pub fn parse(content: &str) -> Result<(Vec<Cue>, Vec<Fix>), ParseError> {
             ),
         ));
     }
+    let apple = tt
+        .namespaces()
+        .any(|ns| ns.uri().starts_with("http://music.apple.com/"));
     let mut reader = Reader {
         doc: &doc,
         rates: Rates::of(tt),
+        absolute: apple,
         cues: Vec::new(),
         notes: Vec::new(),
     };
@@ -291,9 +310,33 @@ mod tests {
         assert_eq!(rates.parse("2m"), Ok(120_000));
         assert_eq!(rates.parse("50f"), Ok(2000));
         assert_eq!(rates.parse("25000000t"), Ok(2500));
+        // Apple iTT: `m:ss.fff`, and bare seconds.
+        assert_eq!(rates.parse("3:58.640"), Ok(238_640));
+        assert_eq!(rates.parse("19.764"), Ok(19_764));
         for bad in ["1.5x", "abc", "00:0a:01", "s", "1:2:3:4:5", "-1s"] {
             assert!(rates.parse(bad).is_err(), "{bad}");
         }
+    }
+
+    #[test]
+    fn apple_itt_times_are_from_the_start_of_the_media() {
+        let doc = r#"<tt xmlns="http://www.w3.org/ns/ttml" xmlns:itunes="http://music.apple.com/lyric-ttml-internal">
+<body dur="3:58.640"><div begin="19.764" end="59.300">
+<p begin="19.764" end="21.900"><span begin="19.764" end="20.105">When</span> <span>you were here</span></p>
+</div></body></tt>"#;
+        let (cues, _) = parse(doc).unwrap();
+        assert_eq!(cues.len(), 1);
+        assert_eq!(
+            (cues[0].segment.start_ms, cues[0].segment.end_ms),
+            (19_764, 21_900)
+        );
+        // Plain TTML adds the div's begin.
+        let plain = doc.replace(
+            r#" xmlns:itunes="http://music.apple.com/lyric-ttml-internal""#,
+            "",
+        );
+        let (cues, _) = parse(&plain).unwrap();
+        assert_eq!(cues[0].segment.start_ms, 39_528);
     }
 
     #[test]
