@@ -53,10 +53,14 @@ pub fn openai_base_url() -> Option<String> {
 /// The server an OpenAI-compatible client talks to: `explicit` (a flag), else `OPENAI_BASE_URL`,
 /// else [`OPENAI_API`].
 pub fn openai_server(explicit: Option<&str>) -> String {
+    server_from(explicit, openai_base_url)
+}
+
+fn server_from(explicit: Option<&str>, env: impl FnOnce() -> Option<String>) -> String {
     explicit
         .map(str::to_string)
         .filter(|b| !b.trim().is_empty())
-        .or_else(openai_base_url)
+        .or_else(env)
         .unwrap_or_else(|| OPENAI_API.to_string())
 }
 
@@ -152,9 +156,10 @@ mod tests {
 
     #[test]
     fn the_server_is_the_flag_then_the_environment_then_openai() {
-        assert_eq!(openai_server(Some("http://x/v1")), "http://x/v1");
-        if openai_base_url().is_none() {
-            assert_eq!(openai_server(None), OPENAI_API);
-        }
+        let env = || Some("http://env/v1".to_string());
+        assert_eq!(server_from(Some("http://x/v1"), env), "http://x/v1");
+        assert_eq!(server_from(Some("  "), env), "http://env/v1");
+        assert_eq!(server_from(None, env), "http://env/v1");
+        assert_eq!(server_from(None, || None), OPENAI_API);
     }
 }

@@ -32,6 +32,17 @@ fn make_demo(dir: &Path) -> PathBuf {
     video
 }
 
+/// `dubber prep demo.mp4 --subtitles demo.srt` in `dir`, which must succeed.
+async fn prep_demo(dir: &Path) {
+    let args = ["prep", "demo.mp4", "--subtitles", "demo.srt"];
+    let out = dubber(dir, args.iter().map(|a| a.to_string()).collect()).await;
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
 fn read_wav(path: &Path) -> (u32, Vec<f32>) {
     let mut r = hound::WavReader::open(path).unwrap();
     let rate = r.spec().sample_rate;
@@ -53,16 +64,7 @@ async fn synth_dubs_caches_and_resynthesizes_only_edited_lines() {
     let video = make_demo(dir.path());
     let s = |v: &[&str]| v.iter().map(|x| x.to_string()).collect::<Vec<_>>();
 
-    let out = dubber(
-        dir.path(),
-        s(&["prep", "demo.mp4", "--subtitles", "demo.srt"]),
-    )
-    .await;
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    prep_demo(dir.path()).await;
 
     let synth_args = s(&[
         "synth",
@@ -226,12 +228,7 @@ async fn ctrl_c_during_synth_leaves_no_part_file_and_the_rerun_resumes() {
         .collect();
     std::fs::write(dir.path().join("demo.srt"), lines).unwrap();
     let s = |v: &[&str]| v.iter().map(|x| x.to_string()).collect::<Vec<_>>();
-    let prep = dubber(
-        dir.path(),
-        s(&["prep", "demo.mp4", "--subtitles", "demo.srt"]),
-    )
-    .await;
-    assert!(prep.status.success());
+    prep_demo(dir.path()).await;
     let base = server.openai_base();
     let synth_args = [
         "synth",
@@ -311,16 +308,7 @@ async fn sdh_markup_is_shown_but_not_spoken() {
     make_demo(dir.path());
     std::fs::write(dir.path().join("demo.srt"), SDH_SRT).unwrap();
     let s = |v: &[&str]| v.iter().map(|x| x.to_string()).collect::<Vec<_>>();
-    let out = dubber(
-        dir.path(),
-        s(&["prep", "demo.mp4", "--subtitles", "demo.srt"]),
-    )
-    .await;
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    prep_demo(dir.path()).await;
     let work = dir.path().join("demo.dub");
     let subs = std::fs::read_to_string(work.join("subs.srt")).unwrap();
     for shown in [
@@ -503,12 +491,7 @@ async fn a_second_dubber_on_the_same_workdir_is_refused() {
     let dir = tempfile::tempdir().unwrap();
     make_demo(dir.path());
     let s = |v: &[&str]| v.iter().map(|x| x.to_string()).collect::<Vec<_>>();
-    let prep = dubber(
-        dir.path(),
-        s(&["prep", "demo.mp4", "--subtitles", "demo.srt"]),
-    )
-    .await;
-    assert!(prep.status.success());
+    prep_demo(dir.path()).await;
     let base = server.openai_base();
     let args = [
         "synth",
