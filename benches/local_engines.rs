@@ -8,7 +8,7 @@ mod common;
 use std::time::Instant;
 
 use dubber::local_tts::{PiperVoice, init_onnxruntime};
-use dubber::stt::{LocalWhisper, TranscribeOptions, WhisperConfig};
+use dubber::stt::{LocalStt, LocalWhisper, TranscribeOptions, WhisperConfig};
 
 fn main() {
     // RUST_LOG=dubber=debug shows per-window timings.
@@ -35,7 +35,7 @@ fn bench_whisper() {
             threads,
             ..WhisperConfig::default()
         };
-        let model = LocalWhisper::load(&dir, &config).expect("model loads");
+        let model = LocalStt::new(LocalWhisper::load(&dir, &config).expect("model loads"));
         let load = start.elapsed().as_secs_f64();
         let mut best = f64::MAX;
         let mut segments = Vec::new();
@@ -43,7 +43,8 @@ fn bench_whisper() {
             let start = Instant::now();
             segments = model
                 .transcribe_blocking(&clip.audio, &TranscribeOptions::default())
-                .expect("transcribes");
+                .expect("transcribes")
+                .segments;
             best = best.min(start.elapsed().as_secs_f64());
         }
         let text: Vec<&str> = segments.iter().map(|s| s.text.as_str()).collect();

@@ -1,4 +1,5 @@
-//! Transcribe a 16 kHz mono WAV file with the local Whisper model and print the segments.
+//! Transcribe a 16 kHz mono WAV file with a local Whisper model (speech found by Silero VAD when
+//! installed) and print the language heard and the segments.
 //!
 //! ```text
 //! ffmpeg -i input.mp4 -ar 16000 -ac 1 speech.wav
@@ -6,7 +7,9 @@
 //! ```
 
 use dubber::models::DataDir;
-use dubber::stt::{LocalWhisper, TranscribeOptions, WhisperConfig};
+use std::sync::Arc;
+
+use dubber::stt::{LocalStt, LocalWhisper, SileroVad, TranscribeOptions, WhisperConfig};
 
 fn main() -> anyhow::Result<()> {
     let mut args = std::env::args().skip(1);
@@ -31,7 +34,8 @@ fn main() -> anyhow::Result<()> {
             .collect::<Result<_, _>>()?,
         hound::SampleFormat::Float => reader.into_samples::<f32>().collect::<Result<_, _>>()?,
     };
-    let dir = DataDir::from_env()?.whisper_model_from_env(model.as_deref())?;
+    let data = DataDir::from_env()?;
+    let dir = data.whisper_model_from_env(model.as_deref())?;
     let started = std::time::Instant::now();
     let whisper = LocalWhisper::load(&dir, &WhisperConfig::default())?;
     eprintln!(
@@ -41,10 +45,22 @@ fn main() -> anyhow::Result<()> {
         whisper.is_multilingual()
     );
     let started = std::time::Instant::now();
-    let segments = whisper.transcribe_blocking(&audio, &TranscribeOptions { language })?;
+    let mut stt = LocalStt::new(whisper);
+    if let Ok(vad) = data.vad_model() {
+        stt = stt.with_vad(Arc::new(SileroVad::load(&vad)?));
+    }
+    let options = TranscribeOptions {
+        language,
+        ..TranscribeOptions::default()
+    };
+    let transcript = stt.transcribe_blocking(&audio, &options)?;
     let secs = audio.len() as f64 / 16_000.0;
-    eprintln!("{secs:.1} s transcribed in {:.2?}", started.elapsed());
-    for s in segments {
+    eprintln!(
+        "{secs:.1} s transcribed in {:.2?}; language {:?}",
+        started.elapsed(),
+        transcript.report.language
+    );
+    for s in transcript.segments {
         println!(
             "{:>8.2} {:>8.2}  {}",
             s.start_ms as f64 / 1000.0,

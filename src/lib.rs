@@ -17,6 +17,7 @@ pub mod local_tts;
 pub mod manifest;
 pub mod media;
 pub mod models;
+pub mod onnx;
 pub mod pipeline;
 pub mod progress;
 pub mod retry;

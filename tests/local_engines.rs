@@ -10,15 +10,17 @@ use std::sync::OnceLock;
 use common::{SENTENCES, espeak_clip, piper_voice, resample, wer, whisper_model, words};
 use dubber::audio::wav_bytes;
 use dubber::local_tts::{EspeakVoice, PiperInference, PiperVoice, init_onnxruntime};
-use dubber::stt::{LocalWhisper, TranscribeOptions, Transcriber, WhisperConfig};
+use dubber::stt::{LocalStt, LocalWhisper, TranscribeOptions, Transcriber, WhisperConfig};
 
-/// The model is loaded once for all tests of this binary (as the program does).
-fn whisper() -> Option<&'static LocalWhisper> {
-    static MODEL: OnceLock<Option<LocalWhisper>> = OnceLock::new();
+/// The model is loaded once for all tests of this binary (as the program does). Shown the whole
+/// recording (no VAD): these tests hold the decoder itself to its times.
+fn whisper() -> Option<&'static LocalStt> {
+    static MODEL: OnceLock<Option<LocalStt>> = OnceLock::new();
     MODEL
         .get_or_init(|| {
             let dir = whisper_model()?;
-            Some(LocalWhisper::load(&dir, &WhisperConfig::default()).expect("tiny.en loads"))
+            let model = LocalWhisper::load(&dir, &WhisperConfig::default()).expect("tiny.en loads");
+            Some(LocalStt::new(model))
         })
         .as_ref()
 }
@@ -46,7 +48,8 @@ async fn whisper_transcribes_a_long_clip_with_segments_at_real_pauses() {
     let segments = model
         .transcribe(clip.audio.clone(), &TranscribeOptions::default())
         .await
-        .unwrap();
+        .unwrap()
+        .segments;
     let hypothesis: Vec<&str> = segments.iter().map(|s| s.text.as_str()).collect();
     let hypothesis = hypothesis.join(" ");
     eprintln!("transcribed in {:?}", started.elapsed());
@@ -111,7 +114,8 @@ async fn whisper_returns_nothing_for_silence_and_keeps_times_relative() {
     let segments = model
         .transcribe(silence, &TranscribeOptions::default())
         .await
-        .unwrap();
+        .unwrap()
+        .segments;
     assert!(segments.is_empty(), "{segments:?}");
 
     // Speech that starts 4 s into the audio gets a start time near 4 s.
@@ -125,7 +129,8 @@ async fn whisper_returns_nothing_for_silence_and_keeps_times_relative() {
     let segments = model
         .transcribe(audio, &TranscribeOptions::default())
         .await
-        .unwrap();
+        .unwrap()
+        .segments;
     assert_eq!(segments.len(), 1, "{segments:?}");
     assert!(
         (3_700..=4_300).contains(&segments[0].start_ms),
@@ -151,7 +156,8 @@ fn piper_round_trip_through_whisper() {
     let audio = resample(&samples, rate, 16_000);
     let segments = model
         .transcribe_blocking(&audio, &TranscribeOptions::default())
-        .unwrap();
+        .unwrap()
+        .segments;
     let heard: Vec<&str> = segments.iter().map(|s| s.text.as_str()).collect();
     let heard = heard.join(" ");
     let error = wer(text, &heard);

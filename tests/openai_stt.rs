@@ -133,8 +133,11 @@ async fn uploads_wav_pieces_and_shifts_segment_times() {
     audio[27_200..32_000].fill(0.0);
     let options = TranscribeOptions {
         language: Some("en".into()),
+        ..TranscribeOptions::default()
     };
-    let segments = transcriber.transcribe(audio, &options).await.unwrap();
+    let transcript = transcriber.transcribe(audio, &options).await.unwrap();
+    assert_eq!(transcript.report.language.as_deref(), Some("en"));
+    let segments = transcript.segments;
     let got: Vec<(u64, u64, &str)> = segments
         .iter()
         .map(|s| (s.start_ms, s.end_ms, s.text.as_str()))

@@ -4,6 +4,7 @@
 //! typed options and engines from here and call one library function each.
 
 use std::path::PathBuf;
+use std::sync::Arc;
 use std::time::Duration;
 
 use anyhow::{Context, Result, bail};
@@ -14,9 +15,14 @@ use dubber::llm::{ChatConfig, EditOptions, Glossary, OpenAiChat, ReplyCache, Tra
 use dubber::local_tts::PiperVoice;
 use dubber::media::MuxOptions;
 use dubber::models::DataDir;
+use dubber::models::{
+    DEFAULT_WHISPER_MODEL, MULTILINGUAL_WHISPER_MODEL, SETUP_COMMAND, WHISPER_MODEL_ENV,
+};
 use dubber::pipeline::synth::{Background, SynthOptions, read_reviewed_subtitles};
 use dubber::pipeline::{TextEdits, Workdir};
-use dubber::stt::{TranscribeOptions, Transcriber};
+use dubber::stt::{
+    LocalStt, LocalWhisper, SileroVad, Task, TranscribeOptions, Transcriber, WhisperConfig,
+};
 use dubber::text::GroupOptions;
 use dubber::timeline::{FitMode, Mode, Policy};
 use dubber::tts::{
@@ -26,7 +32,7 @@ use dubber::tts::{
 
 use super::flags::{
     BackgroundArg, FitModeArg, GroupingArgs, LlmArgs, ModeArg, Provider, SttArgs, SttProvider,
-    SynthFlags, TimelineArgs, TtsArgs, WordsArgs,
+    SynthFlags, TimelineArgs, TranslateWith, TtsArgs, WordsArgs,
 };
 
 /// The chat model for polish, translation, shortening and YouTube assets.
@@ -203,13 +209,7 @@ pub fn tts_engine(tts: &TtsArgs) -> Result<AnyEngine> {
 /// The transcriber the flags name.
 pub fn transcriber(stt: &SttArgs) -> Result<Box<dyn Transcriber>> {
     Ok(match stt.stt {
-        SttProvider::Local => {
-            let data = DataDir::from_env()?;
-            let dir = data.whisper_model_from_env(stt.stt_model.as_deref())?;
-            let whisper = dubber::stt::LocalWhisper::load(&dir, &Default::default())
-                .with_context(|| format!("loading the Whisper model in {}", dir.display()))?;
-            Box::new(whisper)
-        }
+        SttProvider::Local => Box::new(local_stt(stt)?),
         SttProvider::Openai => {
             let base = credentials::openai_server(stt.stt_base_url.as_deref());
             let key = credentials::openai_api_key().map(|k| k.expose().to_string());
@@ -222,10 +222,112 @@ pub fn transcriber(stt: &SttArgs) -> Result<Box<dyn Transcriber>> {
     })
 }
 
+/// Local Whisper as the flags (or `DUBBER_WHISPER_MODEL`) ask. With no model named: the
+/// multilingual model for every language, English speech sent to tiny.en; a named English-only
+/// model gets the multilingual one as its language check. Silero VAD in front when installed.
+fn local_stt(stt: &SttArgs) -> Result<LocalStt> {
+    let data = DataDir::from_env()?;
+    let load = |dir: &std::path::Path| {
+        LocalWhisper::load(dir, &WhisperConfig::default())
+            .with_context(|| format!("loading the Whisper model in {}", dir.display()))
+    };
+    let named = stt
+        .stt_model
+        .clone()
+        .or_else(|| std::env::var(WHISPER_MODEL_ENV).ok())
+        .filter(|s| !s.is_empty());
+    let multilingual = data.installed_whisper_model(MULTILINGUAL_WHISPER_MODEL);
+    let local = match named {
+        Some(name) => {
+            let model = load(&data.whisper_model(Some(&name), None)?)?;
+            match (model.is_multilingual(), &multilingual) {
+                (false, Some(dir)) => LocalStt::new(model).with_language_detector(load(dir)?),
+                (false, None) => {
+                    tracing::warn!(
+                        "Whisper model '{name}' knows only English and no multilingual model is \
+                         installed to check the language: run {SETUP_COMMAND}"
+                    );
+                    LocalStt::new(model)
+                }
+                (true, _) => LocalStt::new(model),
+            }
+        }
+        None => match multilingual {
+            Some(dir) => {
+                let local = LocalStt::new(load(&dir)?);
+                match data.installed_whisper_model(DEFAULT_WHISPER_MODEL) {
+                    Some(english) => local.with_english_model(load(&english)?),
+                    None => local,
+                }
+            }
+            None => {
+                tracing::warn!(
+                    "the multilingual Whisper model ({MULTILINGUAL_WHISPER_MODEL}) is not \
+                     installed: only English speech can be transcribed; run {SETUP_COMMAND}"
+                );
+                let english = load(&data.whisper_model(None, None)?)?;
+                LocalStt::new(english)
+            }
+        },
+    };
+    Ok(match data.vad_model() {
+        Ok(path) => local.with_vad(Arc::new(SileroVad::load(&path)?)),
+        Err(missing) => {
+            tracing::warn!(
+                "{missing}\n  without it Whisper hears the whole recording, silence and music \
+                 included, and may invent lines there"
+            );
+            local
+        }
+    })
+}
+
 pub fn transcribe_options(stt: &SttArgs) -> TranscribeOptions {
     TranscribeOptions {
         language: stt.stt_language.clone(),
+        task: Task::Transcribe,
     }
+}
+
+/// True when a chat model is configured: a server named by flag or `OPENAI_BASE_URL`, or an
+/// OpenAI key (else translation into English is Whisper's, offline).
+pub fn chat_configured(llm: &LlmArgs) -> bool {
+    llm.llm_base_url.is_some()
+        || credentials::openai_base_url().is_some()
+        || credentials::openai_api_key().is_some()
+}
+
+/// Who translates what prep transcribes: Whisper (into English only, offline) or the chat model.
+/// `--translate-with` decides; by default Whisper when the target is English, the lines come from
+/// the speech and no chat model is configured.
+pub fn translate_with(words: &WordsArgs, transcribing: bool) -> Result<Option<TranslateWith>> {
+    let Some(target) = &words.translate_to else {
+        return Ok(None);
+    };
+    let into_english = dubber::stt::languages::code(target) == Some("en")
+        || target.to_ascii_lowercase().starts_with("en-");
+    let chosen = match words.translate_with {
+        Some(chosen) => chosen,
+        None if into_english && transcribing && !chat_configured(&words.llm) => {
+            TranslateWith::Whisper
+        }
+        None => TranslateWith::Llm,
+    };
+    if chosen == TranslateWith::Whisper {
+        if !into_english {
+            bail!(
+                "--translate-with whisper translates into English only (asked: {target}); use \
+                 --translate-with llm and a chat model"
+            );
+        }
+        if !transcribing {
+            bail!(
+                "--translate-with whisper translates speech, not imported subtitles: leave out \
+                 --subtitles, or use --translate-with llm"
+            );
+        }
+    }
+    Ok(Some(chosen))
 }
 
 /// The chat client's configuration: the flags, else the environment.

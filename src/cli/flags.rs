@@ -94,16 +94,26 @@ pub struct SttArgs {
     /// The speech-to-text engine.
     #[arg(long, value_enum, default_value_t = SttProvider::Local)]
     pub stt: SttProvider,
-    /// Whisper model: a name in the data dir (tiny.en) or a folder; for openai, the model name
-    /// [default: tiny.en / DUBBER_WHISPER_MODEL; whisper-1]
+    /// Whisper model: a name in the data dir (base, tiny.en) or a folder; for openai, the model
+    /// name [default: DUBBER_WHISPER_MODEL, else base for every language with English speech
+    /// sent to tiny.en; whisper-1]
     #[arg(long, value_name = "MODEL")]
     pub stt_model: Option<String>,
     /// Base URL of an OpenAI-compatible transcription server (else OPENAI_BASE_URL).
     #[arg(long, value_name = "URL")]
     pub stt_base_url: Option<String>,
-    /// Spoken language (ISO 639-1, e.g. en); detected when not given (multilingual models).
+    /// Spoken language (ISO 639-1 code or English name: de, German); detected when not given.
     #[arg(long = "stt-language", value_name = "LANG")]
     pub stt_language: Option<String>,
+}
+
+/// Who translates the lines.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum TranslateWith {
+    /// Whisper's own translate task: any spoken language into English, offline.
+    Whisper,
+    /// The chat model (--llm-model at --llm-base-url): any language into any language.
+    Llm,
 }
 
 /// Which chat model polishes, translates, shortens and writes YouTube assets.
@@ -185,6 +195,10 @@ pub struct WordsArgs {
     /// translation, subs.orig.srt keeps the original.
     #[arg(long, value_name = "LANG")]
     pub translate_to: Option<String>,
+    /// Who translates: Whisper (into English only, offline, from the speech) or the chat model
+    /// [default: whisper when translating speech into English with no chat model configured]
+    #[arg(long, value_enum, value_name = "ENGINE", requires = "translate_to")]
+    pub translate_with: Option<TranslateWith>,
     /// Language of the subtitles [default: the model detects it].
     #[arg(long, value_name = "LANG", requires = "translate_to")]
     pub source_lang: Option<String>,

@@ -34,6 +34,8 @@ pub enum Event<'a> {
         chunks: usize,
         subs: &'a std::path::Path,
         original: Option<&'a std::path::Path>,
+        /// What the transcriber did, when prep transcribed.
+        transcription: Option<&'a dubber::stt::SttReport>,
     },
     /// A file was written: `burn`'s video, or a model `models fetch` installed.
     Wrote {
@@ -88,6 +90,7 @@ impl Event<'_> {
                 chunks,
                 subs,
                 original,
+                transcription,
             } => json!({
                 "event": "prep_done",
                 "segments": segments,
@@ -95,6 +98,8 @@ impl Event<'_> {
                 "chunks": chunks,
                 "subs": subs,
                 "original": original,
+                "language": transcription.and_then(|t| t.language.as_deref()),
+                "transcription": transcription,
             }),
             Event::Wrote { event, path } => json!({ "event": event, "output": path }),
             Event::Models { installed } => json!({ "event": "models", "installed": installed }),

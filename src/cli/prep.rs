@@ -9,7 +9,9 @@ use dubber::llm::{LineEditor, OpenAiChat};
 use dubber::pipeline::{Editing, PrepOptions, PrepSource, Prepared, Workdir, prepare};
 
 use super::config;
-use super::flags::{GroupingArgs, SttArgs, WordsArgs, WorkdirArgs};
+use dubber::stt::Task;
+
+use super::flags::{GroupingArgs, SttArgs, TranslateWith, WordsArgs, WorkdirArgs};
 use super::output::{Event, Output};
 
 #[derive(Debug, Args)]
@@ -50,7 +52,14 @@ pub fn run(args: PrepArgs, out: &Output) -> Result<()> {
         skip_when_current: false,
         subtitles_encoding: args.subtitles_encoding.clone(),
     };
-    let edits = config::text_edits(&args.words)?;
+    let translate_with = config::translate_with(&args.words, args.subtitles.is_none())?;
+    let mut edits = config::text_edits(&args.words)?;
+    let mut transcribe = config::transcribe_options(&args.stt);
+    if translate_with == Some(TranslateWith::Whisper) {
+        // Whisper translates while it transcribes: no chat model, no key, no network.
+        edits.translation = None;
+        transcribe.task = Task::Translate;
+    }
     let editor = match edits.is_empty() {
         true => None,
         false => {
@@ -68,7 +77,6 @@ pub fn run(args: PrepArgs, out: &Output) -> Result<()> {
         Some(_) => None,
         None => Some(config::transcriber(&args.stt)?),
     };
-    let transcribe = config::transcribe_options(&args.stt);
     let (source, from) = match (&args.subtitles, transcriber.as_deref()) {
         (Some(subtitles), _) => (PrepSource::Subtitles(subtitles), subtitles.clone()),
         (None, Some(transcriber)) => (
@@ -92,6 +100,17 @@ pub fn run(args: PrepArgs, out: &Output) -> Result<()> {
     let subs = workdir.subs_srt();
     let original = workdir.subs_orig_srt();
     let original = outcome.translated.then_some(original.as_path());
+    if let Some(report) = &outcome.transcription {
+        let language = report.language_name.as_deref().unwrap_or("unknown");
+        tracing::info!(
+            "heard {language}; {} by {}",
+            match report.task {
+                Task::Transcribe => "transcribed",
+                Task::Translate => "translated into English",
+            },
+            report.engine
+        );
+    }
     let (sentences, chunks) = (
         outcome.manifest.sentence_groups.len(),
         outcome.manifest.chunks.len(),
@@ -103,6 +122,7 @@ pub fn run(args: PrepArgs, out: &Output) -> Result<()> {
             chunks,
             subs: &subs,
             original,
+            transcription: outcome.transcription.as_deref(),
         },
         || {
             println!(

@@ -18,7 +18,7 @@ use serde::Deserialize;
 
 use super::LocalTtsError;
 use super::phonemes::phonemize_sentences;
-use crate::models::{DataDir, voice_config_path};
+use crate::models::voice_config_path;
 
 /// Speeds a Piper voice speaks well at (through `length_scale`); beyond them words blur or drag.
 pub const SPEED_RANGE: RangeInclusive<f64> = 0.5..=2.0;
@@ -84,34 +84,9 @@ fn default_noise_w() -> f32 {
     0.8
 }
 
-/// The ONNX Runtime environment: the library can be loaded only once per process.
-static RUNTIME: OnceLock<Result<ort::environment::Environment, String>> = OnceLock::new();
-
 /// Loads ONNX Runtime from `library` (once per process; later calls reuse the first).
 pub fn init_onnxruntime(library: &Path) -> Result<(), LocalTtsError> {
-    runtime(Some(library)).map(|_| ())
-}
-
-fn runtime(
-    library: Option<&Path>,
-) -> Result<&'static ort::environment::Environment, LocalTtsError> {
-    let result = RUNTIME.get_or_init(|| {
-        let path = match library {
-            Some(path) => path.to_path_buf(),
-            None => DataDir::from_env()
-                .and_then(|d| d.onnxruntime_from_env(None))
-                .map_err(|e| e.to_string())?,
-        };
-        let builder = ort::init_from(&path)
-            .map_err(|e| format!("cannot load ONNX Runtime from {}: {e}", path.display()))?;
-        builder
-            .with_name("dubber")
-            .build()
-            .map_err(|e| format!("cannot start ONNX Runtime from {}: {e}", path.display()))
-    });
-    result
-        .as_ref()
-        .map_err(|message| LocalTtsError::Runtime(message.clone()))
+    crate::onnx::init(library).map_err(LocalTtsError::Runtime)
 }
 
 /// A Piper voice loaded once; `speak` may be called from many threads (calls are serialised,
@@ -223,7 +198,7 @@ impl PiperVoice {
                 });
             }
         }
-        let environment = runtime(None)?;
+        let environment = crate::onnx::runtime(None).map_err(LocalTtsError::Runtime)?;
         let threads = match threads {
             0 => std::thread::available_parallelism().map_or(2, |n| n.get().min(4)),
             n => n,

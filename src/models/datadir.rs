@@ -21,8 +21,14 @@ pub const PIPER_VOICE_ENV: &str = "DUBBER_PIPER_VOICE";
 /// Environment variable naming the ONNX Runtime library (the variable `ort` itself uses).
 pub const ORT_DYLIB_ENV: &str = "ORT_DYLIB_PATH";
 
-/// The Whisper model used when none is named.
+/// The Whisper model used when none is named and no multilingual model is installed; with one,
+/// English speech still goes to it (as accurate on English, several times faster).
 pub const DEFAULT_WHISPER_MODEL: &str = "tiny.en";
+/// The multilingual Whisper model used when none is named: detects the language, transcribes
+/// every language but English, translates into English.
+pub const MULTILINGUAL_WHISPER_MODEL: &str = "base";
+/// The Silero voice-activity model file, in `<data dir>/models/vad/`.
+pub const VAD_MODEL_FILE: &str = "silero_vad_v6.onnx";
 /// The Piper voice used when none is named.
 pub const DEFAULT_PIPER_VOICE: &str = "en_US-joe-medium";
 
@@ -163,6 +169,33 @@ impl DataDir {
                 WHISPER_FILES.join(", ")
             ),
         })
+    }
+
+    /// The installed Whisper model called `name` in the data dir, if complete.
+    pub fn installed_whisper_model(&self, name: &str) -> Option<PathBuf> {
+        let dir = self.whisper_models_dir().join(name);
+        WHISPER_FILES
+            .iter()
+            .all(|f| dir.join(f).is_file())
+            .then_some(dir)
+    }
+
+    /// Where the Silero voice-activity model goes.
+    pub fn vad_model_path(&self) -> PathBuf {
+        self.root.join("models").join("vad").join(VAD_MODEL_FILE)
+    }
+
+    /// The Silero voice-activity model, if installed.
+    pub fn vad_model(&self) -> Result<PathBuf, ModelError> {
+        let path = self.vad_model_path();
+        match path.is_file() {
+            true => Ok(path),
+            false => Err(ModelError::Missing {
+                what: "Silero voice-activity model".to_string(),
+                path,
+                hint: format!("install it with `{SETUP_COMMAND}`"),
+            }),
+        }
     }
 
     /// Like [`DataDir::whisper_model`], reading `DUBBER_WHISPER_MODEL`.

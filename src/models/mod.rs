@@ -27,8 +27,9 @@ pub mod fetch;
 
 pub use catalog::{InstalledModel, ModelKind};
 pub use datadir::{
-    DEFAULT_PIPER_VOICE, DEFAULT_WHISPER_MODEL, DataDir, HOME_ENV, ModelError, ORT_DYLIB_ENV,
-    PIPER_VOICE_ENV, SETUP_COMMAND, WHISPER_MODEL_ENV, voice_config_path,
+    DEFAULT_PIPER_VOICE, DEFAULT_WHISPER_MODEL, DataDir, HOME_ENV, MULTILINGUAL_WHISPER_MODEL,
+    ModelError, ORT_DYLIB_ENV, PIPER_VOICE_ENV, SETUP_COMMAND, VAD_MODEL_FILE, WHISPER_MODEL_ENV,
+    voice_config_path,
 };
 
 /// Writes `bytes` zero bytes at `path`, making its folders (a stand-in model file for tests).

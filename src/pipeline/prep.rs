@@ -16,7 +16,7 @@ use crate::pipeline::state::{Fingerprint, State, Step, sha256_hex};
 use crate::pipeline::transcribe::{TranscribeError, transcribe_video};
 use crate::pipeline::workdir::{Workdir, WorkdirError};
 use crate::segment::Segment;
-use crate::stt::{TranscribeOptions, Transcriber};
+use crate::stt::{SttReport, Task, TranscribeOptions, Transcriber};
 use crate::subtitles::{self, Fix, SubtitleError};
 use crate::text::{self, GroupOptions};
 
@@ -120,6 +120,8 @@ pub struct PrepOutcome {
     pub fixes: Vec<Fix>,
     /// True when `subs.orig.srt` holds the original lines (prep translated).
     pub translated: bool,
+    /// What the transcriber did (language heard, what it dropped), when prep transcribed.
+    pub transcription: Option<Box<SttReport>>,
 }
 
 /// Run prep over `workdir`: read the lines from `source`, edit them with `editing` when given,
@@ -148,8 +150,10 @@ pub async fn prepare<M: ChatModel>(
     let Lines {
         mut segments,
         fixes,
+        original,
+        transcription,
     } = lines;
-    let mut original = None;
+    let mut original = original;
     if let Some(Editing { editor, edits, .. }) = editing {
         if edits.polish {
             segments = editor.polish(&segments).await?;
@@ -161,6 +165,7 @@ pub async fn prepare<M: ChatModel>(
     }
     let mut outcome = write_outputs(workdir, segments, fixes, opts)?;
     outcome.translated = original.is_some();
+    outcome.transcription = transcription;
     write_original(workdir, original.as_deref())?;
     let state_path = workdir.state_json();
     let mut state = State::load(&state_path);
@@ -180,6 +185,10 @@ fn is_current(workdir: &Workdir, input: &str) -> bool {
 struct Lines {
     segments: Vec<Segment>,
     fixes: Vec<Fix>,
+    /// The lines in the spoken language, when the transcriber translated them.
+    original: Option<Vec<Segment>>,
+    /// The transcriber's report, when the lines were transcribed.
+    transcription: Option<Box<SttReport>>,
 }
 
 /// The lines of `source`, normalised, and a fingerprint of what they were read from.
@@ -204,8 +213,24 @@ async fn read_lines(
             options,
         } => {
             let transcript = transcribe_video(video, workdir, transcriber, options).await?;
-            let fingerprint = Fingerprint::new().text("transcript").value(&transcript);
-            Ok((from_transcript(transcript), fingerprint))
+            let mut fingerprint = Fingerprint::new()
+                .text("transcript")
+                .value(&transcript.segments);
+            let spoken_english = transcript.report.language.as_deref() == Some("en");
+            let mut lines = from_transcript(transcript.segments);
+            lines.transcription = Some(Box::new(transcript.report));
+            // Translated by the transcriber: the spoken-language lines (a second, transcribing
+            // pass) go to `subs.orig.srt`, as for a chat model's translation.
+            if options.task == Task::Translate && !spoken_english {
+                let as_spoken = TranscribeOptions {
+                    task: Task::Transcribe,
+                    ..options.clone()
+                };
+                let original = transcribe_video(video, workdir, transcriber, &as_spoken).await?;
+                fingerprint = fingerprint.value(&original.segments);
+                lines.original = Some(from_transcript(original.segments).segments);
+            }
+            Ok((lines, fingerprint))
         }
     }
 }
@@ -227,7 +252,12 @@ fn import_subtitles(path: &Path, opts: &PrepOptions) -> Result<Lines, PrepError>
         true => segments.iter().flat_map(text::split_segment).collect(),
         false => segments,
     };
-    Ok(Lines { segments, fixes })
+    Ok(Lines {
+        segments,
+        fixes,
+        original: None,
+        transcription: None,
+    })
 }
 
 /// A transcript, normalised, with lines holding several sentences split (transcribers often
@@ -251,7 +281,12 @@ fn from_transcript(transcript: Vec<Segment>) -> Lines {
             s
         })
         .collect();
-    Lines { segments, fixes }
+    Lines {
+        segments,
+        fixes,
+        original: None,
+        transcription: None,
+    }
 }
 
 /// Write `subs.orig.srt` for a translated run, or remove a stale one (from an earlier translated
@@ -302,5 +337,6 @@ fn write_outputs(
         manifest,
         fixes,
         translated: false,
+        transcription: None,
     })
 }

@@ -37,6 +37,8 @@ pub enum Step {
     PrepInput,
     /// What the transcript was made from: the video file, the engine, the options.
     Transcript,
+    /// The same for the English translation of the speech (Whisper's translate task).
+    TranslatedTranscript,
     /// What the last mux was made from: the video, the output path, the options, the track.
     Mux,
 }
@@ -48,6 +50,7 @@ impl Step {
             Step::PrepSubtitles => "prep.subs_srt",
             Step::PrepInput => "prep.input",
             Step::Transcript => "prep.transcript",
+            Step::TranslatedTranscript => "prep.transcript_en",
             Step::Mux => "synth.mux",
         }
     }

@@ -7,8 +7,7 @@ use crate::audio::{self, AudioError};
 use crate::media::{self, MediaError};
 use crate::pipeline::state::{Fingerprint, State, Step};
 use crate::pipeline::workdir::Workdir;
-use crate::segment::Segment;
-use crate::stt::{SttError, TranscribeOptions, Transcriber};
+use crate::stt::{SttError, SttReport, Task, TranscribeOptions, Transcriber, Transcript};
 use crate::subtitles::{self, Format};
 
 #[derive(Debug, thiserror::Error)]
@@ -54,23 +53,41 @@ fn input_key(
         .finish())
 }
 
-/// Transcribe `video` into segments, or return the cached transcript when nothing changed.
+/// Transcribe `video` (or translate its speech into English, per `options.task`), or return the
+/// cached transcript when nothing changed. The transcriber's report goes to `transcription.json`
+/// (`transcription.en.json` for a translation) beside the transcript.
 pub async fn transcribe_video<T: Transcriber + ?Sized>(
     video: &Path,
     workdir: &Workdir,
     transcriber: &T,
     options: &TranscribeOptions,
-) -> Result<Vec<Segment>, TranscribeError> {
+) -> Result<Transcript, TranscribeError> {
     let key = input_key(video, &transcriber.name(), options)?;
-    let transcript = workdir.transcript_json();
+    let (transcript_path, report_path, step) = match options.task {
+        Task::Transcribe => (
+            workdir.transcript_json(),
+            workdir.transcription_json(),
+            Step::Transcript,
+        ),
+        Task::Translate => (
+            workdir.transcript_en_json(),
+            workdir.transcription_en_json(),
+            Step::TranslatedTranscript,
+        ),
+    };
     let state_path = workdir.state_json();
     let mut state = State::load(&state_path);
-    if state.is(Step::Transcript, &key)
-        && let Ok(text) = std::fs::read_to_string(&transcript)
+    if state.is(step, &key)
+        && let Ok(text) = std::fs::read_to_string(&transcript_path)
         && let Ok(cues) = subtitles::parse(&text, Format::Json)
+        && let Ok(report) = std::fs::read(&report_path)
+        && let Ok(report) = serde_json::from_slice::<SttReport>(&report)
     {
         tracing::info!("{}: transcript is up to date", video.display());
-        return Ok(cues.into_iter().map(|c| c.segment).collect());
+        return Ok(Transcript {
+            segments: cues.into_iter().map(|c| c.segment).collect(),
+            report,
+        });
     }
     workdir.create().map_err(|source| TranscribeError::Io {
         path: workdir.root().into(),
@@ -91,32 +108,64 @@ pub async fn transcribe_video<T: Transcriber + ?Sized>(
     })
     .await
     .map_err(|e| TranscribeError::Worker(e.to_string()))??;
-    let segments = transcriber
+    let transcript = transcriber
         .transcribe(clip.samples, options)
         .await
         .map_err(|source| TranscribeError::Stt {
             video: video.to_path_buf(),
             source,
         })?;
-    if segments.iter().all(|s| s.spoken_text().is_empty()) {
+    log_report(video, &transcript.report);
+    if transcript
+        .segments
+        .iter()
+        .all(|s| s.spoken_text().is_empty())
+    {
         return Err(TranscribeError::NoSpeech {
             video: video.to_path_buf(),
         });
     }
+    let io = |path: &Path| {
+        let path = path.to_path_buf();
+        move |source| TranscribeError::Io { path, source }
+    };
+    let report = serde_json::to_vec_pretty(&transcript.report)
+        .map_err(|e| io(&report_path)(std::io::Error::other(e)))?;
+    crate::fsutil::write_atomic(&report_path, &report).map_err(io(&report_path))?;
     crate::fsutil::write_atomic(
-        &transcript,
-        subtitles::write(&segments, Format::Json).as_bytes(),
+        &transcript_path,
+        subtitles::write(&transcript.segments, Format::Json).as_bytes(),
     )
-    .map_err(|source| TranscribeError::Io {
-        path: transcript.clone(),
-        source,
-    })?;
-    state.set(Step::Transcript, key);
-    state
-        .save(&state_path)
-        .map_err(|source| TranscribeError::Io {
-            path: state_path,
-            source,
-        })?;
-    Ok(segments)
+    .map_err(io(&transcript_path))?;
+    state.set(step, key);
+    state.save(&state_path).map_err(io(&state_path))?;
+    Ok(transcript)
+}
+
+/// Says what the transcriber heard and dropped.
+fn log_report(video: &Path, report: &SttReport) {
+    let language = match (&report.language_name, report.language_probability) {
+        (Some(name), Some(p)) => format!("{name} (detected, p = {p:.2})"),
+        (Some(name), None) => format!("{name} (given)"),
+        (None, _) => "not detected".to_string(),
+    };
+    let dropped = report.loops_collapsed + report.repeats_dropped + report.silent_windows;
+    tracing::info!(
+        "{}: language {language}; {} by {}; {:.1} s of speech in {:.1} s{}",
+        video.display(),
+        match report.task {
+            Task::Transcribe => "transcribed",
+            Task::Translate => "translated into English",
+        },
+        report.engine,
+        report.speech_ms as f64 / 1000.0,
+        report.audio_ms as f64 / 1000.0,
+        match dropped {
+            0 => String::new(),
+            _ => format!(
+                "; dropped as hallucination: {} looping line(s), {} repeated line(s), {} silent window(s)",
+                report.loops_collapsed, report.repeats_dropped, report.silent_windows
+            ),
+        }
+    );
 }

@@ -7,6 +7,9 @@
 //!   subs.orig.srt       the original-language subtitles when prep translated
 //!   transcript.json     what the transcriber heard, before normalising (reused while the video
 //!                       and the engine are unchanged)
+//!   transcript.en.json  the same, translated into English by Whisper (`--translate-with whisper`)
+//!   transcription.json  what the transcriber did: language heard, model, speech found, what was
+//!                       dropped as hallucination (`transcription.en.json` for the translation)
 //!   segments.json       the normalised segments prep produced, in seconds
 //!   manifest.json       sentence groups and TTS chunks, in seconds (schema in the README)
 //!   report.json         how synth fitted every chunk (schema in the README)
@@ -120,6 +123,15 @@ impl Workdir {
     }
     pub fn transcript_json(&self) -> PathBuf {
         self.root.join("transcript.json")
+    }
+    pub fn transcript_en_json(&self) -> PathBuf {
+        self.root.join("transcript.en.json")
+    }
+    pub fn transcription_json(&self) -> PathBuf {
+        self.root.join("transcription.json")
+    }
+    pub fn transcription_en_json(&self) -> PathBuf {
+        self.root.join("transcription.en.json")
     }
     pub fn segments_json(&self) -> PathBuf {
         self.root.join("segments.json")

@@ -1,23 +1,31 @@
-//! Speech to text: turn 16 kHz mono audio into timed [`Segment`]s.
+//! Speech to text: turn 16 kHz mono audio into timed [`Segment`](crate::Segment)s.
 //!
-//! One trait, [`Transcriber`], so the pipeline picks a provider once at the CLI edge: the local
-//! Whisper model ([`whisper::LocalWhisper`], offline, the default) or any OpenAI-compatible
-//! `/audio/transcriptions` server ([`openai::OpenAiTranscriber`]). The trait returns a boxed
-//! future so it can be used as `Box<dyn Transcriber>`; local inference runs on blocking threads.
+//! One trait, [`Transcriber`], so the pipeline picks a provider once at the CLI edge: local
+//! Whisper ([`local::LocalStt`], offline, the default: any language, speech found by Silero VAD
+//! first) or any OpenAI-compatible `/audio/transcriptions` server ([`openai::OpenAiTranscriber`]).
+//! The trait returns a boxed future so it can be used as `Box<dyn Transcriber>`; local inference
+//! runs on blocking threads.
 
 pub mod activity;
+pub mod languages;
+pub mod local;
 pub mod mel;
 pub mod openai;
+pub mod quality;
+pub mod speech_map;
+pub mod tokens;
+pub mod vad;
 pub mod whisper;
+pub mod window;
 
 use std::future::Future;
 use std::path::PathBuf;
 use std::pin::Pin;
 
-use crate::Segment;
-
+pub use local::{LocalStt, SttReport, Transcript};
 pub use openai::OpenAiTranscriber;
-pub use whisper::{LocalWhisper, WhisperConfig};
+pub use vad::{SileroVad, VadOptions};
+pub use whisper::{DetectedLanguage, LocalWhisper, WhisperConfig};
 
 /// Sample rate every [`Transcriber`] takes.
 pub const SAMPLE_RATE: u32 = 16_000;
@@ -30,6 +38,18 @@ pub type BoxFuture<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
 pub struct TranscribeOptions {
     /// Spoken language as an ISO 639-1 code (`en`, `fr`); `None` detects it.
     pub language: Option<String>,
+    /// Write down what is said, or translate it into English.
+    pub task: Task,
+}
+
+/// What the model writes: the speech as said, or its English translation (Whisper's
+/// `<|translate|>` task, any language into English, offline).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Task {
+    #[default]
+    Transcribe,
+    Translate,
 }
 
 /// Errors from any transcriber.
@@ -56,6 +76,30 @@ pub enum SttError {
     UnknownLanguage {
         /// The code asked for.
         language: String,
+    },
+    /// An English-only model was given speech in another language: its transcript would be an
+    /// invented English text.
+    #[error(
+        "the speech is {name} ({code}), but Whisper model '{model}' knows only English: use a \
+         multilingual model (--stt-model base, the default when installed), or \
+         --translate-to English to dub it into English"
+    )]
+    EnglishOnly {
+        /// The model.
+        model: String,
+        /// The language heard (code).
+        code: String,
+        /// Its English name.
+        name: String,
+    },
+    /// Translation needs a multilingual model.
+    #[error(
+        "Whisper model '{model}' knows only English and cannot translate: use a multilingual \
+         model (--stt-model base)"
+    )]
+    CannotTranslate {
+        /// The model.
+        model: String,
     },
     /// Encoding audio for upload failed.
     #[error("cannot encode audio for upload: {0}")]
@@ -101,5 +145,5 @@ pub trait Transcriber: Send + Sync {
         &'a self,
         audio: Vec<f32>,
         options: &'a TranscribeOptions,
-    ) -> BoxFuture<'a, Result<Vec<Segment>, SttError>>;
+    ) -> BoxFuture<'a, Result<Transcript, SttError>>;
 }

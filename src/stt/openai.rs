@@ -1,4 +1,5 @@
-//! Transcription through any OpenAI-compatible `POST {base}/audio/transcriptions` endpoint.
+//! Transcription through any OpenAI-compatible `POST {base}/audio/transcriptions` endpoint
+//! (`/audio/translations` for [`Task::Translate`]).
 //!
 //! The audio is uploaded as 16-bit WAV (multipart), asking for `verbose_json` with segment
 //! timestamps. Uploads are capped (25 MB at OpenAI), so long audio is sent in pieces of at most
@@ -13,7 +14,10 @@ use std::time::Duration;
 
 use serde::Deserialize;
 
-use super::{BoxFuture, SAMPLE_RATE, SttError, TranscribeOptions, Transcriber};
+use super::languages;
+use super::{
+    BoxFuture, SAMPLE_RATE, SttError, SttReport, Task, TranscribeOptions, Transcriber, Transcript,
+};
 use crate::Segment;
 use crate::audio::wav_bytes;
 use crate::credentials::{self, ApiKey};
@@ -40,6 +44,9 @@ struct VerboseJson {
     segments: Option<Vec<ApiSegment>>,
     #[serde(default)]
     duration: Option<f64>,
+    /// The language heard, as OpenAI names it (`german`) or as a code.
+    #[serde(default)]
+    language: Option<String>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -76,8 +83,11 @@ impl OpenAiTranscriber {
         self
     }
 
-    fn url(&self) -> String {
-        format!("{}/audio/transcriptions", self.base_url)
+    fn url(&self, task: Task) -> String {
+        match task {
+            Task::Transcribe => format!("{}/audio/transcriptions", self.base_url),
+            Task::Translate => format!("{}/audio/translations", self.base_url),
+        }
     }
 
     async fn transcribe_piece(
@@ -85,8 +95,8 @@ impl OpenAiTranscriber {
         samples: &[f32],
         offset_ms: u64,
         options: &TranscribeOptions,
-    ) -> Result<Vec<Segment>, SttError> {
-        let url = self.url();
+    ) -> Result<(Vec<Segment>, Option<String>), SttError> {
+        let url = self.url(options.task);
         let wav = wav_bytes(samples, SAMPLE_RATE).map_err(|e| SttError::Encode(e.to_string()))?;
         let file = reqwest::multipart::Part::bytes(wav)
             .file_name("audio.wav")
@@ -97,7 +107,7 @@ impl OpenAiTranscriber {
             .text("model", self.model.clone())
             .text("response_format", "verbose_json")
             .text("timestamp_granularities[]", "segment");
-        if let Some(language) = &options.language {
+        if let (Some(language), Task::Transcribe) = (&options.language, options.task) {
             form = form.text("language", language.clone());
         }
         let mut request = self.client.post(&url).multipart(form);
@@ -160,7 +170,12 @@ impl OpenAiTranscriber {
             }
             None => Vec::new(),
         };
-        Ok(segments)
+        let language = parsed
+            .language
+            .as_deref()
+            .and_then(languages::code)
+            .map(str::to_string);
+        Ok((segments, language))
     }
 }
 
@@ -201,18 +216,30 @@ impl Transcriber for OpenAiTranscriber {
         &'a self,
         audio: Vec<f32>,
         options: &'a TranscribeOptions,
-    ) -> BoxFuture<'a, Result<Vec<Segment>, SttError>> {
+    ) -> BoxFuture<'a, Result<Transcript, SttError>> {
         Box::pin(async move {
             let piece = (self.piece_secs as usize * SAMPLE_RATE as usize).max(1);
             let mut segments = Vec::new();
+            let mut heard = None;
             let mut start = 0;
             for end in quiet_cuts(&audio, piece) {
                 let offset_ms = start as u64 * 1000 / u64::from(SAMPLE_RATE);
                 let samples = &audio[start..end];
-                segments.extend(self.transcribe_piece(samples, offset_ms, options).await?);
+                let (piece, language) = self.transcribe_piece(samples, offset_ms, options).await?;
+                segments.extend(piece);
+                heard = heard.or(language);
                 start = end;
             }
-            Ok(segments)
+            let language = options.language.clone().or(heard);
+            let report = SttReport {
+                engine: self.name(),
+                task: options.task,
+                language_name: language.as_deref().map(|c| languages::name(c).to_string()),
+                language,
+                audio_ms: audio.len() as u64 * 1000 / u64::from(SAMPLE_RATE),
+                ..SttReport::default()
+            };
+            Ok(Transcript { segments, report })
         })
     }
 }

@@ -1,12 +1,14 @@
-//! Local Whisper transcription on CTranslate2 (faster-whisper model folders), fully offline.
+//! One Whisper model on CTranslate2 (a faster-whisper model folder), fully offline.
 //!
 //! Uses the low-level `ct2rs::sys::Whisper` (encode, generate, detect_language) rather than
 //! ct2rs's high-level type, which needs a `preprocessor_config.json` the faster-whisper models lack,
 //! always sends the multilingual prompt (garbage from `.en` models), computes non-standard
 //! features and cuts audio every 30 s without seeking. Here, as in OpenAI's and faster-whisper's
-//! decoders: standard log-mel ([`super::mel`]), the right prompt for `.en` vs multilingual models,
-//! decoding with timestamp tokens, one segment per timestamp pair, then seeking to the last
-//! timestamp so speech crossing a 30 s boundary is decoded whole in the next window.
+//! decoders: standard log-mel ([`super::mel`]), the right prompt for `.en` vs multilingual models
+//! and for the task, decoding with timestamp tokens, temperature fallback when a window's text
+//! loops or the model is unsure ([`super::quality`]), one segment per timestamp pair, then
+//! seeking to the last timestamp so speech crossing a 30 s boundary is decoded whole in the next
+//! window. Which audio the model sees (speech only) is [`super::local`]'s job.
 
 use std::path::Path;
 use std::sync::Arc;
@@ -15,15 +17,12 @@ use ct2rs::sys::{ComputeType, Config, Device, StorageView, Whisper, WhisperOptio
 
 use super::activity::Activity;
 use super::mel::{FRAMES_PER_WINDOW, HOP, MelExtractor, SAMPLES_PER_WINDOW};
-use super::{BoxFuture, SttError, TranscribeOptions, Transcriber};
+use super::quality::{self, Scores, TEMPERATURES};
+use super::tokens::SpecialTokens;
+use super::window::{FRAME_MS, split_at_timestamps};
+use super::{SttError, Task};
 use crate::Segment;
 
-/// Milliseconds per timestamp token step (`<|0.02|>` − `<|0.00|>`).
-const TIMESTAMP_STEP_MS: u64 = 20;
-/// Milliseconds per mel frame.
-const FRAME_MS: u64 = (HOP as u64 * 1000) / 16_000;
-/// Mel frames per timestamp step.
-const FRAMES_PER_TIMESTAMP: usize = (TIMESTAMP_STEP_MS / FRAME_MS) as usize;
 /// Latest first timestamp the decoder may emit, in 20 ms steps (the whole 30 s window).
 const MAX_INITIAL_TIMESTAMP_INDEX: usize = 1500;
 /// How far a segment start may move back to the onset of its line.
@@ -32,6 +31,8 @@ const EARLY_START_MS: u64 = 300;
 const MAX_SEEK_BACK_MS: u64 = 1_000;
 /// Trailing audio shorter than this (frames) is not worth a decoder pass.
 const MIN_WINDOW_FRAMES: usize = 10;
+/// Candidates sampled per window at a temperature above zero (Whisper's `best_of`).
+const BEST_OF: usize = 5;
 
 /// How to run the model.
 #[derive(Debug, Clone, PartialEq)]
@@ -54,58 +55,35 @@ impl Default for WhisperConfig {
     }
 }
 
-/// The special tokens the decoder loop needs, looked up by their text in `vocabulary.txt`
-/// (their ids differ between `.en` and multilingual vocabularies).
-#[derive(Debug)]
-struct SpecialTokens {
-    end_of_text: usize,
-    timestamp_begin: usize,
-    /// All ids after end-of-text that are not timestamps (language, task, …).
-    vocabulary: Vec<String>,
+/// A language the model heard, with its probability.
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct DetectedLanguage {
+    /// ISO 639-1 code, as in Whisper's tokens (`de`).
+    pub code: String,
+    /// The model's probability for it (0–1).
+    pub probability: f32,
 }
 
-impl SpecialTokens {
-    fn load(dir: &Path) -> Result<Self, SttError> {
-        let path = dir.join("vocabulary.txt");
-        let text = std::fs::read_to_string(&path).map_err(|e| SttError::Load {
-            path: path.clone(),
-            message: e.to_string(),
-        })?;
-        let vocabulary: Vec<String> = text.lines().map(str::to_string).collect();
-        let find = |token: &str| {
-            vocabulary
-                .iter()
-                .position(|t| t == token)
-                .ok_or_else(|| SttError::Load {
-                    path: path.clone(),
-                    message: format!("token {token} missing from the vocabulary"),
-                })
-        };
-        Ok(Self {
-            end_of_text: find("<|endoftext|>")?,
-            timestamp_begin: find("<|0.00|>")?,
-            vocabulary,
-        })
-    }
-
-    fn is_timestamp(&self, id: usize) -> bool {
-        id >= self.timestamp_begin
-    }
-
-    fn is_text(&self, id: usize) -> bool {
-        id < self.end_of_text
-    }
-
-    fn contains(&self, token: &str) -> bool {
-        self.vocabulary.iter().any(|t| t == token)
-    }
+/// What decoding dropped or repeated, for the report.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct DecodeCounts {
+    /// Decoder windows (30 s or less each).
+    pub windows: usize,
+    /// Windows decoded again at a higher temperature (their text looped or was unsure).
+    pub fallbacks: usize,
+    /// Windows the model judged to hold no speech.
+    pub silent_windows: usize,
+    /// Lines whose phrase looped, said once instead.
+    pub loops_collapsed: usize,
+    /// Lines dropped because they repeated the line before.
+    pub repeats_dropped: usize,
 }
 
 struct Engine {
     model: Whisper,
     tokens: SpecialTokens,
     mel: MelExtractor,
-    options: WhisperOptions,
+    beam_size: usize,
     name: String,
 }
 
@@ -144,15 +122,6 @@ impl LocalWhisper {
         };
         let model = Whisper::new(dir, ct2_config).map_err(|e| load_error(format!("{e:#}")))?;
         let tokens = SpecialTokens::load(dir)?;
-        let options = WhisperOptions {
-            beam_size: config.beam_size.max(1),
-            return_scores: true,
-            return_no_speech_prob: true,
-            // Whisper's default caps the first timestamp at 1 s, which pins a line that starts
-            // later in the window to the window's start; dubbing needs the real start time.
-            max_initial_timestamp_index: MAX_INITIAL_TIMESTAMP_INDEX,
-            ..WhisperOptions::default()
-        };
         let name = dir.file_name().map_or_else(
             || "whisper".to_string(),
             |n| n.to_string_lossy().into_owned(),
@@ -163,10 +132,15 @@ impl LocalWhisper {
                 model,
                 tokens,
                 mel,
-                options,
+                beam_size: config.beam_size.max(1),
                 name,
             }),
         })
+    }
+
+    /// The model folder's name (`tiny.en`, `base`).
+    pub fn name(&self) -> &str {
+        &self.engine.name
     }
 
     /// Whether the model knows many languages (else it is an English-only `.en` model).
@@ -174,101 +148,133 @@ impl LocalWhisper {
         self.engine.model.is_multilingual()
     }
 
-    /// Transcribes on the current thread (CPU-bound: call from a blocking thread).
-    pub fn transcribe_blocking(
+    /// The language spoken in the first 30 s of `audio` (16 kHz mono; give it speech only).
+    /// `None` for an English-only model, which cannot tell.
+    pub fn detect_language(&self, audio: &[f32]) -> Result<Option<DetectedLanguage>, SttError> {
+        if !self.is_multilingual() {
+            return Ok(None);
+        }
+        let e = &self.engine;
+        let head = &audio[..audio.len().min(SAMPLES_PER_WINDOW)];
+        let mel = e.mel.compute(head, SAMPLES_PER_WINDOW);
+        let encoded = e.encode(&mel, 0, FRAMES_PER_WINDOW)?;
+        e.detect(&encoded, 0).map(Some)
+    }
+
+    /// Transcribes (or, with [`Task::Translate`], translates into English) on the current thread
+    /// (CPU-bound: call from a blocking thread). `language` is the spoken language's code; for a
+    /// multilingual model `None` detects it on the first window.
+    pub fn decode_blocking(
         &self,
         audio: &[f32],
-        options: &TranscribeOptions,
-    ) -> Result<Vec<Segment>, SttError> {
-        self.engine.transcribe(audio, options)
+        language: Option<&str>,
+        task: Task,
+    ) -> Result<(Vec<Segment>, DecodeCounts), SttError> {
+        self.engine.decode(audio, language, task)
     }
 }
 
-impl Transcriber for LocalWhisper {
-    fn name(&self) -> String {
-        format!("whisper:{}", self.engine.name)
-    }
-
-    fn transcribe<'a>(
-        &'a self,
-        audio: Vec<f32>,
-        options: &'a TranscribeOptions,
-    ) -> BoxFuture<'a, Result<Vec<Segment>, SttError>> {
-        let this = self.clone();
-        let options = options.clone();
-        Box::pin(async move {
-            tokio::task::spawn_blocking(move || this.transcribe_blocking(&audio, &options))
-                .await
-                .map_err(|e| SttError::Worker(e.to_string()))?
-        })
-    }
-}
-
-/// What one decoder pass over a window produced.
-struct WindowResult {
-    segments: Vec<Segment>,
-    /// Frames to advance the window by.
-    advance: usize,
+/// A window's chosen decoding.
+struct Decoded {
+    ids: Vec<usize>,
+    scores: Scores,
 }
 
 impl Engine {
-    fn transcribe(
+    fn encode(
+        &self,
+        mel: &super::mel::LogMel,
+        seek: usize,
+        size: usize,
+    ) -> Result<StorageView<'static>, SttError> {
+        let at_ms = seek as u64 * FRAME_MS;
+        let inference = |message: String| SttError::Inference { at_ms, message };
+        let mut features = mel.window(seek, size);
+        let shape = [1, mel.n_mels, FRAMES_PER_WINDOW];
+        let view = StorageView::new(&shape, &mut features, Device::CPU)
+            .map_err(|e| inference(format!("{e:#}")))?;
+        self.model
+            .encode(&view, false)
+            .map_err(|e| inference(format!("{e:#}")))
+    }
+
+    fn detect(&self, encoded: &StorageView<'_>, at_ms: u64) -> Result<DetectedLanguage, SttError> {
+        let detected = self
+            .model
+            .detect_language(encoded)
+            .map_err(|e| SttError::Inference {
+                at_ms,
+                message: format!("{e:#}"),
+            })?;
+        let best = detected.first().and_then(|langs| langs.first());
+        Ok(DetectedLanguage {
+            code: best
+                .map_or("en", |d| d.language.as_str())
+                .trim_start_matches("<|")
+                .trim_end_matches("|>")
+                .to_string(),
+            probability: best.map_or(0.0, |d| d.probability),
+        })
+    }
+
+    fn decode(
         &self,
         audio: &[f32],
-        options: &TranscribeOptions,
-    ) -> Result<Vec<Segment>, SttError> {
+        language: Option<&str>,
+        task: Task,
+    ) -> Result<(Vec<Segment>, DecodeCounts), SttError> {
         // 30 s of padding so the last window has frames to read, as Whisper does.
         let mel = self.mel.compute(audio, SAMPLES_PER_WINDOW);
         let content_frames = audio.len() / HOP;
         let audio_end_ms = audio.len() as u64 * 1000 / 16_000;
         let activity = Activity::new(audio);
-        let mut language: Option<String> = options.language.clone();
-        let mut segments = Vec::new();
+        let mut language = language.map(str::to_string);
+        let mut counts = DecodeCounts::default();
+        let mut segments: Vec<Segment> = Vec::new();
         let mut seek = 0usize;
         while seek + MIN_WINDOW_FRAMES <= content_frames {
             let size = (content_frames - seek).min(FRAMES_PER_WINDOW);
             let at_ms = seek as u64 * FRAME_MS;
-            let inference = |message: String| SttError::Inference { at_ms, message };
             let window_started = std::time::Instant::now();
-            let mut features = mel.window(seek, size);
-            let shape = [1, mel.n_mels, FRAMES_PER_WINDOW];
-            let view = StorageView::new(&shape, &mut features, Device::CPU)
-                .map_err(|e| inference(format!("{e:#}")))?;
-            let encoded = self
-                .model
-                .encode(&view, false)
-                .map_err(|e| inference(format!("{e:#}")))?;
-            let encoded_after = window_started.elapsed();
-            let prompt = self.prompt(&encoded, &mut language, at_ms)?;
-            let results = self
-                .model
-                .generate(&encoded, &[prompt], &self.options)
-                .map_err(|e| inference(format!("{e:#}")))?;
-            let Some(result) = results.into_iter().next() else {
-                return Err(inference("no result".to_string()));
-            };
-            let avg_logprob = result.scores.first().copied().unwrap_or(0.0);
+            let encoded = self.encode(&mel, seek, size)?;
+            let prompt = self.prompt(&encoded, &mut language, task, at_ms)?;
+            let (decoded, fallbacks) = self.decode_window(&encoded, &prompt, at_ms)?;
+            counts.windows += 1;
+            counts.fallbacks += usize::from(fallbacks > 0);
             tracing::debug!(
                 at_ms,
                 frames = size,
-                tokens = result.sequences_ids.first().map_or(0, Vec::len),
-                encode_ms = encoded_after.as_millis() as u64,
+                tokens = decoded.ids.len(),
+                fallbacks,
                 total_ms = window_started.elapsed().as_millis() as u64,
-                no_speech = result.no_speech_prob,
-                avg_logprob,
+                no_speech = decoded.scores.no_speech_prob,
+                avg_logprob = decoded.scores.avg_logprob,
+                compression_ratio = decoded.scores.compression_ratio,
                 "whisper window"
             );
-            // Silence: Whisper's own rule (no-speech probability high and decoding unsure).
-            if result.no_speech_prob > 0.6 && avg_logprob < -1.0 {
+            if decoded.scores.is_silence() {
+                counts.silent_windows += 1;
                 seek += size;
                 continue;
             }
-            let ids = result.sequences_ids.into_iter().next().unwrap_or_default();
-            let window = self.split_at_timestamps(&ids, seek, size, audio_end_ms);
+            let window = split_at_timestamps(&self.tokens, &decoded.ids, seek, size, audio_end_ms);
             for mut segment in window.segments {
+                if let Some(once) = quality::collapse_loops(&segment.text) {
+                    tracing::debug!(at_ms, text = %segment.text, "a looping phrase said once");
+                    segment.text = once;
+                    counts.loops_collapsed += 1;
+                }
+                if segments
+                    .last()
+                    .is_some_and(|previous| quality::repeats(&previous.text, &segment.text))
+                {
+                    tracing::debug!(at_ms, text = %segment.text, "a repeated line dropped");
+                    counts.repeats_dropped += 1;
+                    continue;
+                }
                 // Starts tend to be a little late: move to the line's onset when it is near,
                 // never into the previous segment.
-                let previous_end = segments.last().map_or(0, |s: &Segment| s.end_ms);
+                let previous_end = segments.last().map_or(0, |s| s.end_ms);
                 let onset = activity.onset_before(segment.start_ms, EARLY_START_MS);
                 let start = onset.max(previous_end).min(segment.start_ms);
                 (segment.start_ms, segment.end_ms) = activity.tighten(start, segment.end_ms);
@@ -285,188 +291,146 @@ impl Engine {
             }
             seek = next;
         }
-        Ok(segments)
+        Ok((segments, counts))
+    }
+
+    /// Decodes one window at temperature 0 (beam search), and again at 0.2, 0.4, … (sampling
+    /// [`BEST_OF`] candidates) while the text loops or the model is unsure, as Whisper does.
+    /// Returns the decoding kept and how many fallbacks it took.
+    fn decode_window(
+        &self,
+        encoded: &StorageView<'_>,
+        prompt: &[String],
+        at_ms: u64,
+    ) -> Result<(Decoded, usize), SttError> {
+        let inference = |message: String| SttError::Inference { at_ms, message };
+        let mut kept: Option<Decoded> = None;
+        for (attempt, &temperature) in TEMPERATURES.iter().enumerate() {
+            let options = self.options(temperature);
+            let results = self
+                .model
+                .generate(encoded, &[prompt.to_vec()], &options)
+                .map_err(|e| inference(format!("{e:#}")))?;
+            let Some(result) = results.into_iter().next() else {
+                return Err(inference("no result".to_string()));
+            };
+            let no_speech_prob = result.no_speech_prob;
+            // The best of the candidates by average log-probability.
+            let Some(decoded) = result
+                .sequences_ids
+                .into_iter()
+                .zip(result.scores)
+                .map(|(ids, score)| self.scored(ids, score, no_speech_prob))
+                .max_by(|a, b| a.scores.avg_logprob.total_cmp(&b.scores.avg_logprob))
+            else {
+                return Err(inference("no sequence".to_string()));
+            };
+            if !decoded.scores.needs_fallback() {
+                return Ok((decoded, attempt));
+            }
+            // None was good enough: keep the surest one that does not loop, else the surest.
+            let better = |new: &Decoded, old: &Decoded| {
+                let loops =
+                    |d: &Decoded| d.scores.compression_ratio > quality::COMPRESSION_RATIO_THRESHOLD;
+                match (loops(new), loops(old)) {
+                    (false, true) => true,
+                    (true, false) => false,
+                    _ => new.scores.avg_logprob > old.scores.avg_logprob,
+                }
+            };
+            if kept.as_ref().is_none_or(|old| better(&decoded, old)) {
+                kept = Some(decoded);
+            }
+        }
+        kept.map(|d| (d, TEMPERATURES.len() - 1))
+            .ok_or_else(|| inference("no decoding".to_string()))
+    }
+
+    fn options(&self, temperature: f32) -> WhisperOptions {
+        let common = WhisperOptions {
+            return_scores: true,
+            return_no_speech_prob: true,
+            // Whisper's default caps the first timestamp at 1 s, which pins a line that starts
+            // later in the window to the window's start; dubbing needs the real start time.
+            max_initial_timestamp_index: MAX_INITIAL_TIMESTAMP_INDEX,
+            ..WhisperOptions::default()
+        };
+        if temperature == 0.0 {
+            WhisperOptions {
+                beam_size: self.beam_size,
+                ..common
+            }
+        } else {
+            WhisperOptions {
+                beam_size: 1,
+                num_hypotheses: BEST_OF,
+                sampling_temperature: temperature,
+                sampling_topk: 0,
+                ..common
+            }
+        }
+    }
+
+    /// The scores of one candidate: CTranslate2's score is the log-probability divided by the
+    /// length; Whisper averages over the length plus one (faster-whisper does the same).
+    fn scored(&self, ids: Vec<usize>, score: f32, no_speech_prob: f32) -> Decoded {
+        let len = ids.len() as f32;
+        let avg_logprob = score * len / (len + 1.0);
+        let text: Vec<usize> = ids
+            .iter()
+            .copied()
+            .filter(|&id| self.tokens.is_text(id))
+            .collect();
+        let compression_ratio = quality::compression_ratio(&self.tokens.decode(&text));
+        Decoded {
+            ids,
+            scores: Scores {
+                avg_logprob,
+                no_speech_prob,
+                compression_ratio,
+            },
+        }
     }
 
     /// The decoder prompt: `<|startoftranscript|>` alone for `.en` models; with the language
-    /// (detected on the first window when not given) and `<|transcribe|>` for multilingual ones.
+    /// (detected on this window when not known) and the task for multilingual ones.
     /// No `<|notimestamps|>`: timestamps are what the segments are cut at.
     fn prompt(
         &self,
         encoded: &StorageView<'_>,
         language: &mut Option<String>,
+        task: Task,
         at_ms: u64,
     ) -> Result<Vec<String>, SttError> {
         let mut prompt = vec!["<|startoftranscript|>".to_string()];
         if !self.model.is_multilingual() {
-            return Ok(prompt);
+            return match task {
+                Task::Transcribe => Ok(prompt),
+                Task::Translate => Err(SttError::CannotTranslate {
+                    model: self.name.clone(),
+                }),
+            };
         }
-        let token = match language {
-            Some(code) => format!("<|{code}|>"),
+        let code = match language {
+            Some(code) => code.clone(),
             None => {
-                let detected =
-                    self.model
-                        .detect_language(encoded)
-                        .map_err(|e| SttError::Inference {
-                            at_ms,
-                            message: format!("{e:#}"),
-                        })?;
-                let best = detected
-                    .first()
-                    .and_then(|langs| langs.first())
-                    .map(|d| d.language.clone())
-                    .unwrap_or_else(|| "<|en|>".to_string());
-                *language = Some(
-                    best.trim_start_matches("<|")
-                        .trim_end_matches("|>")
-                        .to_string(),
-                );
-                best
+                let detected = self.detect(encoded, at_ms)?;
+                *language = Some(detected.code.clone());
+                detected.code
             }
         };
+        let token = format!("<|{code}|>");
         if !self.tokens.contains(&token) {
-            return Err(SttError::UnknownLanguage {
-                language: token
-                    .trim_start_matches("<|")
-                    .trim_end_matches("|>")
-                    .to_string(),
-            });
+            return Err(SttError::UnknownLanguage { language: code });
         }
         prompt.push(token);
-        prompt.push("<|transcribe|>".to_string());
+        prompt.push(
+            match task {
+                Task::Transcribe => "<|transcribe|>",
+                Task::Translate => "<|translate|>",
+            }
+            .to_string(),
+        );
         Ok(prompt)
-    }
-
-    /// Cuts one window's tokens into segments at timestamp pairs and says how far to seek.
-    fn split_at_timestamps(
-        &self,
-        ids: &[usize],
-        seek: usize,
-        size: usize,
-        audio_end_ms: u64,
-    ) -> WindowResult {
-        let t = &self.tokens;
-        // Keep text and timestamps only (drop any prompt or task tokens echoed back).
-        let ids: Vec<usize> = ids
-            .iter()
-            .copied()
-            .filter(|&id| t.is_text(id) || t.is_timestamp(id))
-            .collect();
-        let offset_ms = seek as u64 * FRAME_MS;
-        let window_end_ms = (offset_ms + size as u64 * FRAME_MS).min(audio_end_ms);
-        let time_of = |id: usize| offset_ms + (id - t.timestamp_begin) as u64 * TIMESTAMP_STEP_MS;
-        let mut segments = Vec::new();
-        let mut push = |start_ms: u64, end_ms: u64, tokens: &[usize]| {
-            let text = self.decode(tokens);
-            let start_ms = start_ms.min(window_end_ms);
-            let end_ms = end_ms.clamp(start_ms, window_end_ms);
-            if !text.is_empty() && end_ms > start_ms {
-                segments.push(Segment::new(start_ms, end_ms, text));
-            }
-        };
-
-        let n = ids.len();
-        let ends_with_single_timestamp =
-            n >= 2 && t.is_timestamp(ids[n - 1]) && !t.is_timestamp(ids[n - 2]);
-        // A pair of consecutive timestamps closes one segment and opens the next.
-        let mut cuts: Vec<usize> = (1..n)
-            .filter(|&i| t.is_timestamp(ids[i]) && t.is_timestamp(ids[i - 1]))
-            .collect();
-        if cuts.is_empty() {
-            // One segment for the window, ending at the last timestamp if any.
-            let end_ms = ids
-                .iter()
-                .rev()
-                .find(|&&id| t.is_timestamp(id) && id > t.timestamp_begin)
-                .map_or(window_end_ms, |&id| time_of(id));
-            let start_ms = ids
-                .first()
-                .filter(|&&id| t.is_timestamp(id))
-                .map_or(offset_ms, |&id| time_of(id));
-            let text: Vec<usize> = ids.iter().copied().filter(|&id| t.is_text(id)).collect();
-            push(start_ms, end_ms, &text);
-            return WindowResult {
-                segments,
-                advance: size,
-            };
-        }
-        if ends_with_single_timestamp {
-            cuts.push(n);
-        }
-        let mut last = 0;
-        for &cut in &cuts {
-            let slice = &ids[last..cut];
-            last = cut;
-            let (Some(&first), Some(&final_id)) = (slice.first(), slice.last()) else {
-                continue;
-            };
-            if !t.is_timestamp(first) || !t.is_timestamp(final_id) {
-                continue;
-            }
-            let text: Vec<usize> = slice.iter().copied().filter(|&id| t.is_text(id)).collect();
-            push(time_of(first), time_of(final_id), &text);
-        }
-        let advance = if ends_with_single_timestamp {
-            // The model saw the end of speech in this window: nothing is cut off.
-            size
-        } else {
-            // Resume at the last complete segment's end; what follows is decoded again whole.
-            let last_timestamp = ids[last - 1] - t.timestamp_begin;
-            match last_timestamp * FRAMES_PER_TIMESTAMP {
-                0 => size,
-                frames => frames.min(size),
-            }
-        };
-        WindowResult { segments, advance }
-    }
-
-    /// Token ids → text. Whisper's vocabulary is byte-level BPE (GPT-2): each token is a string
-    /// of stand-in characters, one per byte; map them back to bytes and read UTF-8.
-    fn decode(&self, ids: &[usize]) -> String {
-        let mut bytes = Vec::new();
-        for token in ids.iter().filter_map(|&id| self.tokens.vocabulary.get(id)) {
-            bytes.extend(token.chars().filter_map(byte_of_bpe_char));
-        }
-        String::from_utf8_lossy(&bytes).trim().to_string()
-    }
-}
-
-/// Inverse of GPT-2's `bytes_to_unicode`: printable Latin-1 bytes stand for themselves, the other
-/// 68 bytes (controls, space, …) were shifted to U+0100.. in byte order.
-fn byte_of_bpe_char(c: char) -> Option<u8> {
-    let is_printable = |b: u32| {
-        (0x21..=0x7E).contains(&b) || (0xA1..=0xAC).contains(&b) || (0xAE..=0xFF).contains(&b)
-    };
-    let code = u32::from(c);
-    if code < 0x100 {
-        return is_printable(code).then_some(code as u8);
-    }
-    let index = code - 0x100;
-    (0u32..=0xFF)
-        .filter(|&b| !is_printable(b))
-        .nth(index as usize)
-        .map(|b| b as u8)
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn bpe_chars_map_back_to_bytes() {
-        // 'Ġ' (U+0120) stands for a space, 'Ċ' (U+010A) for a newline.
-        assert_eq!(byte_of_bpe_char('Ġ'), Some(b' '));
-        assert_eq!(byte_of_bpe_char('Ċ'), Some(b'\n'));
-        assert_eq!(byte_of_bpe_char('a'), Some(b'a'));
-        assert_eq!(byte_of_bpe_char('\u{0100}'), Some(0));
-        // "é" is two UTF-8 bytes, 0xC3 0xA9, both printable Latin-1 stand-ins.
-        let bytes: Vec<u8> = "Ã©".chars().filter_map(byte_of_bpe_char).collect();
-        assert_eq!(String::from_utf8(bytes).unwrap(), "é");
-        // Every byte has exactly one stand-in.
-        let all: std::collections::HashSet<u8> = (0u32..0x200)
-            .filter_map(char::from_u32)
-            .filter_map(byte_of_bpe_char)
-            .collect();
-        assert_eq!(all.len(), 256);
     }
 }

@@ -39,10 +39,16 @@ fn skip_if_missing<T>(found: Result<T, String>) -> Option<T> {
 
 /// Speaks one sentence with espeak-ng (22050 Hz mono), trimmed to the speech itself.
 pub fn espeak(text: &str) -> Vec<f32> {
+    espeak_voice("en-us", 160, text)
+}
+
+/// Speaks `text` with an espeak-ng voice (`de`, `fr+m3`) at `speed` words a minute (22050 Hz
+/// mono), trimmed to the speech itself.
+pub fn espeak_voice(voice: &str, speed: u32, text: &str) -> Vec<f32> {
     let dir = tempfile::tempdir().unwrap();
     let wav = dir.path().join("s.wav");
     let status = Command::new("espeak-ng")
-        .args(["-v", "en-us", "-s", "160", "-w"])
+        .args(["-v", voice, "-s", &speed.to_string(), "-w"])
         .arg(&wav)
         .arg(text)
         .status()
@@ -196,6 +202,23 @@ pub fn espeak_clip(sentences: &[&str], straddle_ms: &[u64]) -> Clip {
             .map(|(s, (a, b))| (s.to_string(), a, b))
             .collect(),
     }
+}
+
+/// Writes 16-bit mono samples (−1..1) as a WAV file.
+pub fn write_wav(path: &std::path::Path, samples: &[f32], rate: u32) {
+    let spec = hound::WavSpec {
+        channels: 1,
+        sample_rate: rate,
+        bits_per_sample: 16,
+        sample_format: hound::SampleFormat::Int,
+    };
+    let mut writer = hound::WavWriter::create(path, spec).unwrap();
+    for s in samples {
+        writer
+            .write_sample((s.clamp(-1.0, 1.0) * 32767.0) as i16)
+            .unwrap();
+    }
+    writer.finalize().unwrap();
 }
 
 /// Lowercase words without punctuation (apostrophes kept), for scoring.

@@ -1,0 +1,302 @@
+//! Speech in any language, offline, on the default `dubber prep`: German, Spanish, French and
+//! Russian spoken by espeak-ng are transcribed with their language detected; German becomes
+//! English with `--translate-to English` and no key; an English-only model refuses German;
+//! music and silence give no lines; a phone call keeps every line once, at its time.
+//! Needs the models `scripts/setup-models.sh` installs (multilingual Whisper base, tiny.en,
+//! Silero VAD): a missing one fails the tests.
+
+mod local_common;
+use local_common as common;
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+use common::{espeak_voice, resample, wer, words, write_wav};
+
+/// A language the tests speak: espeak-ng voice, speed, the text, and the word error rate the
+/// default prep holds on it (measured values are in the README).
+struct Spoken {
+    code: &'static str,
+    voice: &'static str,
+    speed: u32,
+    text: &'static str,
+    max_wer: f64,
+}
+
+/// Conversational texts, slowly: espeak-ng's reading of them is what Whisper base recognises
+/// best (its French and Russian readings of formal prose are heard as Latin and Polish, by
+/// faster-whisper with the same model as by dubber).
+const LANGUAGES: [Spoken; 4] = [
+    Spoken {
+        code: "de",
+        voice: "de+m3",
+        speed: 120,
+        text: "Hallo, wie geht es dir? Ich habe heute keine Zeit. Wir treffen uns morgen am \
+               Bahnhof in Berlin und trinken einen Kaffee.",
+        max_wer: 0.2,
+    },
+    Spoken {
+        code: "es",
+        voice: "es",
+        speed: 140,
+        text: "Buenos días. Hoy hablamos del tiempo en Madrid. Llueve desde hace tres días, pero \
+               mañana volverá a salir el sol.",
+        max_wer: 0.35,
+    },
+    Spoken {
+        code: "fr",
+        voice: "fr",
+        speed: 120,
+        text: "Salut, comment ça va? Je n'ai pas le temps aujourd'hui. On se retrouve demain à la \
+               gare de Paris pour boire un café.",
+        max_wer: 0.35,
+    },
+    Spoken {
+        code: "ru",
+        voice: "ru",
+        speed: 120,
+        text: "Привет! Как дела? Спасибо, хорошо. Что ты делаешь сегодня вечером? Давай пойдём в \
+               кино, там идёт новый русский фильм.",
+        max_wer: 0.6,
+    },
+];
+
+fn dubber(dir: &Path, args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_dubber"))
+        .args(args)
+        .current_dir(dir)
+        // No chat model: translation must be Whisper's, offline.
+        .env_remove("OPENAI_API_KEY")
+        .env_remove("OPENAI_BASE_URL")
+        .env_remove("DUBBER_WHISPER_MODEL")
+        .output()
+        .expect("run dubber")
+}
+
+/// A missing local model fails the test, saying so.
+fn require_models() {
+    let ok = Command::new("bash")
+        .arg(Path::new(env!("CARGO_MANIFEST_DIR")).join("scripts/setup-models.sh"))
+        .arg("--check")
+        .status()
+        .is_ok_and(|s| s.success());
+    assert!(
+        ok,
+        "the local models are missing, so this test cannot run: run scripts/setup-models.sh (make test does)"
+    );
+}
+
+/// `text` spoken by `voice`, with 3 s of silence before and after, as a 16 kHz WAV.
+fn speech_file(dir: &Path, name: &str, voice: &str, speed: u32, text: &str) -> PathBuf {
+    let speech = resample(&espeak_voice(voice, speed, text), 22_050, 16_000);
+    let mut audio = vec![0f32; 48_000];
+    audio.extend(speech);
+    audio.extend(vec![0f32; 48_000]);
+    let path = dir.join(name);
+    write_wav(&path, &audio, 16_000);
+    path
+}
+
+/// The `prep_done` event of a `--json` run.
+fn prep_done(out: &Output) -> serde_json::Value {
+    String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .filter_map(|l| serde_json::from_str::<serde_json::Value>(l).ok())
+        .find(|e| e["event"] == "prep_done")
+        .unwrap_or_else(|| {
+            panic!(
+                "no prep_done event; stderr: {}",
+                String::from_utf8_lossy(&out.stderr)
+            )
+        })
+}
+
+/// The lines of an SRT file: (start ms, end ms, text on one line).
+fn srt_lines(path: &Path) -> Vec<(u64, u64, String)> {
+    let text = std::fs::read_to_string(path).unwrap();
+    let ms = |t: &str| {
+        let t = t.trim().replace(',', ":");
+        let p: Vec<u64> = t.split(':').map(|x| x.parse().unwrap()).collect();
+        ((p[0] * 60 + p[1]) * 60 + p[2]) * 1000 + p[3]
+    };
+    text.split("\n\n")
+        .filter_map(|block| {
+            let mut lines = block.lines().filter(|l| !l.trim().is_empty());
+            lines.next()?;
+            let (start, end) = lines.next()?.split_once("-->")?;
+            let text: Vec<&str> = lines.collect();
+            Some((ms(start), ms(end), text.join(" ")))
+        })
+        .collect()
+}
+
+/// No line says what another line says, and no line loops.
+fn assert_no_repeats(lines: &[(u64, u64, String)]) {
+    for (i, a) in lines.iter().enumerate() {
+        let wa = words(&a.2);
+        for b in &lines[i + 1..] {
+            assert_ne!(wa, words(&b.2), "repeated line: {lines:?}");
+        }
+        // A phrase of one to four words said three times in a row is a loop.
+        for n in 1..=4 {
+            for w in wa.windows(3 * n) {
+                assert!(
+                    !(w[..n] == w[n..2 * n] && w[n..2 * n] == w[2 * n..]),
+                    "looping line {:?}",
+                    a.2
+                );
+            }
+        }
+    }
+}
+
+#[test]
+fn each_language_is_heard_and_transcribed_by_the_default_prep() {
+    require_models();
+    let dir = tempfile::tempdir().unwrap();
+    let mut measured = Vec::new();
+    for spoken in &LANGUAGES {
+        let file = format!("{}.wav", spoken.code);
+        speech_file(dir.path(), &file, spoken.voice, spoken.speed, spoken.text);
+        let workdir = format!("{}.dub", spoken.code);
+        let out = dubber(
+            dir.path(),
+            &["prep", &file, "--workdir", &workdir, "--json"],
+        );
+        assert!(
+            out.status.success(),
+            "{}: {}",
+            spoken.code,
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let done = prep_done(&out);
+        assert_eq!(done["language"], spoken.code, "{done}");
+        assert_eq!(done["transcription"]["task"], "transcribe");
+        // The recording has 6 s of silence: the model saw the speech only (and 0.4 s of
+        // margin on each side, as faster-whisper's VAD keeps).
+        let report = &done["transcription"];
+        assert!(report["vad"].as_bool().unwrap());
+        assert!(
+            report["speech_ms"].as_u64().unwrap() + 4_000 < report["audio_ms"].as_u64().unwrap(),
+            "{report}"
+        );
+        let lines = srt_lines(&dir.path().join(&workdir).join("subs.srt"));
+        assert_no_repeats(&lines);
+        let heard: Vec<&str> = lines.iter().map(|l| l.2.as_str()).collect();
+        let heard = heard.join(" ");
+        let error = wer(spoken.text, &heard);
+        measured.push(format!(
+            "{} WER {:.0} %: {heard}",
+            spoken.code,
+            error * 100.0
+        ));
+        // Lines lie inside the speech (3 s of silence before it).
+        assert!(lines.iter().all(|l| l.0 >= 2_500), "{lines:?}");
+        assert!(
+            error <= spoken.max_wer,
+            "{}: WER {error:.2} over {}: {heard}",
+            spoken.code,
+            spoken.max_wer
+        );
+    }
+    eprintln!("{}", measured.join("\n"));
+}
+
+#[test]
+fn german_speech_becomes_english_lines_offline() {
+    require_models();
+    let dir = tempfile::tempdir().unwrap();
+    let german = &LANGUAGES[0];
+    speech_file(
+        dir.path(),
+        "de.wav",
+        german.voice,
+        german.speed,
+        german.text,
+    );
+    let out = dubber(
+        dir.path(),
+        &[
+            "prep",
+            "de.wav",
+            "--workdir",
+            "w",
+            "--translate-to",
+            "English",
+            "--json",
+        ],
+    );
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let done = prep_done(&out);
+    assert_eq!(done["transcription"]["task"], "translate", "{done}");
+    assert_eq!(done["language"], "de");
+    let english: Vec<String> = srt_lines(&dir.path().join("w/subs.srt"))
+        .into_iter()
+        .map(|l| l.2)
+        .collect();
+    let english = words(&english.join(" "));
+    eprintln!("translated: {english:?}");
+    for key in ["hello", "today", "tomorrow", "berlin", "coffee"] {
+        assert!(
+            english.iter().any(|w| w == key),
+            "{key} missing: {english:?}"
+        );
+    }
+    // The German lines are kept beside them.
+    let original: Vec<String> = srt_lines(&dir.path().join("w/subs.orig.srt"))
+        .into_iter()
+        .map(|l| l.2)
+        .collect();
+    let original = original.join(" ");
+    assert!(wer(german.text, &original) <= german.max_wer, "{original}");
+}
+
+#[test]
+fn an_english_only_model_refuses_german_speech() {
+    require_models();
+    let dir = tempfile::tempdir().unwrap();
+    let german = &LANGUAGES[0];
+    speech_file(
+        dir.path(),
+        "de.wav",
+        german.voice,
+        german.speed,
+        german.text,
+    );
+    let out = dubber(
+        dir.path(),
+        &["prep", "de.wav", "--workdir", "w", "--stt-model", "tiny.en"],
+    );
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(!out.status.success(), "{stderr}");
+    assert!(stderr.contains("German"), "{stderr}");
+    assert!(stderr.contains("--stt-model"), "{stderr}");
+    assert!(!dir.path().join("w/subs.srt").exists());
+}
+
+#[test]
+fn music_and_silence_give_no_lines() {
+    require_models();
+    let dir = tempfile::tempdir().unwrap();
+    // 20 s: a chord with a slow tremolo over a drum-like noise pulse, then 10 s of silence.
+    let status = Command::new("ffmpeg")
+        .args(["-hide_banner", "-loglevel", "error", "-f", "lavfi", "-i"])
+        .arg(
+            "aevalsrc='0.2*(sin(2*PI*220*t)+sin(2*PI*277.2*t)+sin(2*PI*329.6*t))*(0.6+0.4*sin(2*PI*0.5*t))\
+             +0.3*random(0)*exp(-12*mod(t,0.5))':s=16000:d=20",
+        )
+        .args(["-af", "apad=pad_dur=10", "-ac", "1", "music.wav"])
+        .current_dir(dir.path())
+        .status()
+        .unwrap();
+    assert!(status.success());
+    let out = dubber(dir.path(), &["prep", "music.wav", "--workdir", "w"]);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(!out.status.success(), "lines were invented: {stderr}");
+    assert!(stderr.contains("no speech found"), "{stderr}");
+    assert!(!dir.path().join("w/subs.srt").exists());
+}
