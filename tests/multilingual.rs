@@ -300,3 +300,118 @@ fn music_and_silence_give_no_lines() {
     assert!(stderr.contains("no speech found"), "{stderr}");
     assert!(!dir.path().join("w/subs.srt").exists());
 }
+
+/// A phone call: two voices taking turns, three times talking over each other for 0.15 s,
+/// band-limited to 300–3400 Hz at 8 kHz. Every line is kept once; a line said after a pause
+/// starts, and a line followed by a pause ends, within 0.3 s of the truth. (Where two people
+/// speak at once, the overlapped words go to the line already under way: the model hears one
+/// voice at a time.)
+#[test]
+fn a_phone_call_keeps_every_line_once_at_its_time() {
+    require_models();
+    let dir = tempfile::tempdir().unwrap();
+    // (voice, speed, text, gap to the previous line's end in ms; negative: they overlap)
+    let lines: [(&str, u32, &str, i64); 8] = [
+        ("en-us+m3", 150, "Hello, this is Mark from the garage.", 800),
+        ("en-gb+f2", 160, "Oh, hi Mark. Is my car ready?", -150),
+        (
+            "en-us+m3",
+            150,
+            "Yes, we replaced the brakes and the front tires.",
+            500,
+        ),
+        ("en-gb+f2", 160, "Great. How much do I owe you?", -150),
+        (
+            "en-us+m3",
+            150,
+            "It comes to three hundred and forty dollars.",
+            700,
+        ),
+        ("en-gb+f2", 160, "Can I pick it up this afternoon?", 300),
+        (
+            "en-us+m3",
+            150,
+            "Sure, we are open until six o'clock.",
+            -150,
+        ),
+        ("en-gb+f2", 160, "Perfect, see you later then.", 600),
+    ];
+    let rate = 22_050u64;
+    let mut truth: Vec<(u64, u64)> = Vec::new();
+    let mut clips = Vec::new();
+    for (voice, speed, text, gap) in lines {
+        let clip = espeak_voice(voice, speed, text);
+        let start = match truth.last() {
+            Some(&(_, end)) => (end as i64 + gap) as u64,
+            None => gap as u64,
+        };
+        truth.push((start, start + clip.len() as u64 * 1000 / rate));
+        clips.push(clip);
+    }
+    let total = ((truth.last().unwrap().1 + 2_000) * rate / 1000) as usize;
+    let mut mix = vec![0f32; total];
+    for (&(start, _), clip) in truth.iter().zip(&clips) {
+        let at = (start * rate / 1000) as usize;
+        for (i, s) in clip.iter().enumerate() {
+            mix[at + i] += s * 0.6;
+        }
+    }
+    write_wav(&dir.path().join("wide.wav"), &mix, rate as u32);
+    let status = Command::new("ffmpeg")
+        .args([
+            "-hide_banner",
+            "-loglevel",
+            "error",
+            "-i",
+            "wide.wav",
+            "-af",
+        ])
+        .arg("highpass=f=300,highpass=f=300,lowpass=f=3400,lowpass=f=3400")
+        .args(["-ar", "8000", "call.wav"])
+        .current_dir(dir.path())
+        .status()
+        .unwrap();
+    assert!(status.success());
+    let out = dubber(
+        dir.path(),
+        &["prep", "call.wav", "--workdir", "w", "--json"],
+    );
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_eq!(prep_done(&out)["language"], "en");
+    let got = srt_lines(&dir.path().join("w/subs.srt"));
+    eprintln!("{got:#?}");
+    assert_no_repeats(&got);
+    let reference: Vec<&str> = lines.iter().map(|l| l.2).collect();
+    let reference = reference.join(" ");
+    let heard: Vec<&str> = got.iter().map(|l| l.2.as_str()).collect();
+    let heard = heard.join(" ");
+    // Once: nothing transcribed twice (at most a few words more than were said).
+    assert!(
+        words(&heard).len() <= words(&reference).len() * 23 / 20,
+        "{heard}"
+    );
+    let error = wer(&reference, &heard);
+    eprintln!("phone call WER {:.0} %", error * 100.0);
+    assert!(error <= 0.45, "WER {error:.2}: {heard}");
+    let near = |a: u64, b: u64| a.abs_diff(b) <= 300;
+    for (i, &(start, end)) in truth.iter().enumerate() {
+        let after_pause = i == 0 || lines[i].3 > 0;
+        if after_pause {
+            assert!(
+                got.iter().any(|l| near(l.0, start)),
+                "line {i} starts at {start} ms: {got:?}"
+            );
+        }
+        let before_pause = lines.get(i + 1).is_none_or(|next| next.3 > 0);
+        if before_pause {
+            assert!(
+                got.iter().any(|l| near(l.1, end)),
+                "line {i} ends at {end} ms: {got:?}"
+            );
+        }
+    }
+}

@@ -59,6 +59,32 @@ impl Activity {
         (ms / FRAME_MS) as usize
     }
 
+    /// The longest quiet stretch between `from_ms` and `to_ms`, if it lasts `min_ms` or more:
+    /// `(start, end)` of the quiet frames.
+    pub fn longest_quiet(&self, from_ms: u64, to_ms: u64, min_ms: u64) -> Option<(u64, u64)> {
+        let (from, to) = (
+            Self::frame(from_ms),
+            Self::frame(to_ms).min(self.active.len()),
+        );
+        let mut best: Option<(usize, usize)> = None;
+        let mut run_start = None;
+        for i in from..=to {
+            let quiet = i < to && !self.active[i];
+            match (quiet, run_start) {
+                (true, None) => run_start = Some(i),
+                (false, Some(start)) => {
+                    if best.is_none_or(|(a, b)| i - start > b - a) {
+                        best = Some((start, i));
+                    }
+                    run_start = None;
+                }
+                _ => {}
+            }
+        }
+        best.map(|(a, b)| (a as u64 * FRAME_MS, b as u64 * FRAME_MS))
+            .filter(|(a, b)| b - a >= min_ms)
+    }
+
     /// Whether there is sound at `ms`.
     pub fn is_active(&self, ms: u64) -> bool {
         self.active.get(Self::frame(ms)).copied().unwrap_or(false)

@@ -7,6 +7,7 @@
 //! runs on blocking threads.
 
 pub mod activity;
+pub mod align;
 pub mod languages;
 pub mod local;
 pub mod mel;

@@ -49,7 +49,17 @@ impl SpecialTokens {
     }
 
     pub fn contains(&self, token: &str) -> bool {
-        self.vocabulary.iter().any(|t| t == token)
+        self.id(token).is_some()
+    }
+
+    /// The id of a token given by its text (`<|de|>`).
+    pub fn id(&self, token: &str) -> Option<usize> {
+        self.vocabulary.iter().position(|t| t == token)
+    }
+
+    /// A token's text in the vocabulary's byte-level form (`Ġ` for a leading space).
+    pub fn text(&self, id: usize) -> &str {
+        self.vocabulary.get(id).map_or("", String::as_str)
     }
 
     /// Token ids → text. Whisper's vocabulary is byte-level BPE (GPT-2): each token is a string

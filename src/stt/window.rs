@@ -12,9 +12,15 @@ pub const FRAME_MS: u64 = (HOP as u64 * 1000) / 16_000;
 /// Mel frames per timestamp step.
 const FRAMES_PER_TIMESTAMP: usize = (TIMESTAMP_STEP_MS / FRAME_MS) as usize;
 
+/// One segment of a window, with the text tokens it was decoded from (for word alignment).
+pub struct WindowSegment {
+    pub segment: Segment,
+    pub tokens: Vec<usize>,
+}
+
 /// What one decoder pass over a window produced.
 pub struct WindowResult {
-    pub segments: Vec<Segment>,
+    pub segments: Vec<WindowSegment>,
     /// Frames to advance the window by.
     pub advance: usize,
 }
@@ -42,7 +48,10 @@ pub fn split_at_timestamps(
         let start_ms = start_ms.min(window_end_ms);
         let end_ms = end_ms.clamp(start_ms, window_end_ms);
         if !text.is_empty() && end_ms > start_ms {
-            segments.push(Segment::new(start_ms, end_ms, text));
+            segments.push(WindowSegment {
+                segment: Segment::new(start_ms, end_ms, text),
+                tokens: tokens.to_vec(),
+            });
         }
     };
 
