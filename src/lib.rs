@@ -9,6 +9,7 @@
 //! budgeting. [`retry`] holds the backoff and `Retry-After` handling that [`tts`] and [`llm`] share.
 
 pub mod audio;
+pub mod background;
 pub mod cost;
 pub mod credentials;
 pub mod fsutil;
