@@ -3,12 +3,14 @@
 //! The modules follow the data as it flows: [`subtitles`] read timed lines into [`Segment`]s,
 //! [`text`] groups them into sentences and packs those into [`Chunk`]s (one TTS request each),
 //! [`tts`] synthesizes the chunks concurrently through a cache, [`timeline`] fits every clip into
-//! its window and renders one exact-length track with [`audio`]'s in-process DSP, [`media`] muxes
-//! it into the video, and [`pipeline`] runs these stages over a work directory. [`llm`] polishes,
+//! its window and renders one exact-length track with [`audio`]'s in-process DSP, [`background`]
+//! puts the original audio under it in the source's own channel layout (ducked, or without the
+//! original voice), [`media`] muxes it into the video, and [`pipeline`] runs these stages over a work directory. [`llm`] polishes,
 //! translates and shortens lines with a chat model; [`youtube`] and [`cost`] serve publishing and
 //! budgeting. [`retry`] holds the backoff and `Retry-After` handling that [`tts`] and [`llm`] share.
 
 pub mod audio;
+pub mod background;
 pub mod cost;
 pub mod credentials;
 pub mod fsutil;

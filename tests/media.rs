@@ -128,6 +128,7 @@ fn probe_extract_and_mux_copy_the_video_exactly() {
             language: Some("deu".into()),
             keep_original_track: true,
             original_language: Some("eng".into()),
+            channel_layout: None,
         };
         media::mux(&video, &dub, &out, &opts).unwrap();
         assert_eq!(

@@ -114,9 +114,14 @@ async fn synth_dubs_caches_and_resynthesizes_only_edited_lines() {
         "silence between lines"
     );
     // With the default --background duck, the music is still there between lines.
-    let (_, mix) = read_wav(&work.join("mix.wav"));
+    // The mix is at 48 kHz, in the source's layout (the demo is mono).
+    let (mix_rate, mix) = read_wav(&work.join("mix.wav"));
+    assert_eq!(mix_rate, 48_000);
+    assert_eq!(mix.len(), 2 * voice.len());
+    assert_eq!(report["background"]["method"], "duck");
+    assert_eq!(report["background"]["channels"], 1);
     assert!(
-        rms(&mix[17 * 24_000..18 * 24_000]) > 0.03,
+        rms(&mix[17 * 48_000..18 * 48_000]) > 0.03,
         "background between lines"
     );
 

@@ -3,7 +3,8 @@
 //! Every step works on plain sample buffers in the process, with no external tool per clip, so a
 //! clip costs what its samples cost, and the track is written by streaming (see
 //! [`crate::timeline::render`]). Everything is mono: speech is mono, and one channel halves the
-//! work of every later step. The one exception is the crate-internal `Pcm` (`pcm.rs`): the strict
+//! work of every later step. (The original audio under the dub keeps its channels: that is
+//! [`crate::background`]'s.) The one exception is the crate-internal `Pcm` (`pcm.rs`): the strict
 //! check of what a speech engine sent, which keeps its 16-bit samples exactly as they came so a
 //! cached clip is the clip that was sent.
 

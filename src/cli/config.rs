@@ -169,12 +169,14 @@ pub fn synth_options(flags: &SynthFlags, output: Option<PathBuf>) -> Result<Synt
             BackgroundArg::Duck => Background::Duck,
             BackgroundArg::Mix => Background::Mix,
             BackgroundArg::None => Background::None,
+            BackgroundArg::Separate => Background::Separate,
         },
         ducking: Default::default(),
         mux: MuxOptions {
             language: flags.language.clone(),
             keep_original_track: flags.keep_original_track,
             original_language: None,
+            channel_layout: None,
         },
         output,
     })

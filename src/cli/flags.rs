@@ -149,6 +149,9 @@ pub enum BackgroundArg {
     Mix,
     /// A clean voice track.
     None,
+    /// Keep music and effects, take the original voice out: the centre channel of 5.1/7.1 is
+    /// replaced, a stereo mix loses its centre under the original lines; mono is ducked.
+    Separate,
 }
 
 /// Which engine speaks, and how.

@@ -167,7 +167,9 @@ pub fn extract_audio(
     })
 }
 
-/// Extract the original mix as mono 16-bit WAV at `rate`, to be mixed under the new voice.
+/// Extract the original mix (the first audio stream) as 16-bit WAV at `rate`, in all its
+/// channels and their order, to be mixed under the new voice. RF64 when it outgrows 4 GiB (a
+/// long 7.1 film).
 pub fn extract_background(video: &Path, out: &Path, rate: u32) -> Result<(), MediaError> {
     if !probe(video)?.has_audio() {
         return Err(MediaError::NoStream {
@@ -177,7 +179,7 @@ pub fn extract_background(video: &Path, out: &Path, rate: u32) -> Result<(), Med
     }
     ffmpeg_to(&[out], |tmp| {
         let mut a: Vec<std::ffi::OsString> = vec!["-i".into(), ff_path(video)];
-        a.extend(["-map", "0:a:0", "-vn", "-ac", "1", "-c:a", "pcm_s16le"].map(Into::into));
+        a.extend(["-map", "0:a:0", "-vn", "-c:a", "pcm_s16le", "-rf64", "auto"].map(Into::into));
         a.extend(["-ar".into(), rate.to_string().into(), tmp[0].clone()]);
         a
     })
@@ -192,6 +194,19 @@ pub struct MuxOptions {
     pub keep_original_track: bool,
     /// Language of the original audio track, when kept.
     pub original_language: Option<String>,
+    /// ffmpeg's name of the dub track's channel layout (the source's: `5.1(side)`), tagged on the
+    /// encoded track; `None` for the mono voice track.
+    pub channel_layout: Option<String>,
+}
+
+/// The encoder's bitrate for `channels` channels: 160k for mono (speech), 192k for stereo, 64k a
+/// channel beyond (384k for 5.1).
+fn audio_bitrate(channels: u16) -> String {
+    match channels {
+        0 | 1 => "160k".into(),
+        2 => "192k".into(),
+        n => format!("{}k", 64 * u32::from(n)),
+    }
 }
 
 /// Is this an MKV/WebM container (Opus audio, text subtitles) rather than MP4/MOV (AAC, mov_text)?
@@ -217,6 +232,12 @@ pub fn mux(video: &Path, dub: &Path, out: &Path, opts: &MuxOptions) -> Result<()
     }
     let keep = opts.keep_original_track && info.has_audio();
     let codec = if is_matroska(out) { "libopus" } else { "aac" };
+    let layout = opts
+        .channel_layout
+        .as_deref()
+        .and_then(crate::background::Layout::named);
+    let tag = layout.as_ref().and_then(|l| l.tag_for(codec == "libopus"));
+    let bitrate = audio_bitrate(layout.as_ref().map_or(1, |l| l.channels));
     ffmpeg_to(&[out], |tmp| {
         let mut a: Vec<std::ffi::OsString> =
             vec!["-i".into(), ff_path(video), "-i".into(), ff_path(dub)];
@@ -224,7 +245,15 @@ pub fn mux(video: &Path, dub: &Path, out: &Path, opts: &MuxOptions) -> Result<()
         if keep {
             a.extend(["-map", "0:a:0"].map(Into::into));
         }
-        a.extend(["-c:v", "copy", "-c:a:0", codec, "-b:a:0", "160k"].map(Into::into));
+        a.extend(["-c:v", "copy", "-c:a:0", codec, "-b:a:0"].map(Into::into));
+        a.push(bitrate.clone().into());
+        if let Some(tag) = &tag {
+            // Relabels the channels by position (no remix): the track is in the source's order.
+            a.extend([
+                "-filter:a:0".into(),
+                format!("channelmap=channel_layout={tag}").into(),
+            ]);
+        }
         if codec == "aac" {
             // ffmpeg's default AAC coder (two-loop search) encodes 20 minutes of speech in about a
             // minute here; the fast coder takes a third of that at no audible cost for speech.

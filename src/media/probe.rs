@@ -24,6 +24,8 @@ pub struct Stream {
     pub frame_rate: Option<f64>,
     pub sample_rate: Option<u32>,
     pub channels: Option<u32>,
+    /// ffmpeg's name of the channel layout (`stereo`, `5.1(side)`), when it knows it.
+    pub channel_layout: Option<String>,
     pub language: Option<String>,
     pub duration_secs: Option<f64>,
 }
@@ -40,6 +42,10 @@ pub struct Probe {
 impl Probe {
     pub fn has_audio(&self) -> bool {
         self.streams.iter().any(|s| s.kind == StreamKind::Audio)
+    }
+    /// The first audio stream (the one extracted and replaced).
+    pub fn audio(&self) -> Option<&Stream> {
+        self.streams.iter().find(|s| s.kind == StreamKind::Audio)
     }
     pub fn has_video(&self) -> bool {
         self.video().is_some()
@@ -79,6 +85,7 @@ struct RawStream {
     avg_frame_rate: Option<String>,
     sample_rate: Option<String>,
     channels: Option<u32>,
+    channel_layout: Option<String>,
     duration: Option<String>,
     #[serde(default)]
     tags: std::collections::HashMap<String, String>,
@@ -143,6 +150,7 @@ pub fn probe(path: &Path) -> Result<Probe, MediaError> {
             frame_rate: s.avg_frame_rate.as_deref().and_then(parse_rate),
             sample_rate: s.sample_rate.and_then(|r| r.parse().ok()),
             channels: s.channels,
+            channel_layout: s.channel_layout.filter(|l| !l.is_empty() && l != "unknown"),
             language: s.tags.get("language").cloned(),
             duration_secs: s.duration.and_then(|d| d.parse().ok()),
         })

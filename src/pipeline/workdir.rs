@@ -14,11 +14,12 @@
 //!   manifest.json       sentence groups and TTS chunks, in seconds (schema in the README)
 //!   report.json         how synth fitted every chunk (schema in the README)
 //!   dub.wav             the rendered voice track, exactly as long as the video
-//!   mix.wav             dub.wav over the original audio (ducked or mixed), what is muxed
+//!   mix.wav             dub.wav over the original audio (ducked, mixed or separated), 48 kHz,
+//!                       in the source's channel layout: what is muxed
 //!   dubbed.<ext>        `run --burn`: the dubbed video before subtitles go in
 //!   burn/               subtitle files `burn` converted to UTF-8 SRT for ffmpeg
 //!   speech.wav          16 kHz mono audio for transcription
-//!   background.wav      the original mix, kept under the new voice
+//!   background.wav      the original audio at 48 kHz in all its channels, kept under the voice
 //!   state.json          hashes of each stage's inputs, so unchanged work is skipped
 //!   .lock               held by the process working here (see [`Workdir::lock`])
 //!   cache/tts/          synthesized clips, content-addressed

@@ -8,8 +8,14 @@
 //!              "lines_at_cap", "total_drift", "max_drift", "overflows",
 //!              "start_error_p50", "start_error_p99", "track_seconds", "rate"},
 //!  "chunks": [{"id", "text", "windows": [{"start", "end"}], "start", "natural", "played",
-//!              "speed", "shift", "borrowed", "voice_speed", "warnings": [{"kind", ...}]}]}
+//!              "speed", "shift", "borrowed", "voice_speed", "warnings": [{"kind", ...}]}],
+//!  "background": {"mode", "method", "reason"?, "channels", "layout", "rate",
+//!                 "dialogue_lufs"?, "dub_lufs"?, "dub_gain_db"}}
 //! ```
+//!
+//! `background` ([`crate::background::BackgroundReport`]) says how the original audio was
+//! treated: `mode` as asked (`duck`, `mix`, `none`, `separate`), `method` as done (`duck`, `mix`,
+//! `none`, `centre-channel`, `stereo-mask`, `duck-fallback` with its `reason`).
 //!
 //! `natural` is the clip's own length, `played` its length on the track, `speed` =
 //! natural / played, `shift` how far it starts after its window (negative: before), `borrowed` the
@@ -30,6 +36,9 @@ pub struct Report {
     pub summary: Summary,
     /// One entry per chunk, in the chunks' order.
     pub chunks: Vec<ChunkReport>,
+    /// How the original audio was treated under the dub (written once it is mixed).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub background: Option<crate::background::BackgroundReport>,
 }
 
 /// How well the speech fitted, over the lines with speech (chunks with text and audio).
@@ -176,6 +185,7 @@ pub fn report(plan: &Plan, chunks: &[Chunk], policy: &Policy) -> Report {
     Report {
         summary,
         chunks: chunk_reports,
+        background: None,
     }
 }
 
@@ -183,10 +193,17 @@ impl Report {
     /// A few lines for people, printed at the end of `synth`.
     pub fn human_summary(&self) -> String {
         let s = &self.summary;
+        let background = self.background.as_ref().map_or_else(String::new, |b| {
+            let method = serde_json::to_value(b.method)
+                .ok()
+                .and_then(|v| v.as_str().map(str::to_string))
+                .unwrap_or_default();
+            format!("; background: {method}, {} ({} ch)", b.layout, b.channels)
+        });
         format!(
             "{} of {} lines fitted; speed max {:.2}×, mean {:.2}×; {} above 1.15×, {} at the cap; \
              {} overflow(s), drift total {:.2} s, max {:.2} s; start error p50 {:.0} ms, p99 {:.0} ms; \
-             track {:.3} s",
+             track {:.3} s{}",
             s.lines_fitted,
             s.lines,
             s.max_speed,
@@ -199,6 +216,7 @@ impl Report {
             s.start_error_p50 * 1000.0,
             s.start_error_p99 * 1000.0,
             s.track_seconds,
+            background,
         )
     }
 

@@ -53,6 +53,22 @@ pub enum Background {
     Mix,
     /// A clean voice track.
     None,
+    /// Keep music and effects and take the original voice out, as the source's channel layout
+    /// allows (see [`crate::background`]); a mono source is ducked instead.
+    Separate,
+}
+
+impl Background {
+    /// The background module's name for this mode.
+    pub fn mode(self) -> crate::background::Mode {
+        use crate::background::Mode;
+        match self {
+            Self::Duck => Mode::Duck,
+            Self::Mix => Mode::Mix,
+            Self::None => Mode::None,
+            Self::Separate => Mode::Separate,
+        }
+    }
 }
 
 /// Settings of the synth stage.
@@ -113,6 +129,8 @@ pub enum SynthStageError {
     },
     #[error(transparent)]
     Audio(#[from] AudioError),
+    #[error(transparent)]
+    Background(#[from] crate::background::BackgroundError),
     #[error(transparent)]
     Workdir(#[from] WorkdirError),
     #[error("a rendering thread stopped: {0}")]
@@ -331,10 +349,16 @@ pub async fn synth_with_shortening<S: Synthesizer, M: ChatModel>(
     }
     report.write_json(&workdir.report_json())?;
 
-    let voice_track =
-        output::with_background(video, workdir, opts, info.has_audio(), &plan, &segments).await?;
+    let (voice_track, background) =
+        output::with_background(video, workdir, opts, &info, &plan, &segments).await?;
+    let mut mux = opts.mux.clone();
+    if background.channels > 1 {
+        mux.channel_layout = Some(background.layout.clone());
+    }
+    report.background = Some(background);
+    report.write_json(&workdir.report_json())?;
     if let Some(out) = &opts.output {
-        output::mux_unless_current(video, workdir, &voice_track, out, &opts.mux).await?;
+        output::mux_unless_current(video, workdir, &voice_track, out, &mux).await?;
     }
     Ok(SynthOutcome {
         report,

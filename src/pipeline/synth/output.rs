@@ -1,61 +1,83 @@
-//! After the render: the original audio under the new voice ([`Background`]), and the mux into
-//! the dubbed video, skipped when the output was made from this very track, video and settings.
+//! After the render: the original audio under the new voice ([`Background`], mixed by
+//! [`crate::background`] in the source's channel layout), and the mux into the dubbed video,
+//! skipped when the output was made from this very track, video and settings.
 
 use std::path::{Path, PathBuf};
 
 use super::{Background, SynthOptions, SynthStageError, off_runtime};
-use crate::audio::{self, Ducking};
-use crate::media;
+use crate::background::{self, BackgroundReport, Method, MixJob};
+use crate::media::{self, Probe};
 use crate::pipeline::state::{Fingerprint, State, Step, sha256_file};
 use crate::pipeline::workdir::Workdir;
 use crate::segment::Segment;
 use crate::timeline::{self, Plan};
 
-/// The track to mux: `dub.wav` alone, or mixed over the original audio in `mix.wav`.
+/// The track to mux (`dub.wav` alone, or mixed over the original audio in `mix.wav`) and how the
+/// original audio was treated.
 pub(super) async fn with_background(
     video: &Path,
     workdir: &Workdir,
     opts: &SynthOptions,
-    has_audio: bool,
+    info: &Probe,
     plan: &Plan,
     segments: &[Segment],
-) -> Result<PathBuf, SynthStageError> {
+) -> Result<(PathBuf, BackgroundReport), SynthStageError> {
     let track = workdir.dub_wav();
-    if opts.background == Background::None || !has_audio {
-        return Ok(track);
+    let audio = info.audio();
+    if opts.background == Background::None || audio.is_none() {
+        let report = BackgroundReport {
+            mode: opts.background.mode(),
+            method: Method::None,
+            reason: audio
+                .is_none()
+                .then(|| "the video has no audio".to_string()),
+            channels: 1,
+            layout: "mono".into(),
+            rate: timeline::RATE,
+            dialogue_lufs: None,
+            dub_lufs: None,
+            dub_gain_db: 0.0,
+        };
+        return Ok((track, report));
     }
-    let mut intervals = plan.speech_intervals();
-    // Duck under the original lines too: the original voice is in the background.
+    let layout_name = audio.and_then(|a| a.channel_layout.clone());
     let to_samples = |ms| timeline::ms_to_samples(ms, timeline::RATE);
-    intervals.extend(
-        segments
-            .iter()
-            .map(|s| (to_samples(s.start_ms), to_samples(s.end_ms))),
-    );
-    intervals.sort_unstable();
-    let ducking = match opts.background {
-        Background::Mix => Ducking {
-            depth_db: 0.0,
-            ..opts.ducking
-        },
-        _ => opts.ducking,
-    };
+    let lines: Vec<(u64, u64)> = segments
+        .iter()
+        .map(|s| (to_samples(s.start_ms), to_samples(s.end_ms)))
+        .collect();
+    let dub_speech = plan.speech_intervals();
+    let mut ducking = opts.ducking;
+    if opts.background == Background::Mix {
+        ducking.depth_db = 0.0;
+    }
+    let mode = opts.background.mode();
     let mixed = workdir.mix_wav();
-    let (video, background, out) = (video.to_path_buf(), workdir.background_wav(), mixed.clone());
-    off_runtime(move || -> Result<(), SynthStageError> {
-        media::extract_background(&video, &background, timeline::RATE)?;
-        Ok(audio::duck_mix_files(
-            &track,
-            &background,
-            &intervals,
-            &ducking,
-            &out,
-        )?)
+    let (video, bg, out) = (video.to_path_buf(), workdir.background_wav(), mixed.clone());
+    let report = off_runtime(move || -> Result<BackgroundReport, SynthStageError> {
+        media::extract_background(&video, &bg, background::MIX_RATE)?;
+        Ok(background::render(MixJob {
+            dub: &track,
+            background: &bg,
+            layout_name: layout_name.as_deref(),
+            mode,
+            ducking,
+            dub_speech: &dub_speech,
+            original_lines: &lines,
+            separator: None,
+            out: &out,
+        })?)
     })
     .await??;
-    Ok(mixed)
+    tracing::info!(
+        "background: {:?} via {:?}, {} ({} channels)",
+        report.mode,
+        report.method,
+        report.layout,
+        report.channels
+    );
+    Ok((mixed, report))
 }
-
 /// Mux `track` into `video` as `out`, unless `out` exists and was made from this very track,
 /// video and mux settings (the track is hashed in blocks, never read whole).
 pub(super) async fn mux_unless_current(
