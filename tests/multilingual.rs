@@ -415,3 +415,74 @@ fn a_phone_call_keeps_every_line_once_at_its_time() {
         }
     }
 }
+
+/// English speech, the same recording through three configurations: tiny.en shown everything
+/// (dubber before voice-activity detection), tiny.en behind Silero VAD, and the default (the
+/// multilingual base behind the VAD). The default is no less accurate than before, and every
+/// sentence starts a line within 0.3 s of its start whichever the model.
+#[test]
+fn english_is_as_good_with_every_model_on_the_same_recording() {
+    use dubber::models::DataDir;
+    use dubber::stt::{LocalStt, LocalWhisper, SileroVad, TranscribeOptions, WhisperConfig};
+    use std::sync::Arc;
+
+    require_models();
+    let data = DataDir::from_env().unwrap();
+    let load = |name: &str| {
+        let dir = data.installed_whisper_model(name).unwrap();
+        LocalWhisper::load(&dir, &WhisperConfig::default()).unwrap()
+    };
+    let vad = Arc::new(SileroVad::load(&data.vad_model().unwrap()).unwrap());
+    // 12 sentences, ~40 s, one spoken across the 30 s window edge.
+    let clip = common::espeak_clip(&common::SENTENCES[..12], &[30_000]);
+    let reference: Vec<&str> = clip.spoken.iter().map(|s| s.0.as_str()).collect();
+    let reference = reference.join(" ");
+    let configs = [
+        ("tiny.en, no VAD", LocalStt::new(load("tiny.en"))),
+        (
+            "tiny.en",
+            LocalStt::new(load("tiny.en")).with_vad(vad.clone()),
+        ),
+        ("default (base)", LocalStt::new(load("base")).with_vad(vad)),
+    ];
+    let mut errors = Vec::new();
+    for (name, stt) in &configs {
+        let transcript = stt
+            .transcribe_blocking(&clip.audio, &TranscribeOptions::default())
+            .unwrap();
+        let heard: Vec<&str> = transcript
+            .segments
+            .iter()
+            .map(|s| s.text.as_str())
+            .collect();
+        let error = wer(&reference, &heard.join(" "));
+        // Every sentence (each follows a pause) starts a line within 0.3 s of its start.
+        let late: Vec<u64> = clip
+            .spoken
+            .iter()
+            .map(|(_, start, _)| {
+                transcript
+                    .segments
+                    .iter()
+                    .map(|s| s.start_ms.abs_diff(*start))
+                    .min()
+                    .unwrap()
+            })
+            .collect();
+        eprintln!(
+            "{name}: WER {:.1} %, start errors {late:?} ms, {} lines",
+            error * 100.0,
+            transcript.segments.len()
+        );
+        assert!(late.iter().all(|&ms| ms <= 300), "{name}: {late:?}");
+        let lines: Vec<(u64, u64, String)> = transcript
+            .segments
+            .iter()
+            .map(|s| (s.start_ms, s.end_ms, s.text.clone()))
+            .collect();
+        assert_no_repeats(&lines);
+        errors.push(error);
+    }
+    assert!(errors[2] <= errors[0], "default vs before: {errors:?}");
+    assert!(errors.iter().all(|&e| e <= 0.12), "{errors:?}");
+}

@@ -15,9 +15,7 @@ use dubber::llm::{ChatConfig, EditOptions, Glossary, OpenAiChat, ReplyCache, Tra
 use dubber::local_tts::PiperVoice;
 use dubber::media::MuxOptions;
 use dubber::models::DataDir;
-use dubber::models::{
-    DEFAULT_WHISPER_MODEL, MULTILINGUAL_WHISPER_MODEL, SETUP_COMMAND, WHISPER_MODEL_ENV,
-};
+use dubber::models::{MULTILINGUAL_WHISPER_MODEL, SETUP_COMMAND, WHISPER_MODEL_ENV};
 use dubber::pipeline::synth::{Background, SynthOptions, read_reviewed_subtitles};
 use dubber::pipeline::{TextEdits, Workdir};
 use dubber::stt::{
@@ -225,8 +223,9 @@ pub fn transcriber(stt: &SttArgs) -> Result<Box<dyn Transcriber>> {
 }
 
 /// Local Whisper as the flags (or `DUBBER_WHISPER_MODEL`) ask. With no model named: the
-/// multilingual model for every language, English speech sent to tiny.en; a named English-only
-/// model gets the multilingual one as its language check. Silero VAD in front when installed.
+/// multilingual model for every language (tiny.en when it is not installed); a named
+/// English-only model gets the multilingual one as its language check. Silero VAD in front when
+/// installed.
 fn local_stt(stt: &SttArgs) -> Result<LocalStt> {
     let data = DataDir::from_env()?;
     let load = |dir: &std::path::Path| {
@@ -255,13 +254,9 @@ fn local_stt(stt: &SttArgs) -> Result<LocalStt> {
             }
         }
         None => match multilingual {
-            Some(dir) => {
-                let local = LocalStt::new(load(&dir)?);
-                match data.installed_whisper_model(DEFAULT_WHISPER_MODEL) {
-                    Some(english) => local.with_english_model(load(&english)?),
-                    None => local,
-                }
-            }
+            // One model for every language, English too: on a 3-minute English talk it makes a
+            // fifth of tiny.en's word errors for twice the time (README, `--bench transcribe`).
+            Some(dir) => LocalStt::new(load(&dir)?),
             None => {
                 tracing::warn!(
                     "the multilingual Whisper model ({MULTILINGUAL_WHISPER_MODEL}) is not \

@@ -95,8 +95,7 @@ pub struct SttArgs {
     #[arg(long, value_enum, default_value_t = SttProvider::Local)]
     pub stt: SttProvider,
     /// Whisper model: a name in the data dir (base, tiny.en) or a folder; for openai, the model
-    /// name [default: DUBBER_WHISPER_MODEL, else base for every language with English speech
-    /// sent to tiny.en; whisper-1]
+    /// name [default: DUBBER_WHISPER_MODEL, else base (any language); whisper-1]
     #[arg(long, value_name = "MODEL")]
     pub stt_model: Option<String>,
     /// Base URL of an OpenAI-compatible transcription server (else OPENAI_BASE_URL).

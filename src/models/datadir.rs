@@ -21,11 +21,10 @@ pub const PIPER_VOICE_ENV: &str = "DUBBER_PIPER_VOICE";
 /// Environment variable naming the ONNX Runtime library (the variable `ort` itself uses).
 pub const ORT_DYLIB_ENV: &str = "ORT_DYLIB_PATH";
 
-/// The Whisper model used when none is named and no multilingual model is installed; with one,
-/// English speech still goes to it (as accurate on English, several times faster).
+/// The English-only Whisper model: the one used when no multilingual model is installed.
 pub const DEFAULT_WHISPER_MODEL: &str = "tiny.en";
 /// The multilingual Whisper model used when none is named: detects the language, transcribes
-/// every language but English, translates into English.
+/// every language, translates into English.
 pub const MULTILINGUAL_WHISPER_MODEL: &str = "base";
 /// The Silero voice-activity model file, in `<data dir>/models/vad/`.
 pub const VAD_MODEL_FILE: &str = "silero_vad_v6.onnx";

@@ -59,6 +59,15 @@ impl Activity {
         (ms / FRAME_MS) as usize
     }
 
+    /// How much of `from_ms..to_ms` holds sound above the speech threshold, in ms.
+    pub fn sound_ms(&self, from_ms: u64, to_ms: u64) -> u64 {
+        let (from, to) = (
+            Self::frame(from_ms),
+            Self::frame(to_ms).min(self.active.len()),
+        );
+        (from..to).filter(|&i| self.active[i]).count() as u64 * FRAME_MS
+    }
+
     /// The longest quiet stretch between `from_ms` and `to_ms`, if it lasts `min_ms` or more:
     /// `(start, end)` of the quiet frames.
     pub fn longest_quiet(&self, from_ms: u64, to_ms: u64, min_ms: u64) -> Option<(u64, u64)> {

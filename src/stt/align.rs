@@ -8,12 +8,21 @@
 
 use ct2rs::sys::{StorageView, Whisper};
 
+use super::activity::Activity;
 use super::tokens::SpecialTokens;
+use super::window::{FRAME_MS, WindowSegment};
+use crate::Segment;
 
 /// Milliseconds per encoder frame (the alignment's time step: 50 per second).
 const STEP_MS: u64 = 20;
 /// Width of the median filter over the attention weights (faster-whisper's).
 const MEDIAN_FILTER_WIDTH: i64 = 7;
+/// A pause this long between two words of a segment splits it.
+const SPLIT_PAUSE_MS: u64 = 300;
+/// How far from a boundary between two segments its pause is looked for.
+const BOUNDARY_REACH_MS: u64 = 700;
+/// A piece split off at a pause holds at least this much sound.
+const MIN_PIECE_SOUND_MS: u64 = 150;
 
 /// One word: how many text tokens it spans, and when it is heard (ms from the window start).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -73,6 +82,128 @@ pub fn word_times(
         at += tokens;
     }
     Ok(words)
+}
+
+/// The window's segments, each from its first word to its last as the cross-attention
+/// places them ; a segment keeps its timestamp-token times when alignment fails.
+#[allow(clippy::too_many_arguments)]
+pub fn time_segments(
+    model: &Whisper,
+    vocabulary: &SpecialTokens,
+    encoded: &StorageView<'_>,
+    prompt: &[usize],
+    segments: Vec<WindowSegment>,
+    (seek, size): (usize, usize),
+    activity: &Activity,
+) -> Vec<Segment> {
+    let offset_ms = seek as u64 * FRAME_MS;
+    let window_end_ms = offset_ms + size as u64 * FRAME_MS;
+    let text: Vec<usize> = segments.iter().flat_map(|s| s.tokens.clone()).collect();
+    let words =
+        word_times(model, vocabulary, encoded, prompt, &text, size).unwrap_or_else(|message| {
+            tracing::debug!(offset_ms, %message, "no word times for this window");
+            Vec::new()
+        });
+    tracing::trace!(offset_ms, ?words, "word times");
+    let mut words = words.into_iter();
+    let mut timed = Vec::with_capacity(segments.len());
+    for WindowSegment { segment, tokens } in segments {
+        let mut mine = Vec::new();
+        let mut covered = 0;
+        while covered < tokens.len() {
+            let Some(word) = words.next() else { break };
+            covered += word.tokens;
+            mine.push(word);
+        }
+        if mine.is_empty() || covered != tokens.len() {
+            timed.push(segment);
+            continue;
+        }
+        // Split at pauses between words: the model joins lines across a short pause (two
+        // people on a phone). The attention stretches words over the pause, so the pause is
+        // looked for in the sound, between the middles of two neighbouring words; a split
+        // that leaves a piece without sound means the word times are off, and is not made.
+        let pieces = split_at_pauses(&mine, offset_ms, activity);
+        let mut at = 0;
+        for (range, start, end) in pieces {
+            let count: usize = mine[range].iter().map(|w| w.tokens).sum();
+            let text = vocabulary.decode(&tokens[at..at + count]);
+            let end = end.min(window_end_ms);
+            if !text.is_empty() && end > start {
+                timed.push(Segment::new(start, end, text));
+            }
+            at += count;
+        }
+    }
+    settle_boundaries(&mut timed, activity);
+    timed
+}
+
+/// Moves the boundary between two neighbouring segments into the pause between them, when the
+/// sound shows one near it: timestamp tokens and word times both tend to run across it.
+fn settle_boundaries(segments: &mut [Segment], activity: &Activity) {
+    for i in 1..segments.len() {
+        let (before, after) = segments.split_at_mut(i);
+        let (a, b) = (&mut before[i - 1], &mut after[0]);
+        let from = a.start_ms.max(a.end_ms.saturating_sub(BOUNDARY_REACH_MS));
+        let to = b.end_ms.min(b.start_ms + BOUNDARY_REACH_MS);
+        if to <= from {
+            continue;
+        }
+        let Some((quiet_start, quiet_end)) = activity.longest_quiet(from, to, SPLIT_PAUSE_MS)
+        else {
+            continue;
+        };
+        let heard = |start, end| activity.sound_ms(start, end) >= MIN_PIECE_SOUND_MS;
+        if heard(a.start_ms, quiet_start) && heard(quiet_end, b.end_ms) {
+            a.end_ms = quiet_start;
+            b.start_ms = quiet_end;
+        }
+    }
+}
+
+/// One segment's words cut at the pauses in the sound between them: `(words, start, end)`
+/// of each piece, in ms of the decoded audio.
+fn split_at_pauses(
+    words: &[WordTime],
+    offset_ms: u64,
+    activity: &Activity,
+) -> Vec<(std::ops::Range<usize>, u64, u64)> {
+    let mid = |w: &WordTime| offset_ms + (w.start_ms + w.end_ms) / 2;
+    let mut pieces = Vec::new();
+    let (mut first, mut start) = (0, offset_ms + words[0].start_ms);
+    for i in 0..words.len() {
+        let pause = words
+            .get(i + 1)
+            .and_then(|next| activity.longest_quiet(mid(&words[i]), mid(next), SPLIT_PAUSE_MS));
+        if let Some((quiet_start, quiet_end)) = pause {
+            pieces.push((first..i + 1, start, quiet_start));
+            (first, start) = (i + 1, quiet_end);
+        }
+    }
+    pieces.push((
+        first..words.len(),
+        start,
+        offset_ms + words[words.len() - 1].end_ms,
+    ));
+    // A piece without sound between two pauses (a word the attention stretched over the
+    // silence) goes with the piece before it.
+    let heard = |piece: &(std::ops::Range<usize>, u64, u64)| {
+        activity.sound_ms(piece.1, piece.2) >= MIN_PIECE_SOUND_MS
+    };
+    let mut merged: Vec<(std::ops::Range<usize>, u64, u64)> = Vec::with_capacity(pieces.len());
+    for piece in pieces {
+        match merged.last_mut() {
+            Some(last) if !heard(&piece) => last.0.end = piece.0.end,
+            _ => merged.push(piece),
+        }
+    }
+    tracing::trace!(?merged, "pieces");
+    if merged.len() > 1 && !merged.iter().all(heard) {
+        let end = merged[merged.len() - 1].2;
+        return vec![(0..words.len(), offset_ms + words[0].start_ms, end)];
+    }
+    merged
 }
 
 /// How many tokens each word of `text` spans: a word starts at a token that begins with a space

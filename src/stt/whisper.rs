@@ -20,7 +20,7 @@ use super::align;
 use super::mel::{FRAMES_PER_WINDOW, HOP, MelExtractor, SAMPLES_PER_WINDOW};
 use super::quality::{self, Scores, TEMPERATURES};
 use super::tokens::SpecialTokens;
-use super::window::{FRAME_MS, WindowSegment, split_at_timestamps};
+use super::window::{FRAME_MS, split_at_timestamps};
 use super::{SttError, Task};
 use crate::Segment;
 
@@ -32,8 +32,6 @@ const EARLY_START_MS: u64 = 300;
 const MAX_SEEK_BACK_MS: u64 = 1_000;
 /// Trailing audio shorter than this (frames) is not worth a decoder pass.
 const MIN_WINDOW_FRAMES: usize = 10;
-/// A pause this long between two words of a segment splits it.
-const SPLIT_PAUSE_MS: u64 = 300;
 /// Candidates sampled per window at a temperature above zero (Whisper's `best_of`).
 const BEST_OF: usize = 5;
 
@@ -261,7 +259,16 @@ impl Engine {
                 continue;
             }
             let window = split_at_timestamps(&self.tokens, &decoded.ids, seek, size, audio_end_ms);
-            let timed = self.word_timed(window.segments, &encoded, &prompt, seek, size, &activity);
+            let prompt_ids: Vec<usize> = prompt.iter().filter_map(|t| self.tokens.id(t)).collect();
+            let timed = align::time_segments(
+                &self.model,
+                &self.tokens,
+                &encoded,
+                &prompt_ids,
+                window.segments,
+                (seek, size),
+                &activity,
+            );
             for mut segment in timed {
                 if let Some(once) = quality::collapse_loops(&segment.text) {
                     tracing::debug!(at_ms, text = %segment.text, "a looping phrase said once");
@@ -296,75 +303,6 @@ impl Engine {
             seek = next;
         }
         Ok((segments, counts))
-    }
-
-    /// The window's segments, each from its first word to its last as the cross-attention
-    /// places them ([`align`]); a segment keeps its timestamp-token times when alignment fails.
-    fn word_timed(
-        &self,
-        segments: Vec<WindowSegment>,
-        encoded: &StorageView<'_>,
-        prompt: &[String],
-        seek: usize,
-        size: usize,
-        activity: &Activity,
-    ) -> Vec<Segment> {
-        let offset_ms = seek as u64 * FRAME_MS;
-        let window_end_ms = offset_ms + size as u64 * FRAME_MS;
-        let text: Vec<usize> = segments.iter().flat_map(|s| s.tokens.clone()).collect();
-        let prompt: Vec<usize> = prompt.iter().filter_map(|t| self.tokens.id(t)).collect();
-        let words = align::word_times(&self.model, &self.tokens, encoded, &prompt, &text, size)
-            .unwrap_or_else(|message| {
-                tracing::debug!(offset_ms, %message, "no word times for this window");
-                Vec::new()
-            });
-        tracing::trace!(offset_ms, ?words, "word times");
-        let mut words = words.into_iter();
-        let mut timed = Vec::with_capacity(segments.len());
-        for WindowSegment { segment, tokens } in segments {
-            let mut mine = Vec::new();
-            let mut covered = 0;
-            while covered < tokens.len() {
-                let Some(word) = words.next() else { break };
-                covered += word.tokens;
-                mine.push(word);
-            }
-            if mine.is_empty() || covered != tokens.len() {
-                timed.push(segment);
-                continue;
-            }
-            // Split at pauses between words: the model joins lines across a short pause (two
-            // people on a phone). The attention stretches words over the pause, so the pause is
-            // looked for in the sound, between the middles of two neighbouring words.
-            let mut at = 0;
-            let mut first = 0;
-            let mut start = offset_ms + mine[0].start_ms;
-            for i in 0..mine.len() {
-                let mid = |w: &align::WordTime| offset_ms + (w.start_ms + w.end_ms) / 2;
-                let pause = mine.get(i + 1).and_then(|next| {
-                    activity.longest_quiet(mid(&mine[i]), mid(next), SPLIT_PAUSE_MS)
-                });
-                let last = i + 1 == mine.len();
-                if !(last || pause.is_some()) {
-                    continue;
-                }
-                let end = match pause {
-                    Some((quiet_start, _)) => quiet_start,
-                    None => (offset_ms + mine[i].end_ms).min(window_end_ms),
-                };
-                let count: usize = mine[first..=i].iter().map(|w| w.tokens).sum();
-                let text = self.tokens.decode(&tokens[at..at + count]);
-                if !text.is_empty() && end > start {
-                    timed.push(Segment::new(start, end, text));
-                }
-                at += count;
-                first = i + 1;
-                if let Some((_, quiet_end)) = pause {
-                    start = quiet_end;
-                }
-            }
-        }
-        timed
     }
 
     /// Decodes one window at temperature 0 (beam search), and again at 0.2, 0.4, … (sampling
