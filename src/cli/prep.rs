@@ -9,7 +9,6 @@ use dubber::llm::{LineEditor, OpenAiChat};
 use dubber::pipeline::{Editing, PrepOptions, PrepSource, Prepared, Workdir, prepare};
 
 use super::config;
-use dubber::stt::Task;
 
 use super::flags::{GroupingArgs, SttArgs, TranslateWith, WordsArgs, WorkdirArgs};
 use super::output::{Event, Output};
@@ -58,7 +57,7 @@ pub fn run(args: PrepArgs, out: &Output) -> Result<()> {
     if translate_with == Some(TranslateWith::Whisper) {
         // Whisper translates while it transcribes: no chat model, no key, no network.
         edits.translation = None;
-        transcribe.task = Task::Translate;
+        transcribe.task = dubber::stt::Task::Translate;
     }
     let editor = match edits.is_empty() {
         true => None,
@@ -100,17 +99,6 @@ pub fn run(args: PrepArgs, out: &Output) -> Result<()> {
     let subs = workdir.subs_srt();
     let original = workdir.subs_orig_srt();
     let original = outcome.translated.then_some(original.as_path());
-    if let Some(report) = &outcome.transcription {
-        let language = report.language_name.as_deref().unwrap_or("unknown");
-        tracing::info!(
-            "heard {language}; {} by {}",
-            match report.task {
-                Task::Transcribe => "transcribed",
-                Task::Translate => "translated into English",
-            },
-            report.engine
-        );
-    }
     let (sentences, chunks) = (
         outcome.manifest.sentence_groups.len(),
         outcome.manifest.chunks.len(),

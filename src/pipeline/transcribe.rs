@@ -150,22 +150,28 @@ fn log_report(video: &Path, report: &SttReport) {
         (None, _) => "not detected".to_string(),
     };
     let dropped = report.loops_collapsed + report.repeats_dropped + report.silent_windows;
+    let heard = match report.vad {
+        true => format!(
+            "{:.1} s of speech in {:.1} s",
+            report.speech_ms as f64 / 1000.0,
+            report.audio_ms as f64 / 1000.0
+        ),
+        false => format!("{:.1} s of audio", report.audio_ms as f64 / 1000.0),
+    };
+    let dropped = match dropped {
+        0 => String::new(),
+        _ => format!(
+            "; dropped as hallucination: {} looping line(s), {} repeated line(s), {} silent window(s)",
+            report.loops_collapsed, report.repeats_dropped, report.silent_windows
+        ),
+    };
+    let task = match report.task {
+        Task::Transcribe => "transcribed",
+        Task::Translate => "translated into English",
+    };
     tracing::info!(
-        "{}: language {language}; {} by {}; {:.1} s of speech in {:.1} s{}",
+        "{}: language {language}; {task} by {}; {heard}{dropped}",
         video.display(),
-        match report.task {
-            Task::Transcribe => "transcribed",
-            Task::Translate => "translated into English",
-        },
         report.engine,
-        report.speech_ms as f64 / 1000.0,
-        report.audio_ms as f64 / 1000.0,
-        match dropped {
-            0 => String::new(),
-            _ => format!(
-                "; dropped as hallucination: {} looping line(s), {} repeated line(s), {} silent window(s)",
-                report.loops_collapsed, report.repeats_dropped, report.silent_windows
-            ),
-        }
     );
 }

@@ -17,8 +17,10 @@ use crate::Segment;
 const STEP_MS: u64 = 20;
 /// Width of the median filter over the attention weights (faster-whisper's).
 const MEDIAN_FILTER_WIDTH: i64 = 7;
-/// A pause this long between two words of a segment splits it.
+/// A pause this long after a sentence's last word splits a segment there.
 const SPLIT_PAUSE_MS: u64 = 300;
+/// A pause this long splits a segment anywhere.
+const LONG_PAUSE_MS: u64 = 1_000;
 /// How far from a boundary between two segments its pause is looked for.
 const BOUNDARY_REACH_MS: u64 = 700;
 /// A piece split off at a pause holds at least this much sound.
@@ -123,7 +125,17 @@ pub fn time_segments(
         // people on a phone). The attention stretches words over the pause, so the pause is
         // looked for in the sound, between the middles of two neighbouring words; a split
         // that leaves a piece without sound means the word times are off, and is not made.
-        let pieces = split_at_pauses(&mine, offset_ms, activity);
+        let ends_sentence: Vec<bool> = {
+            let mut at = 0;
+            mine.iter()
+                .map(|w| {
+                    let word = vocabulary.decode(&tokens[at..at + w.tokens]);
+                    at += w.tokens;
+                    word.ends_with(['.', '?', '!', '。', '？', '！'])
+                })
+                .collect()
+        };
+        let pieces = split_at_pauses(&mine, &ends_sentence, offset_ms, activity);
         let mut at = 0;
         for (range, start, end) in pieces {
             let count: usize = mine[range].iter().map(|w| w.tokens).sum();
@@ -162,10 +174,11 @@ fn settle_boundaries(segments: &mut [Segment], activity: &Activity) {
     }
 }
 
-/// One segment's words cut at the pauses in the sound between them: `(words, start, end)`
+/// One segment's words cut at the pauses in the sound after its sentences (or at long ones): `(words, start, end)`
 /// of each piece, in ms of the decoded audio.
 fn split_at_pauses(
     words: &[WordTime],
+    ends_sentence: &[bool],
     offset_ms: u64,
     activity: &Activity,
 ) -> Vec<(std::ops::Range<usize>, u64, u64)> {
@@ -173,9 +186,15 @@ fn split_at_pauses(
     let mut pieces = Vec::new();
     let (mut first, mut start) = (0, offset_ms + words[0].start_ms);
     for i in 0..words.len() {
+        // A sentence ends at a short pause; inside one, only a long pause splits (a comma's
+        // breath is not a new line).
+        let min_pause = match ends_sentence.get(i) {
+            Some(true) => SPLIT_PAUSE_MS,
+            _ => LONG_PAUSE_MS,
+        };
         let pause = words
             .get(i + 1)
-            .and_then(|next| activity.longest_quiet(mid(&words[i]), mid(next), SPLIT_PAUSE_MS));
+            .and_then(|next| activity.longest_quiet(mid(&words[i]), mid(next), min_pause));
         if let Some((quiet_start, quiet_end)) = pause {
             pieces.push((first..i + 1, start, quiet_start));
             (first, start) = (i + 1, quiet_end);

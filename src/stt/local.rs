@@ -17,9 +17,9 @@ use super::whisper::{DecodeCounts, DetectedLanguage, LocalWhisper};
 use super::{BoxFuture, SttError, Task, TranscribeOptions, Transcriber};
 use crate::Segment;
 
-/// Below this probability a detected language is a guess: an English-only model is then not
-/// refused, only warned about (faster-whisper's language-detection threshold).
-const SURE_LANGUAGE: f32 = 0.5;
+/// Speech another language was detected in is surely not English when the detector gives
+/// English less than this: an English-only model is refused it. Above, it is only warned about.
+const UNLIKELY_ENGLISH: f32 = 0.2;
 
 /// What a transcription produced.
 #[derive(Debug, Clone, PartialEq)]
@@ -43,6 +43,9 @@ pub struct SttReport {
     pub language_name: Option<String>,
     /// The detector's probability; `None` when the language was forced or not detected.
     pub language_probability: Option<f32>,
+    /// The detector's probability that the speech is English (for the English-only check).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub english_probability: Option<f32>,
     /// The model that detected the language (`whisper:base`).
     pub detected_by: Option<String>,
     /// Length of the recording.
@@ -154,7 +157,7 @@ impl LocalStt {
         let map = SpeechMap::new(spans);
         report.speech_spans = map.spans().len();
         report.speech_ms = map.joined_len() as u64 / 16;
-        tracing::info!(
+        tracing::debug!(
             "speech: {:.1} s in {} stretch(es) of {:.1} s of audio",
             report.speech_ms as f64 / 1000.0,
             report.speech_spans,
@@ -209,10 +212,16 @@ impl LocalStt {
             None => match self.language_detector() {
                 Some(detector) => {
                     let detected = detector.detect_language(speech)?;
-                    if let Some(DetectedLanguage { code, probability }) = &detected {
+                    if let Some(DetectedLanguage {
+                        code,
+                        probability,
+                        english_probability,
+                    }) = &detected
+                    {
                         report.language_probability = Some(*probability);
+                        report.english_probability = Some(*english_probability);
                         report.detected_by = Some(format!("whisper:{}", detector.name()));
-                        tracing::info!(
+                        tracing::debug!(
                             "language heard: {} ({code}, p = {probability:.2})",
                             languages::name(code)
                         );
@@ -251,8 +260,8 @@ impl LocalStt {
             Some("en") | None => Ok(model),
             Some(code) => {
                 let sure = report
-                    .language_probability
-                    .is_none_or(|p| p >= SURE_LANGUAGE);
+                    .english_probability
+                    .is_none_or(|p| p < UNLIKELY_ENGLISH);
                 if !sure {
                     tracing::warn!(
                         "the speech may be {} ({code}); Whisper model '{}' knows only English",

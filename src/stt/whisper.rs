@@ -63,6 +63,9 @@ pub struct DetectedLanguage {
     pub code: String,
     /// The model's probability for it (0–1).
     pub probability: f32,
+    /// The model's probability that the speech is English (0–1), to tell "surely not English"
+    /// from "unsure".
+    pub english_probability: f32,
 }
 
 /// What decoding dropped or repeated, for the report.
@@ -207,7 +210,9 @@ impl Engine {
                 at_ms,
                 message: format!("{e:#}"),
             })?;
-        let best = detected.first().and_then(|langs| langs.first());
+        let all = detected.first().map_or(&[][..], Vec::as_slice);
+        let best = all.first();
+        let english = all.iter().find(|d| d.language == "<|en|>");
         Ok(DetectedLanguage {
             code: best
                 .map_or("en", |d| d.language.as_str())
@@ -215,6 +220,7 @@ impl Engine {
                 .trim_end_matches("|>")
                 .to_string(),
             probability: best.map_or(0.0, |d| d.probability),
+            english_probability: english.map_or(0.0, |d| d.probability),
         })
     }
 
