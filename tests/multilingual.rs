@@ -489,3 +489,65 @@ fn english_is_as_good_with_every_model_on_the_same_recording() {
     assert!(errors[2] <= errors[0], "default vs before: {errors:?}");
     assert!(errors.iter().all(|&e| e <= 0.12), "{errors:?}");
 }
+
+/// `dubber run --translate-to English` on a German video: an English dub, offline, in one
+/// command; the German lines kept in subs.orig.srt.
+#[test]
+fn run_dubs_german_speech_into_english_offline() {
+    require_models();
+    let dir = tempfile::tempdir().unwrap();
+    let german = &LANGUAGES[0];
+    speech_file(
+        dir.path(),
+        "de.wav",
+        german.voice,
+        german.speed,
+        german.text,
+    );
+    let status = Command::new("ffmpeg")
+        .args(["-hide_banner", "-loglevel", "error", "-f", "lavfi", "-i"])
+        .arg("color=c=black:s=160x120:r=10")
+        .args(["-i", "de.wav", "-shortest", "-c:v", "libx264", "-preset"])
+        .args(["ultrafast", "-c:a", "aac", "de.mp4"])
+        .current_dir(dir.path())
+        .status()
+        .unwrap();
+    assert!(status.success());
+    let out = dubber(
+        dir.path(),
+        &[
+            "run",
+            "de.mp4",
+            "--translate-to",
+            "English",
+            "--workdir",
+            "w",
+        ],
+    );
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(dir.path().join("de.dubbed.mp4").is_file());
+    let english: Vec<String> = srt_lines(&dir.path().join("w/subs.srt"))
+        .into_iter()
+        .map(|l| l.2)
+        .collect();
+    let english = words(&english.join(" "));
+    for key in ["hello", "today", "tomorrow", "berlin", "coffee"] {
+        assert!(
+            english.iter().any(|w| w == key),
+            "{key} missing: {english:?}"
+        );
+    }
+    let original: Vec<String> = srt_lines(&dir.path().join("w/subs.orig.srt"))
+        .into_iter()
+        .map(|l| l.2)
+        .collect();
+    assert!(wer(german.text, &original.join(" ")) <= german.max_wer);
+    // Another target needs a chat model: run says what to do instead.
+    let out = dubber(dir.path(), &["run", "de.mp4", "--translate-to", "French"]);
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("prep"));
+}

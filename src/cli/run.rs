@@ -37,6 +37,10 @@ pub struct RunArgs {
     pub force: bool,
     #[command(flatten)]
     pub stt: SttArgs,
+    /// Dub into English: Whisper translates the speech while it transcribes, offline (the
+    /// original lines go to subs.orig.srt). Other languages: `prep --translate-to`, then `synth`.
+    #[arg(long, value_name = "LANG")]
+    pub translate_to: Option<String>,
     /// Output file (one video), or folder (several) [default: <stem>.dubbed.<ext> beside each video]
     #[arg(short, long, value_name = "OUT")]
     pub output: Option<PathBuf>,
@@ -45,6 +49,27 @@ pub struct RunArgs {
     pub workdir: Option<PathBuf>,
     #[command(flatten)]
     pub synth: SynthFlags,
+}
+
+/// What the transcriber is asked: `--translate-to English` makes it Whisper's translate task.
+fn run_transcribe_options(args: &RunArgs) -> Result<dubber::stt::TranscribeOptions> {
+    let mut options = config::transcribe_options(&args.stt);
+    if let Some(target) = &args.translate_to {
+        if dubber::stt::languages::code(target) != Some("en") {
+            bail!(
+                "run translates into English only (with Whisper, offline); for {target}, run \
+                 `dubber prep VIDEO --translate-to {target}` (a chat model), then `dubber synth`"
+            );
+        }
+        if args.subtitles.is_some() {
+            bail!(
+                "--translate-to translates speech: leave out --subtitles, or translate the \
+                 subtitles with `dubber prep --subtitles FILE --translate-to {target}`"
+            );
+        }
+        options.task = dubber::stt::Task::Translate;
+    }
+    Ok(options)
 }
 
 pub fn run(args: RunArgs, out: &Output) -> Result<()> {
@@ -68,7 +93,7 @@ pub fn run(args: RunArgs, out: &Output) -> Result<()> {
             skip_when_current: true,
             subtitles_encoding: args.subtitles_encoding.clone(),
         },
-        transcribe: config::transcribe_options(&args.stt),
+        transcribe: run_transcribe_options(&args)?,
         synth,
         burn,
     };

@@ -69,7 +69,8 @@ pub(super) async fn with_background(
         })?)
     })
     .await??;
-    tracing::info!(
+    // The summary line says it for the user; this is for the log.
+    tracing::debug!(
         "background: {:?} via {:?}, {} ({} channels)",
         report.mode,
         report.method,
