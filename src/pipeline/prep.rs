@@ -150,10 +150,9 @@ pub async fn prepare<M: ChatModel>(
     let Lines {
         mut segments,
         fixes,
-        original,
+        mut original,
         transcription,
     } = lines;
-    let mut original = original;
     if let Some(Editing { editor, edits, .. }) = editing {
         if edits.polish {
             segments = editor.polish(&segments).await?;
