@@ -58,8 +58,15 @@ pub fn run(args: StudioArgs, out: &Output) -> Result<()> {
         let session = Session::open(&args.video, &workdir, engine, opts)
             .await
             .context("opening the work directory")?;
-        let studio = Studio::bind(session, editor, StudioOptions { port: args.port, output })
-            .await?;
+        let studio = Studio::bind(
+            session,
+            editor,
+            StudioOptions {
+                port: args.port,
+                output,
+            },
+        )
+        .await?;
         println!("{}", studio.url());
         if !args.no_open {
             open_browser(studio.url());

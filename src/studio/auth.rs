@@ -86,7 +86,11 @@ fn refuse(status: StatusCode, message: &str) -> Response {
 }
 
 /// The middleware in front of every route.
-pub async fn check(State(guard): State<std::sync::Arc<Guard>>, req: Request, next: Next) -> Response {
+pub async fn check(
+    State(guard): State<std::sync::Arc<Guard>>,
+    req: Request,
+    next: Next,
+) -> Response {
     let headers = req.headers();
     if !guard.host_allowed(headers) {
         return refuse(
@@ -107,7 +111,10 @@ pub async fn check(State(guard): State<std::sync::Arc<Guard>>, req: Request, nex
                 StatusCode::FORBIDDEN,
                 "a request that changes something needs the token in the Authorization header",
             ),
-            false => refuse(StatusCode::UNAUTHORIZED, "the session token is missing or wrong"),
+            false => refuse(
+                StatusCode::UNAUTHORIZED,
+                "the session token is missing or wrong",
+            ),
         };
     }
     if !(in_query || in_header || in_cookie) {
@@ -151,11 +158,20 @@ mod tests {
         assert!(g.from_query(Some("v=1&token=abc")));
         assert!(!g.from_query(Some("token=abcd")));
         let mut h = HeaderMap::new();
-        h.insert(header::COOKIE, HeaderValue::from_static("x=1; dubber_studio_5=abc"));
-        h.insert(header::AUTHORIZATION, HeaderValue::from_static("Bearer abc"));
+        h.insert(
+            header::COOKIE,
+            HeaderValue::from_static("x=1; dubber_studio_5=abc"),
+        );
+        h.insert(
+            header::AUTHORIZATION,
+            HeaderValue::from_static("Bearer abc"),
+        );
         h.insert(header::HOST, HeaderValue::from_static("localhost:5"));
         assert!(g.from_cookie(&h) && g.from_header(&h) && g.host_allowed(&h));
-        h.insert(header::COOKIE, HeaderValue::from_static("dubber_studio_6=abc"));
+        h.insert(
+            header::COOKIE,
+            HeaderValue::from_static("dubber_studio_6=abc"),
+        );
         h.insert(header::HOST, HeaderValue::from_static("evil.example:5"));
         assert!(!g.from_cookie(&h) && !g.host_allowed(&h));
     }

@@ -66,11 +66,7 @@ pub fn parse_range(value: &str, len: u64) -> Result<(u64, u64), ()> {
 /// `path` as a response: whole (200) or the requested range (206), 416 for a range past the end.
 pub async fn serve(path: &Path, headers: &HeaderMap, content_type: &'static str) -> Response {
     let not_found = |e: std::io::Error| {
-        (
-            StatusCode::NOT_FOUND,
-            format!("{}: {e}", path.display()),
-        )
-            .into_response()
+        (StatusCode::NOT_FOUND, format!("{}: {e}", path.display())).into_response()
     };
     let mut file = match tokio::fs::File::open(path).await {
         Ok(f) => f,
@@ -107,7 +103,10 @@ pub async fn serve(path: &Path, headers: &HeaderMap, content_type: &'static str)
             Ok(0) => None,
             Ok(n) => {
                 buf.truncate(n);
-                Some((Ok::<_, std::io::Error>(Bytes::from(buf)), (file, left - n as u64)))
+                Some((
+                    Ok::<_, std::io::Error>(Bytes::from(buf)),
+                    (file, left - n as u64),
+                ))
             }
             Err(e) => Some((Err(e), (file, 0))),
         }
@@ -115,9 +114,18 @@ pub async fn serve(path: &Path, headers: &HeaderMap, content_type: &'static str)
     let mut response = Response::new(Body::from_stream(stream));
     *response.status_mut() = status;
     let h = response.headers_mut();
-    h.insert(header::CONTENT_TYPE, header::HeaderValue::from_static(content_type));
-    h.insert(header::ACCEPT_RANGES, header::HeaderValue::from_static("bytes"));
-    h.insert(header::CACHE_CONTROL, header::HeaderValue::from_static("no-store"));
+    h.insert(
+        header::CONTENT_TYPE,
+        header::HeaderValue::from_static(content_type),
+    );
+    h.insert(
+        header::ACCEPT_RANGES,
+        header::HeaderValue::from_static("bytes"),
+    );
+    h.insert(
+        header::CACHE_CONTROL,
+        header::HeaderValue::from_static("no-store"),
+    );
     h.insert(header::CONTENT_LENGTH, count.into());
     if status == StatusCode::PARTIAL_CONTENT
         && let Ok(v) = format!("bytes {start}-{}/{len}", start + count - 1).parse()
@@ -137,7 +145,10 @@ mod tests {
         assert_eq!(parse_range("bytes=900-", 1000), Ok((900, 999)));
         assert_eq!(parse_range("bytes=-100", 1000), Ok((900, 999)));
         assert_eq!(parse_range("bytes=990-2000", 1000), Ok((990, 999)));
-        assert_eq!(parse_range("bytes=0-", 100 << 20), Ok((0, OPEN_RANGE_MAX - 1)));
+        assert_eq!(
+            parse_range("bytes=0-", 100 << 20),
+            Ok((0, OPEN_RANGE_MAX - 1))
+        );
         assert_eq!(parse_range("bytes=1000-", 1000), Err(()));
         assert_eq!(parse_range("bytes=5-1", 1000), Err(()));
         assert_eq!(parse_range("bytes=0-1,5-6", 1000), Err(()));

@@ -14,9 +14,10 @@
 use std::path::{Path, PathBuf};
 
 use super::{
-    Rendering, SynthOptions, SynthStageError, chunks_for_mode, fit_and_render, off_runtime,
-    output, read_reviewed_subtitles, with_scene_cuts,
+    Rendering, SynthOptions, SynthStageError, chunks_for_mode, fit_and_render, off_runtime, output,
+    read_reviewed_subtitles, with_scene_cuts,
 };
+use crate::Chunk;
 use crate::llm::{ChatModel, LineEditor, LlmError, char_budget};
 use crate::media::{self, Probe};
 use crate::pipeline::workdir::{Workdir, WorkdirLock};
@@ -24,7 +25,6 @@ use crate::segment::{MAX_MEDIA_MS, Segment};
 use crate::subtitles;
 use crate::timeline::{self, Plan, Policy, Report};
 use crate::tts::{BatchOptions, BatchRunner, Cache, SynthRequest, Synthesizer};
-use crate::Chunk;
 
 /// A change to one line; fields left `None` keep their value.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
