@@ -18,6 +18,8 @@ use dubber::tts::{AudioFormat, BatchOptions, OpenAiTts, SynthRequest};
 
 use crate::common::{Faults, TestServer};
 
+pub mod webdriver;
+
 /// 100 characters: 250 ms of audio from the fake server.
 pub const LONG: &str = "This line says far more than its short window can hold at any natural speed, so it is squeezed in.";
 
