@@ -121,7 +121,12 @@ pub async fn edit_line<S: Synthesizer + 'static, M: ChatModel + 'static>(
     let outcome = session.edit(id, &edit).await;
     app.set_status(None);
     let outcome = outcome?;
-    tracing::info!("line {id} edited: {} TTS request(s)", outcome.requests);
+    tracing::info!(
+        "line {id} edited: {} TTS request(s), synthesized in {:.2} s, rendered in {:.2} s",
+        outcome.requests,
+        outcome.synth_secs,
+        outcome.render_secs
+    );
     let project = app.publish(&session);
     Ok(Json(&*project).into_response())
 }

@@ -48,7 +48,7 @@ impl Guard {
         host == format!("127.0.0.1:{}", self.port) || host == format!("localhost:{}", self.port)
     }
 
-    fn from_header(&self, headers: &HeaderMap) -> bool {
+    fn in_header(&self, headers: &HeaderMap) -> bool {
         headers
             .get(header::AUTHORIZATION)
             .and_then(|v| v.to_str().ok())
@@ -56,7 +56,7 @@ impl Guard {
             .is_some_and(|t| self.is_token(t.trim()))
     }
 
-    fn from_cookie(&self, headers: &HeaderMap) -> bool {
+    fn in_cookie_header(&self, headers: &HeaderMap) -> bool {
         let name = self.cookie_name();
         headers
             .get_all(header::COOKIE)
@@ -67,7 +67,7 @@ impl Guard {
             .any(|(k, v)| k == name && self.is_token(v))
     }
 
-    fn from_query(&self, query: Option<&str>) -> bool {
+    fn in_query_string(&self, query: Option<&str>) -> bool {
         query
             .unwrap_or("")
             .split('&')
@@ -101,9 +101,9 @@ pub async fn check(
             ),
         );
     }
-    let in_query = guard.from_query(req.uri().query());
-    let in_header = guard.from_header(headers);
-    let in_cookie = guard.from_cookie(headers);
+    let in_query = guard.in_query_string(req.uri().query());
+    let in_header = guard.in_header(headers);
+    let in_cookie = guard.in_cookie_header(headers);
     let safe = matches!(*req.method(), Method::GET | Method::HEAD);
     if !safe && !in_header {
         return match in_query || in_cookie {
@@ -155,8 +155,8 @@ mod tests {
             token: "abc".into(),
             port: 5,
         };
-        assert!(g.from_query(Some("v=1&token=abc")));
-        assert!(!g.from_query(Some("token=abcd")));
+        assert!(g.in_query_string(Some("v=1&token=abc")));
+        assert!(!g.in_query_string(Some("token=abcd")));
         let mut h = HeaderMap::new();
         h.insert(
             header::COOKIE,
@@ -167,12 +167,12 @@ mod tests {
             HeaderValue::from_static("Bearer abc"),
         );
         h.insert(header::HOST, HeaderValue::from_static("localhost:5"));
-        assert!(g.from_cookie(&h) && g.from_header(&h) && g.host_allowed(&h));
+        assert!(g.in_cookie_header(&h) && g.in_header(&h) && g.host_allowed(&h));
         h.insert(
             header::COOKIE,
             HeaderValue::from_static("dubber_studio_6=abc"),
         );
         h.insert(header::HOST, HeaderValue::from_static("evil.example:5"));
-        assert!(!g.from_cookie(&h) && !g.host_allowed(&h));
+        assert!(!g.in_cookie_header(&h) && !g.host_allowed(&h));
     }
 }

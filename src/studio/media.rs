@@ -32,35 +32,43 @@ pub fn video_type(path: &Path) -> &'static str {
     }
 }
 
-/// A parsed `Range` header for a file of `len` bytes: the inclusive byte range, or `Err(())` when
-/// it cannot be satisfied. Only single ranges are served (browsers ask for no other kind).
-pub fn parse_range(value: &str, len: u64) -> Result<(u64, u64), ()> {
-    let spec = value.trim().strip_prefix("bytes=").ok_or(())?;
+/// A `Range` header this server cannot satisfy (answered 416).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Unsatisfiable;
+
+/// A parsed `Range` header for a file of `len` bytes: the inclusive byte range, or
+/// [`Unsatisfiable`]. Only single ranges are served (browsers ask for no other kind).
+pub fn parse_range(value: &str, len: u64) -> Result<(u64, u64), Unsatisfiable> {
+    parse(value, len).ok_or(Unsatisfiable)
+}
+
+fn parse(value: &str, len: u64) -> Option<(u64, u64)> {
+    let spec = value.trim().strip_prefix("bytes=")?;
     if spec.contains(',') {
-        return Err(());
+        return None;
     }
-    let (first, last) = spec.split_once('-').ok_or(())?;
+    let (first, last) = spec.split_once('-')?;
     let (first, last) = (first.trim(), last.trim());
     if first.is_empty() {
         // The last N bytes.
-        let n: u64 = last.parse().map_err(|_| ())?;
+        let n: u64 = last.parse().ok()?;
         if n == 0 || len == 0 {
-            return Err(());
+            return None;
         }
-        return Ok((len.saturating_sub(n), len - 1));
+        return Some((len.saturating_sub(n), len - 1));
     }
-    let start: u64 = first.parse().map_err(|_| ())?;
+    let start: u64 = first.parse().ok()?;
     if start >= len {
-        return Err(());
+        return None;
     }
     let end = match last.is_empty() {
         true => (start + OPEN_RANGE_MAX - 1).min(len - 1),
-        false => last.parse::<u64>().map_err(|_| ())?.min(len - 1),
+        false => last.parse::<u64>().ok()?.min(len - 1),
     };
     if end < start {
-        return Err(());
+        return None;
     }
-    Ok((start, end))
+    Some((start, end))
 }
 
 /// `path` as a response: whole (200) or the requested range (206), 416 for a range past the end.
@@ -83,7 +91,7 @@ pub async fn serve(path: &Path, headers: &HeaderMap, content_type: &'static str)
     let (status, start, count) = match range {
         None => (StatusCode::OK, 0, len),
         Some(Ok((start, end))) => (StatusCode::PARTIAL_CONTENT, start, end - start + 1),
-        Some(Err(())) => {
+        Some(Err(Unsatisfiable)) => {
             return (
                 StatusCode::RANGE_NOT_SATISFIABLE,
                 [(header::CONTENT_RANGE, format!("bytes */{len}"))],
@@ -149,9 +157,9 @@ mod tests {
             parse_range("bytes=0-", 100 << 20),
             Ok((0, OPEN_RANGE_MAX - 1))
         );
-        assert_eq!(parse_range("bytes=1000-", 1000), Err(()));
-        assert_eq!(parse_range("bytes=5-1", 1000), Err(()));
-        assert_eq!(parse_range("bytes=0-1,5-6", 1000), Err(()));
-        assert_eq!(parse_range("items=0-1", 1000), Err(()));
+        assert_eq!(parse_range("bytes=1000-", 1000), Err(Unsatisfiable));
+        assert_eq!(parse_range("bytes=5-1", 1000), Err(Unsatisfiable));
+        assert_eq!(parse_range("bytes=0-1,5-6", 1000), Err(Unsatisfiable));
+        assert_eq!(parse_range("items=0-1", 1000), Err(Unsatisfiable));
     }
 }

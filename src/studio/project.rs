@@ -73,7 +73,7 @@ impl Project {
                     id: index + 1,
                     start: ms_to_secs(s.start_ms),
                     end: ms_to_secs(s.end_ms),
-                    text: s.text.clone(),
+                    text: shown_text(&s.text, s.speaker.as_deref()),
                     speaker: s.speaker.clone(),
                     voice: voice.clone(),
                     speed,
@@ -98,5 +98,29 @@ impl Project {
             requests: session.requests(),
             lines,
         }
+    }
+}
+
+/// A line's text without the `<v Name>` span subs.srt wraps it in to keep its speaker (the
+/// speaker has its own field, and an edit's text gets the span back when saved).
+fn shown_text(text: &str, speaker: Option<&str>) -> String {
+    let Some(name) = speaker else {
+        return text.to_string();
+    };
+    text.strip_prefix(&format!("<v {name}>"))
+        .map(|rest| rest.strip_suffix("</v>").unwrap_or(rest))
+        .map_or_else(|| text.to_string(), str::to_string)
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn the_voice_span_of_the_speaker_is_not_shown() {
+        assert_eq!(super::shown_text("<v ANN>Hi.</v>", Some("ANN")), "Hi.");
+        assert_eq!(
+            super::shown_text("<v BOB>Hi.</v>", Some("ANN")),
+            "<v BOB>Hi.</v>"
+        );
+        assert_eq!(super::shown_text("JOHN: Hi.", Some("JOHN")), "JOHN: Hi.");
     }
 }

@@ -50,10 +50,14 @@ pub enum EditError {
 }
 
 /// What an edit did.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq)]
 pub struct EditOutcome {
     /// Requests made to the engine (the changed chunks; 0 when the cache had them).
     pub requests: usize,
+    /// Time spent synthesizing (the cache's answers included), seconds.
+    pub synth_secs: f64,
+    /// Time spent on second takes, the plan and the render of `dub.wav`, seconds.
+    pub render_secs: f64,
 }
 
 /// An open synth stage over one work directory. See the module doc.
@@ -195,18 +199,24 @@ impl<S: Synthesizer> Session<S> {
             Ok(segments) => self.render(segments).await,
             Err(e) => Err(e),
         };
-        if let Err(e) = result {
-            subtitles::write_file(&path, &self.segments).map_err(SynthStageError::from)?;
-            return Err(e.into());
+        match result {
+            Ok((synth_secs, render_secs)) => Ok(EditOutcome {
+                requests: self.requests - before,
+                synth_secs,
+                render_secs,
+            }),
+            Err(e) => {
+                subtitles::write_file(&path, &self.segments).map_err(SynthStageError::from)?;
+                Err(e.into())
+            }
         }
-        Ok(EditOutcome {
-            requests: self.requests - before,
-        })
     }
 
     /// Chunks for `segments`, their clips through the cache, the plan and `dub.wav`; the session
-    /// takes all of them only when everything succeeded.
-    async fn render(&mut self, segments: Vec<Segment>) -> Result<(), SynthStageError> {
+    /// takes all of them only when everything succeeded. Returns the seconds spent synthesizing
+    /// and rendering.
+    async fn render(&mut self, segments: Vec<Segment>) -> Result<(f64, f64), SynthStageError> {
+        let started = std::time::Instant::now();
         let mut chunks = chunks_for_mode(&segments, &self.opts.grouping, self.policy.mode);
         let requests: Vec<SynthRequest> = chunks
             .iter()
@@ -214,6 +224,7 @@ impl<S: Synthesizer> Session<S> {
             .collect();
         let result = self.runner.run(&self.engine, &requests).await?;
         let made = result.requests;
+        let synthesized = started.elapsed().as_secs_f64();
         let originals = vec![None; chunks.len()];
         let rendering = Rendering {
             workdir: &self.workdir,
@@ -233,7 +244,7 @@ impl<S: Synthesizer> Session<S> {
         .await?;
         (self.segments, self.chunks, self.report, self.plan) = (segments, chunks, report, plan);
         self.requests += made;
-        Ok(())
+        Ok((synthesized, started.elapsed().as_secs_f64() - synthesized))
     }
 
     /// Mix the voice track over the original audio and mux the dubbed video into `out`, as
