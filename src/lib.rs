@@ -25,6 +25,7 @@ pub mod progress;
 pub mod retry;
 pub mod segment;
 pub mod stt;
+pub mod studio;
 pub mod subtitles;
 pub mod text;
 pub mod timeline;

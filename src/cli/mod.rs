@@ -10,6 +10,7 @@ pub mod models;
 pub mod output;
 pub mod prep;
 pub mod run;
+pub mod studio;
 pub mod synth;
 pub mod youtube;
 
@@ -61,6 +62,8 @@ pub enum Command {
     Run(run::RunArgs),
     /// Synthesize subs.srt, fit it to the original timing, render and mux the dubbed video.
     Synth(synth::SynthArgs),
+    /// Review the dub in the browser: fix a line's text, times or speaker, hear it re-rendered.
+    Studio(studio::StudioArgs),
     /// The offline models in dubber's data directory: list them, or fetch more.
     Models(models::ModelsArgs),
     /// Add subtitles to a video: as a subtitle stream (soft) or drawn into the picture (hard).
@@ -78,6 +81,7 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Prep(args) => prep::run(args, &out),
         Command::Run(args) => run::run(args, &out),
         Command::Synth(args) => synth::run(args, &out),
+        Command::Studio(args) => studio::run(args, &out),
         Command::Burn(args) => burn::run(args, &out),
         Command::Models(args) => models::run(args, &out),
         Command::Youtube(args) => youtube::run(args, &out),

@@ -9,6 +9,7 @@
 //! This module only orchestrates; each step that decides something lives in its own module.
 
 mod output;
+pub mod session;
 pub mod shorten;
 pub mod takes;
 
@@ -300,6 +301,69 @@ pub async fn synth_with_shortening<S: Synthesizer, M: ChatModel>(
         }
     }
 
+    let (failed, requests_made, cache_hits) =
+        (result.failed.clone(), result.requests, result.cache_hits);
+    let (mut report, plan) = fit_and_render(
+        engine,
+        &Rendering {
+            workdir,
+            opts,
+            track,
+            video_secs,
+            policy: &policy,
+        },
+        &requests,
+        &mut chunks,
+        result,
+        &originals,
+    )
+    .await?;
+
+    let (voice_track, background) =
+        output::with_background(video, workdir, opts, &info, &plan, &segments).await?;
+    let mut mux = opts.mux.clone();
+    if background.channels > 1 {
+        mux.channel_layout = Some(background.layout.clone());
+    }
+    report.background = Some(background);
+    report.write_json(&workdir.report_json())?;
+    if let Some(out) = &opts.output {
+        output::mux_unless_current(video, workdir, &voice_track, out, &mux).await?;
+    }
+    Ok(SynthOutcome {
+        report,
+        chunks: chunks.len(),
+        requests: requests_made,
+        cache_hits,
+        silenced: failed,
+        track: voice_track,
+        output: opts.output.clone(),
+    })
+}
+
+/// What rendering the voice track needs besides the chunks and their clips.
+pub(crate) struct Rendering<'a> {
+    pub workdir: &'a Workdir,
+    pub opts: &'a SynthOptions,
+    /// The track's length, samples at [`timeline::RATE`].
+    pub track: u64,
+    pub video_secs: f64,
+    pub policy: &'a Policy,
+}
+
+/// The synthesized chunks to `dub.wav` and `report.json`: failed lines silenced (or the run
+/// refused, without `allow_silence`), second takes for voices that speak faster natively, the
+/// plan and the render. Shared by [`synth_with_shortening`] and the studio's [`session`].
+pub(crate) async fn fit_and_render<S: Synthesizer>(
+    engine: &S,
+    r: &Rendering<'_>,
+    requests: &[SynthRequest],
+    chunks: &mut [Chunk],
+    result: BatchReport,
+    originals: &[Option<String>],
+) -> Result<(Report, Plan), SynthStageError> {
+    let (workdir, opts, track, video_secs, policy) =
+        (r.workdir, r.opts, r.track, r.video_secs, r.policy);
     if !result.failed.is_empty() && !opts.allow_silence {
         return Err(SynthStageError::LinesFailed {
             failed: result.failed,
@@ -321,21 +385,21 @@ pub async fn synth_with_shortening<S: Synthesizer, M: ChatModel>(
     let voice_speeds = takes::second_takes(
         engine,
         &retake_runner,
-        &requests,
-        &chunks,
+        requests,
+        chunks,
         &mut clips,
         track,
-        &policy,
+        policy,
     )
     .await?;
     let (mut report, plan) = {
-        let (chunks, policy, out) = (chunks.clone(), policy.clone(), workdir.dub_wav());
+        let (chunks, policy, out) = (chunks.to_vec(), policy.clone(), workdir.dub_wav());
         off_runtime(move || {
             timeline::build_track_with_plan(&chunks, &mut clips, video_secs, &policy, &out)
         })
         .await??
     };
-    for ((c, original), speed) in report.chunks.iter_mut().zip(&originals).zip(&voice_speeds) {
+    for ((c, original), speed) in report.chunks.iter_mut().zip(originals).zip(&voice_speeds) {
         c.original_text.clone_from(original);
         c.voice_speed = *speed;
     }
@@ -348,27 +412,7 @@ pub async fn synth_with_shortening<S: Synthesizer, M: ChatModel>(
         }
     }
     report.write_json(&workdir.report_json())?;
-
-    let (voice_track, background) =
-        output::with_background(video, workdir, opts, &info, &plan, &segments).await?;
-    let mut mux = opts.mux.clone();
-    if background.channels > 1 {
-        mux.channel_layout = Some(background.layout.clone());
-    }
-    report.background = Some(background);
-    report.write_json(&workdir.report_json())?;
-    if let Some(out) = &opts.output {
-        output::mux_unless_current(video, workdir, &voice_track, out, &mux).await?;
-    }
-    Ok(SynthOutcome {
-        report,
-        chunks: chunks.len(),
-        requests: result.requests,
-        cache_hits: result.cache_hits,
-        silenced: result.failed,
-        track: voice_track,
-        output: opts.output.clone(),
-    })
+    Ok((report, plan))
 }
 
 /// `policy`, with the video's scene cuts in block mode (a new block starts at every cut of the

@@ -1,0 +1,167 @@
+//! The JSON interface the page uses (and scripts may): the project, edits to one line, a shorter
+//! wording from the chat model, and the export. Errors answer `{"error": "..."}` with the status
+//! that says whose fault it is: 400 a bad request (nothing changed), 404 no such line, 502 the
+//! engine or the chat model failed (the message names the setting to fix).
+
+use std::sync::Arc;
+
+use axum::Json;
+use axum::body::Bytes;
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use serde_json::{Map, Value, json};
+
+use super::App;
+use crate::llm::ChatModel;
+use crate::pipeline::synth::session::{EditError, LineEdit};
+use crate::segment::secs_to_ms;
+use crate::tts::Synthesizer;
+
+/// An error response: a status and a message for people.
+pub struct ApiError(StatusCode, String);
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        (self.0, Json(json!({ "error": self.1 }))).into_response()
+    }
+}
+
+fn bad(message: impl Into<String>) -> ApiError {
+    ApiError(StatusCode::BAD_REQUEST, message.into())
+}
+
+/// The error and every cause under it, as the CLI prints them.
+fn chain(e: &dyn std::error::Error) -> String {
+    let mut text = e.to_string();
+    let mut source = e.source();
+    while let Some(s) = source {
+        let part = s.to_string();
+        if !text.contains(&part) {
+            text = format!("{text}: {part}");
+        }
+        source = s.source();
+    }
+    text
+}
+
+impl From<EditError> for ApiError {
+    fn from(e: EditError) -> Self {
+        let status = match &e {
+            EditError::NoLine { .. } => StatusCode::NOT_FOUND,
+            EditError::Invalid(_) => StatusCode::BAD_REQUEST,
+            EditError::Stage(_) | EditError::Llm(_) => StatusCode::BAD_GATEWAY,
+        };
+        ApiError(status, chain(&e))
+    }
+}
+
+/// `GET /api/project`.
+pub async fn project<S: Synthesizer + 'static, M: ChatModel + 'static>(
+    State(app): State<Arc<App<S, M>>>,
+) -> Response {
+    Json(&*app.snapshot()).into_response()
+}
+
+/// The body of `PATCH /api/lines/{id}`: any of `text`, `start`, `end` (seconds), `speaker`
+/// (a name, or null for none).
+pub fn parse_edit(body: &[u8]) -> Result<LineEdit, ApiError> {
+    let value: Value =
+        serde_json::from_slice(body).map_err(|e| bad(format!("the body is not JSON: {e}")))?;
+    let Value::Object(fields) = value else {
+        return Err(bad("the body must be a JSON object"));
+    };
+    if let Some(unknown) = fields
+        .keys()
+        .find(|k| !["text", "start", "end", "speaker"].contains(&k.as_str()))
+    {
+        return Err(bad(format!(
+            "unknown field {unknown:?}: a line has text, start, end and speaker"
+        )));
+    }
+    let time = |fields: &Map<String, Value>, name: &str| -> Result<Option<u64>, ApiError> {
+        match fields.get(name) {
+            None => Ok(None),
+            Some(v) => v
+                .as_f64()
+                .and_then(secs_to_ms)
+                .map(Some)
+                .ok_or_else(|| bad(format!("{name} must be a time in seconds, got {v}"))),
+        }
+    };
+    let text = match fields.get("text") {
+        None => None,
+        Some(Value::String(t)) => Some(t.clone()),
+        Some(v) => return Err(bad(format!("text must be a string, got {v}"))),
+    };
+    let speaker = match fields.get("speaker") {
+        None => None,
+        Some(Value::Null) => Some(None),
+        Some(Value::String(s)) => Some(Some(s.clone())),
+        Some(v) => return Err(bad(format!("speaker must be a string or null, got {v}"))),
+    };
+    Ok(LineEdit {
+        text,
+        start_ms: time(&fields, "start")?,
+        end_ms: time(&fields, "end")?,
+        speaker,
+    })
+}
+
+/// `PATCH /api/lines/{id}`: apply the edit, answer the updated project. Edits run one at a time:
+/// one that arrives during a render waits for it.
+pub async fn edit_line<S: Synthesizer + 'static, M: ChatModel + 'static>(
+    State(app): State<Arc<App<S, M>>>,
+    Path(id): Path<usize>,
+    body: Bytes,
+) -> Result<Response, ApiError> {
+    let edit = parse_edit(&body)?;
+    let mut session = app.session.lock().await;
+    app.set_status(Some(format!("line {id}: synthesizing and rendering")));
+    let outcome = session.edit(id, &edit).await;
+    app.set_status(None);
+    let outcome = outcome?;
+    tracing::info!(
+        "line {id} edited: {} TTS request(s), synthesized in {:.2} s, rendered in {:.2} s",
+        outcome.requests,
+        outcome.synth_secs,
+        outcome.render_secs
+    );
+    let project = app.publish(&session);
+    Ok(Json(&*project).into_response())
+}
+
+/// `POST /api/lines/{id}/shorten`: a shorter wording from the chat model, not applied.
+pub async fn shorten_line<S: Synthesizer + 'static, M: ChatModel + 'static>(
+    State(app): State<Arc<App<S, M>>>,
+    Path(id): Path<usize>,
+) -> Result<Response, ApiError> {
+    let Some(editor) = app.editor.as_ref() else {
+        return Err(ApiError(
+            StatusCode::BAD_GATEWAY,
+            "no chat model: start studio with --llm-base-url (or OPENAI_BASE_URL / OPENAI_API_KEY) to shorten lines".into(),
+        ));
+    };
+    let session = app.session.lock().await;
+    let text = session.suggest_shorter(id, editor).await?;
+    Ok(Json(json!({ "id": id, "text": text })).into_response())
+}
+
+/// `POST /api/export`: mix and mux the dubbed video, answer `{"path"}`.
+pub async fn export<S: Synthesizer + 'static, M: ChatModel + 'static>(
+    State(app): State<Arc<App<S, M>>>,
+) -> Result<Response, ApiError> {
+    let mut session = app.session.lock().await;
+    app.set_status(Some("exporting the dubbed video".into()));
+    let done = session.export(&app.output).await;
+    app.set_status(None);
+    let path = done.map_err(|e| ApiError(StatusCode::BAD_GATEWAY, chain(&e)))?;
+    Ok(Json(json!({ "path": path.display().to_string() })).into_response())
+}
+
+/// `GET /api/status`: what the server is doing (`busy`: a sentence, or null).
+pub async fn status<S: Synthesizer + 'static, M: ChatModel + 'static>(
+    State(app): State<Arc<App<S, M>>>,
+) -> Response {
+    Json(json!({ "busy": app.status() })).into_response()
+}
