@@ -265,3 +265,22 @@ fn padding_silence_of_tts_clips_can_be_trimmed_so_the_voice_starts_on_the_window
     let silent = Clip::new(RATE, vec![0.0; 1000]);
     assert!(dubber::audio::trim_silence(&silent, -50.0, 20).is_empty());
 }
+
+/// Trimmed lengths of clip files are remembered by content (path, size, modification time): a
+/// file replaced by another clip is measured again, never given the old length.
+#[test]
+fn a_replaced_clip_file_is_measured_again() {
+    use dubber::timeline::ClipSource;
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("clip.wav");
+    dubber::audio::write_wav(&path, &burst(RATE, 1.0, 440.0)).unwrap();
+    let mut clips = timeline::TrimSilence::new(ClipFiles {
+        paths: vec![Some(path.clone())],
+    });
+    let first = clips.natural_len(0, RATE).unwrap().unwrap();
+    assert_eq!(clips.natural_len(0, RATE).unwrap(), Some(first));
+    std::thread::sleep(std::time::Duration::from_millis(20));
+    dubber::audio::write_wav(&path, &burst(RATE, 2.0, 440.0)).unwrap();
+    let second = clips.natural_len(0, RATE).unwrap().unwrap();
+    assert!(second > first + RATE as u64 / 2, "{first} then {second}");
+}

@@ -8,10 +8,11 @@
 use super::TimelineError;
 use super::plan::{Placement, Plan};
 use crate::audio::{self, AudioError, Clip};
-use std::collections::VecDeque;
+use std::collections::{HashMap, VecDeque};
 use std::fs::File;
 use std::io::BufWriter;
 use std::path::{Path, PathBuf};
+use std::sync::{Mutex, OnceLock};
 
 /// Samples written per block of silence.
 const BLOCK: usize = 8192;
@@ -24,6 +25,12 @@ pub trait ClipSource {
     fn natural_len(&mut self, index: usize, rate: u32) -> Result<Option<u64>, AudioError>;
     /// Chunk `index`'s clip at `rate`; `None` if it has none.
     fn load(&mut self, index: usize, rate: u32) -> Result<Option<Clip>, AudioError>;
+    /// A key that changes whenever chunk `index`'s clip does (a file's path, size and
+    /// modification time), so that what is derived from it can be remembered; `None` when
+    /// unknown.
+    fn content_key(&self, _index: usize) -> Option<String> {
+        None
+    }
 }
 
 impl ClipSource for [Clip] {
@@ -45,6 +52,10 @@ impl<S: ClipSource + ?Sized> ClipSource for &mut S {
 
     fn load(&mut self, index: usize, rate: u32) -> Result<Option<Clip>, AudioError> {
         (**self).load(index, rate)
+    }
+
+    fn content_key(&self, index: usize) -> Option<String> {
+        (**self).content_key(index)
     }
 }
 
@@ -70,9 +81,33 @@ impl<S> TrimSilence<S> {
     }
 }
 
+/// Trimmed lengths already measured, by clip content and trim settings. Measuring decodes,
+/// resamples and trims the whole clip; planning asks for every length several times (second
+/// takes plan twice, then the render), and the studio re-plans after every edit.
+fn trimmed_lengths() -> &'static Mutex<HashMap<String, u64>> {
+    static LENGTHS: OnceLock<Mutex<HashMap<String, u64>>> = OnceLock::new();
+    LENGTHS.get_or_init(Default::default)
+}
+
 impl<S: ClipSource> ClipSource for TrimSilence<S> {
     fn natural_len(&mut self, index: usize, rate: u32) -> Result<Option<u64>, AudioError> {
-        Ok(self.load(index, rate)?.map(|c| c.len() as u64))
+        let key = self
+            .inner
+            .content_key(index)
+            .map(|k| format!("{k}|{rate}|{}|{}", self.threshold_db, self.keep_ms));
+        let known = |key: &String| trimmed_lengths().lock().ok()?.get(key).copied();
+        if let Some(len) = key.as_ref().and_then(known) {
+            return Ok(Some(len));
+        }
+        let len = self.load(index, rate)?.map(|c| c.len() as u64);
+        if let (Some(key), Some(len), Ok(mut lengths)) = (key, len, trimmed_lengths().lock()) {
+            lengths.insert(key, len);
+        }
+        Ok(len)
+    }
+
+    fn content_key(&self, index: usize) -> Option<String> {
+        self.inner.content_key(index)
     }
 
     fn load(&mut self, index: usize, rate: u32) -> Result<Option<Clip>, AudioError> {
@@ -90,6 +125,23 @@ pub struct ClipFiles {
 }
 
 impl ClipSource for ClipFiles {
+    fn content_key(&self, index: usize) -> Option<String> {
+        let path = self.paths.get(index)?.as_ref()?;
+        let meta = std::fs::metadata(path).ok()?;
+        let modified = meta
+            .modified()
+            .ok()?
+            .duration_since(std::time::UNIX_EPOCH)
+            .ok()?;
+        Some(format!(
+            "{}|{}|{}.{}",
+            path.display(),
+            meta.len(),
+            modified.as_secs(),
+            modified.subsec_nanos()
+        ))
+    }
+
     fn natural_len(&mut self, index: usize, rate: u32) -> Result<Option<u64>, AudioError> {
         match self.paths.get(index) {
             Some(Some(path)) => Ok(Some(audio::read_wav(path)?.len_at_rate(rate))),
