@@ -311,3 +311,34 @@ async fn edits_are_validated_serialized_and_kept_across_a_restart() {
     assert_eq!(s.tts.stats.requests(), 9);
     assert_eq!(again["lines"], now["lines"]);
 }
+
+/// Export muxes the dubbed video as synth does: the picture and the dub, as long as the video,
+/// with no new TTS request.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn export_muxes_the_dubbed_video() {
+    let s = common_studio::start().await;
+    let http = reqwest::Client::new();
+    let requests = s.tts.stats.requests();
+    let r = http
+        .post(format!("{}/api/export", s.base()))
+        .header(AUTHORIZATION, format!("Bearer {}", s.token))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::OK);
+    let answer: Value = r.json().await.unwrap();
+    let path = std::path::PathBuf::from(answer["path"].as_str().unwrap());
+    assert!(path.is_file(), "{answer}");
+    let probe = dubber::media::probe(&path).unwrap();
+    assert!(probe.has_video());
+    let audio = probe
+        .streams
+        .iter()
+        .find(|st| st.kind == dubber::media::StreamKind::Audio)
+        .expect("an audio stream");
+    assert!(
+        (audio.duration_secs.unwrap() - 20.0).abs() < 0.1,
+        "{audio:?}"
+    );
+    assert_eq!(s.tts.stats.requests(), requests);
+}
