@@ -11,7 +11,9 @@ use local_common as common;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
-use common::{espeak_voice, resample, wer, words, write_wav};
+use common::{
+    dubber_offline as dubber, espeak_voice, require_models, resample, wer, words, write_wav,
+};
 
 /// A language the tests speak: espeak-ng voice, speed, the text, and the word error rate the
 /// default prep holds on it (measured values are in the README).
@@ -61,31 +63,6 @@ const LANGUAGES: [Spoken; 4] = [
     },
 ];
 
-fn dubber(dir: &Path, args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_dubber"))
-        .args(args)
-        .current_dir(dir)
-        // No chat model: translation must be Whisper's, offline.
-        .env_remove("OPENAI_API_KEY")
-        .env_remove("OPENAI_BASE_URL")
-        .env_remove("DUBBER_WHISPER_MODEL")
-        .output()
-        .expect("run dubber")
-}
-
-/// A missing local model fails the test, saying so.
-fn require_models() {
-    let ok = Command::new("bash")
-        .arg(Path::new(env!("CARGO_MANIFEST_DIR")).join("scripts/setup-models.sh"))
-        .arg("--check")
-        .status()
-        .is_ok_and(|s| s.success());
-    assert!(
-        ok,
-        "the local models are missing, so this test cannot run: run scripts/setup-models.sh (make test does)"
-    );
-}
-
 /// `text` spoken by `voice`, with 3 s of silence before and after, as a 16 kHz WAV.
 fn speech_file(dir: &Path, name: &str, voice: &str, speed: u32, text: &str) -> PathBuf {
     let speech = resample(&espeak_voice(voice, speed, text), 22_050, 16_000);
@@ -95,6 +72,34 @@ fn speech_file(dir: &Path, name: &str, voice: &str, speed: u32, text: &str) -> P
     let path = dir.join(name);
     write_wav(&path, &audio, 16_000);
     path
+}
+
+/// The German test speech (`LANGUAGES[0]`) as `de.wav` in `dir`.
+fn german_speech(dir: &Path) -> &'static Spoken {
+    let german = &LANGUAGES[0];
+    speech_file(dir, "de.wav", german.voice, german.speed, german.text);
+    german
+}
+
+/// The work directory's subs.srt is English holding the German sentence's key words, and
+/// subs.orig.srt keeps the German lines.
+fn assert_english_with_german_kept(workdir: &Path, german: &Spoken) {
+    let text_of = |file: &str| {
+        let lines: Vec<String> = srt_lines(&workdir.join(file))
+            .into_iter()
+            .map(|l| l.2)
+            .collect();
+        lines.join(" ")
+    };
+    let english = words(&text_of("subs.srt"));
+    for key in ["hello", "today", "tomorrow", "berlin", "coffee"] {
+        assert!(
+            english.iter().any(|w| w == key),
+            "{key} missing: {english:?}"
+        );
+    }
+    let original = text_of("subs.orig.srt");
+    assert!(wer(german.text, &original) <= german.max_wer, "{original}");
 }
 
 /// The `prep_done` event of a `--json` run.
@@ -206,14 +211,7 @@ fn each_language_is_heard_and_transcribed_by_the_default_prep() {
 fn german_speech_becomes_english_lines_offline() {
     require_models();
     let dir = tempfile::tempdir().unwrap();
-    let german = &LANGUAGES[0];
-    speech_file(
-        dir.path(),
-        "de.wav",
-        german.voice,
-        german.speed,
-        german.text,
-    );
+    let german = german_speech(dir.path());
     let out = dubber(
         dir.path(),
         &[
@@ -234,39 +232,14 @@ fn german_speech_becomes_english_lines_offline() {
     let done = prep_done(&out);
     assert_eq!(done["transcription"]["task"], "translate", "{done}");
     assert_eq!(done["language"], "de");
-    let english: Vec<String> = srt_lines(&dir.path().join("w/subs.srt"))
-        .into_iter()
-        .map(|l| l.2)
-        .collect();
-    let english = words(&english.join(" "));
-    eprintln!("translated: {english:?}");
-    for key in ["hello", "today", "tomorrow", "berlin", "coffee"] {
-        assert!(
-            english.iter().any(|w| w == key),
-            "{key} missing: {english:?}"
-        );
-    }
-    // The German lines are kept beside them.
-    let original: Vec<String> = srt_lines(&dir.path().join("w/subs.orig.srt"))
-        .into_iter()
-        .map(|l| l.2)
-        .collect();
-    let original = original.join(" ");
-    assert!(wer(german.text, &original) <= german.max_wer, "{original}");
+    assert_english_with_german_kept(&dir.path().join("w"), german);
 }
 
 #[test]
 fn an_english_only_model_refuses_german_speech() {
     require_models();
     let dir = tempfile::tempdir().unwrap();
-    let german = &LANGUAGES[0];
-    speech_file(
-        dir.path(),
-        "de.wav",
-        german.voice,
-        german.speed,
-        german.text,
-    );
+    german_speech(dir.path());
     let out = dubber(
         dir.path(),
         &["prep", "de.wav", "--workdir", "w", "--stt-model", "tiny.en"],
@@ -496,14 +469,7 @@ fn english_is_as_good_with_every_model_on_the_same_recording() {
 fn run_dubs_german_speech_into_english_offline() {
     require_models();
     let dir = tempfile::tempdir().unwrap();
-    let german = &LANGUAGES[0];
-    speech_file(
-        dir.path(),
-        "de.wav",
-        german.voice,
-        german.speed,
-        german.text,
-    );
+    let german = german_speech(dir.path());
     let status = Command::new("ffmpeg")
         .args(["-hide_banner", "-loglevel", "error", "-f", "lavfi", "-i"])
         .arg("color=c=black:s=160x120:r=10")
@@ -530,22 +496,7 @@ fn run_dubs_german_speech_into_english_offline() {
         String::from_utf8_lossy(&out.stderr)
     );
     assert!(dir.path().join("de.dubbed.mp4").is_file());
-    let english: Vec<String> = srt_lines(&dir.path().join("w/subs.srt"))
-        .into_iter()
-        .map(|l| l.2)
-        .collect();
-    let english = words(&english.join(" "));
-    for key in ["hello", "today", "tomorrow", "berlin", "coffee"] {
-        assert!(
-            english.iter().any(|w| w == key),
-            "{key} missing: {english:?}"
-        );
-    }
-    let original: Vec<String> = srt_lines(&dir.path().join("w/subs.orig.srt"))
-        .into_iter()
-        .map(|l| l.2)
-        .collect();
-    assert!(wer(german.text, &original.join(" ")) <= german.max_wer);
+    assert_english_with_german_kept(&dir.path().join("w"), german);
     // Another target needs a chat model: run says what to do instead.
     let out = dubber(dir.path(), &["run", "de.mp4", "--translate-to", "French"]);
     assert!(!out.status.success());

@@ -3,32 +3,12 @@
 //! where the report says, the music survives between lines, and subtitles go in soft or hard.
 //! Needs the models that `scripts/setup-models.sh` installs.
 
+mod local_common;
+
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-fn dubber(dir: &Path, args: &[&str]) -> std::process::Output {
-    Command::new(env!("CARGO_BIN_EXE_dubber"))
-        .args(args)
-        .current_dir(dir)
-        .env_remove("OPENAI_API_KEY")
-        .env_remove("OPENAI_BASE_URL")
-        .output()
-        .expect("run dubber")
-}
-
-/// A missing local model fails the test, saying so: a test that cannot run its engine must not
-/// pass.
-fn require_models() {
-    let ok = Command::new("bash")
-        .arg(Path::new(env!("CARGO_MANIFEST_DIR")).join("scripts/setup-models.sh"))
-        .arg("--check")
-        .status()
-        .is_ok_and(|s| s.success());
-    assert!(
-        ok,
-        "the local models are missing, so this test cannot run: run scripts/setup-models.sh (make test does)"
-    );
-}
+use local_common::{dubber_offline as dubber, require_models};
 
 /// Size and MD5 of every packet of the first video stream.
 fn video_packets(path: &Path) -> Vec<String> {

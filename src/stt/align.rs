@@ -88,7 +88,6 @@ pub fn word_times(
 
 /// The window's segments, each from its first word to its last as the cross-attention
 /// places them ; a segment keeps its timestamp-token times when alignment fails.
-#[allow(clippy::too_many_arguments)]
 pub fn time_segments(
     model: &Whisper,
     vocabulary: &SpecialTokens,

@@ -37,6 +37,33 @@ fn skip_if_missing<T>(found: Result<T, String>) -> Option<T> {
     }
 }
 
+/// Runs the `dubber` binary in `dir` on the offline defaults: no OpenAI key or server and no
+/// Whisper model named by the caller's environment.
+pub fn dubber_offline(dir: &std::path::Path, args: &[&str]) -> std::process::Output {
+    Command::new(env!("CARGO_BIN_EXE_dubber"))
+        .args(args)
+        .current_dir(dir)
+        .env_remove("OPENAI_API_KEY")
+        .env_remove("OPENAI_BASE_URL")
+        .env_remove("DUBBER_WHISPER_MODEL")
+        .output()
+        .expect("run dubber")
+}
+
+/// Fails the test, saying so, when `scripts/setup-models.sh --check` finds a local model
+/// missing: a test that cannot run its engine must not pass.
+pub fn require_models() {
+    let ok = Command::new("bash")
+        .arg(std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("scripts/setup-models.sh"))
+        .arg("--check")
+        .status()
+        .is_ok_and(|s| s.success());
+    assert!(
+        ok,
+        "the local models are missing, so this test cannot run: run scripts/setup-models.sh (make test does)"
+    );
+}
+
 /// Speaks one sentence with espeak-ng (22050 Hz mono), trimmed to the speech itself.
 pub fn espeak(text: &str) -> Vec<f32> {
     espeak_voice("en-us", 160, text)
