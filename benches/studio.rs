@@ -7,8 +7,10 @@
 //!
 //! Run: `cargo bench --bench studio` (needs the Piper voice and ONNX Runtime: scripts/setup.sh).
 
+#[path = "../tests/common/mod.rs"]
+mod common;
+
 use std::path::Path;
-use std::process::Command;
 use std::time::Instant;
 
 use dubber::llm::OpenAiChat;
@@ -40,38 +42,6 @@ fn sentence(seed: u64, words: usize) -> String {
     format!("{}.", s.join(" "))
 }
 
-fn make_video(path: &Path) {
-    let secs = MINUTES * 60;
-    let status = Command::new("ffmpeg")
-        .args([
-            "-hide_banner",
-            "-loglevel",
-            "error",
-            "-y",
-            "-f",
-            "lavfi",
-            "-i",
-        ])
-        .arg(format!("color=c=black:s=160x120:r=10:d={secs}"))
-        .args(["-f", "lavfi", "-i"])
-        .arg(format!(
-            "sine=frequency=220:sample_rate=48000:duration={secs}"
-        ))
-        .args([
-            "-c:v",
-            "libx264",
-            "-preset",
-            "ultrafast",
-            "-c:a",
-            "aac",
-            "-shortest",
-        ])
-        .arg(path)
-        .status()
-        .expect("ffmpeg");
-    assert!(status.success());
-}
-
 #[tokio::main]
 async fn main() {
     // Kept between runs: the video and the cache of the 400 lines are made once.
@@ -79,7 +49,7 @@ async fn main() {
     std::fs::create_dir_all(&dir).expect("bench dir");
     let video = dir.join("talk.mp4");
     if !video.exists() {
-        make_video(&video);
+        common::long_video(&video, MINUTES * 60);
     }
     let workdir = Workdir::new(dir.join("talk.dub"));
     workdir.create().expect("workdir");

@@ -7,7 +7,6 @@
 #[path = "../tests/common/mod.rs"]
 mod common;
 
-use std::process::Command;
 use std::time::{Duration, Instant};
 
 use common::{Faults, TestServer};
@@ -34,34 +33,7 @@ async fn main() {
     let video = dir.path().join("talk.mp4");
     let secs = MINUTES * 60;
     let t = Instant::now();
-    let status = Command::new("ffmpeg")
-        .args([
-            "-hide_banner",
-            "-loglevel",
-            "error",
-            "-y",
-            "-f",
-            "lavfi",
-            "-i",
-        ])
-        .arg(format!("color=c=black:s=160x120:r=10:d={secs}"))
-        .args(["-f", "lavfi", "-i"])
-        .arg(format!(
-            "sine=frequency=220:sample_rate=48000:duration={secs}"
-        ))
-        .args([
-            "-c:v",
-            "libx264",
-            "-preset",
-            "ultrafast",
-            "-c:a",
-            "aac",
-            "-shortest",
-        ])
-        .arg(&video)
-        .status()
-        .expect("ffmpeg");
-    assert!(status.success());
+    common::long_video(&video, secs);
     println!(
         "made a {MINUTES}-minute video in {:.1} s",
         t.elapsed().as_secs_f64()

@@ -619,3 +619,36 @@ pub async fn dubber(dir: &std::path::Path, args: Vec<String>) -> std::process::O
     .await
     .expect("dubber thread")
 }
+
+/// A long test video for benchmarks: a black 160×120 picture at 10 fps and a 220 Hz tone,
+/// `secs` long (ffmpeg lavfi, x264 ultrafast, AAC).
+pub fn long_video(path: &std::path::Path, secs: u64) {
+    let status = std::process::Command::new("ffmpeg")
+        .args([
+            "-hide_banner",
+            "-loglevel",
+            "error",
+            "-y",
+            "-f",
+            "lavfi",
+            "-i",
+        ])
+        .arg(format!("color=c=black:s=160x120:r=10:d={secs}"))
+        .args(["-f", "lavfi", "-i"])
+        .arg(format!(
+            "sine=frequency=220:sample_rate=48000:duration={secs}"
+        ))
+        .args([
+            "-c:v",
+            "libx264",
+            "-preset",
+            "ultrafast",
+            "-c:a",
+            "aac",
+            "-shortest",
+        ])
+        .arg(path)
+        .status()
+        .expect("ffmpeg");
+    assert!(status.success());
+}
