@@ -346,10 +346,15 @@ fn five_one_separate_replaces_the_centre_and_keeps_the_rest() {
         assert!(change.abs() < 0.5, "channel {c}: {change} dB");
     }
 
-    let (report, mix, _) = dub(dir.path(), "film.mkv", &srt, "duck");
+    assert_duck_keeps_channels(dir.path(), "film.mkv", &srt, 6);
+}
+
+/// `--background duck` on `video` keeps its `channels` channels, in the mix and the muxed file.
+fn assert_duck_keeps_channels(dir: &Path, video: &str, srt: &str, channels: usize) {
+    let (report, mix, _) = dub(dir, video, srt, "duck");
     assert_eq!(report["background"]["method"], "duck");
-    assert_eq!(mix.len(), 6);
-    assert_eq!(probe_audio(&dir.path().join("duck.dubbed.mkv")).0, 6);
+    assert_eq!(mix.len(), channels);
+    assert_eq!(probe_audio(&dir.join("duck.dubbed.mkv")).0, channels as u64);
 }
 
 /// Stereo through the CLI: the mix stays stereo, the report says `stereo-mask`, the audio outside
@@ -393,10 +398,7 @@ fn stereo_separate_through_synth_keeps_two_channels_and_the_audio_outside_speech
     }
     assert!(same > samples(2.0), "{same}");
 
-    let (report, mix, _) = dub(dir.path(), "song.mkv", &srt, "duck");
-    assert_eq!(report["background"]["method"], "duck");
-    assert_eq!(mix.len(), 2);
-    assert_eq!(probe_audio(&dir.path().join("duck.dubbed.mkv")).0, 2);
+    assert_duck_keeps_channels(dir.path(), "song.mkv", &srt, 2);
 }
 
 /// Mono: nothing to separate by layout. `separate` warns, naming why, and its track is
