@@ -149,7 +149,8 @@ fn log_report(video: &Path, report: &SttReport) {
         (Some(name), None) => format!("{name} (given)"),
         (None, _) => "not detected".to_string(),
     };
-    let dropped = report.loops_collapsed + report.repeats_dropped + report.silent_windows;
+    let d = &report.decoding;
+    let dropped = d.loops_collapsed + d.repeats_dropped + d.silent_windows;
     let heard = match report.vad {
         true => format!(
             "{:.1} s of speech in {:.1} s",
@@ -162,7 +163,7 @@ fn log_report(video: &Path, report: &SttReport) {
         0 => String::new(),
         _ => format!(
             "; dropped as hallucination: {} looping line(s), {} repeated line(s), {} silent window(s)",
-            report.loops_collapsed, report.repeats_dropped, report.silent_windows
+            d.loops_collapsed, d.repeats_dropped, d.silent_windows
         ),
     };
     let task = match report.task {

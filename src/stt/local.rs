@@ -56,26 +56,10 @@ pub struct SttReport {
     pub speech_spans: usize,
     /// Whether a voice-activity detector was used (else the model saw everything).
     pub vad: bool,
-    /// Decoder windows.
-    pub windows: usize,
-    /// Windows decoded again at a higher temperature (their text looped or was unsure).
-    pub fallbacks: usize,
-    /// Windows dropped as silence by the model's no-speech probability.
-    pub silent_windows: usize,
-    /// Lines whose phrase looped, said once instead.
-    pub loops_collapsed: usize,
-    /// Lines dropped because they repeated the line before.
-    pub repeats_dropped: usize,
-}
-
-impl SttReport {
-    fn count(&mut self, counts: DecodeCounts) {
-        self.windows += counts.windows;
-        self.fallbacks += counts.fallbacks;
-        self.silent_windows += counts.silent_windows;
-        self.loops_collapsed += counts.loops_collapsed;
-        self.repeats_dropped += counts.repeats_dropped;
-    }
+    /// What the decoder did and dropped (windows, fallbacks, silent windows, loops collapsed,
+    /// repeats dropped), at the top level of the JSON.
+    #[serde(flatten)]
+    pub decoding: DecodeCounts,
 }
 
 /// Local Whisper with voice-activity detection and language handling; cheap to clone.
@@ -181,7 +165,7 @@ impl LocalStt {
         };
         let language = language.filter(|_| model.is_multilingual());
         let (segments, counts) = model.decode_blocking(&speech, language.as_deref(), task)?;
-        report.count(counts);
+        report.decoding = counts;
         let segments = segments
             .into_iter()
             .map(|mut segment| {

@@ -69,7 +69,7 @@ pub struct DetectedLanguage {
 }
 
 /// What decoding dropped or repeated, for the report.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct DecodeCounts {
     /// Decoder windows (30 s or less each).
     pub windows: usize,
