@@ -11,6 +11,7 @@
 mod decode;
 mod level;
 mod mix;
+pub mod pitch;
 mod pcm;
 mod resample;
 mod stretch;
