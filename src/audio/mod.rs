@@ -11,8 +11,8 @@
 mod decode;
 mod level;
 mod mix;
-pub mod pitch;
 mod pcm;
+pub mod pitch;
 mod resample;
 mod stretch;
 pub(crate) mod wav;

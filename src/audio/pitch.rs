@@ -204,7 +204,10 @@ mod tests {
             .collect();
         let voiced = voiced_f0s(&noise, 16_000).len();
         let frames = (16_000 - 640) / 320 + 1;
-        assert!(voiced * 10 < frames, "{voiced} of {frames} noise frames voiced");
+        assert!(
+            voiced * 10 < frames,
+            "{voiced} of {frames} noise frames voiced"
+        );
     }
 
     fn espeak(voice: &str) -> Vec<f32> {

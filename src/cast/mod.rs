@@ -1,0 +1,176 @@
+//! The voice cast: which voice speaks for whom, when the lines have speakers
+//! ([`crate::Segment::speaker`], however they were found).
+//!
+//! A cast is a small TOML file, `cast.toml` in the work directory (or one file shared by a whole
+//! series, `--cast FILE`), mapping each speaker's name to an engine and a voice:
+//!
+//! ```toml
+//! # dubber cast: which voice speaks for whom. Edit freely; `dubber synth` reads it.
+//! [speakers.SPEAKER_1]
+//! engine = "piper"            # piper | espeak | openai | elevenlabs
+//! voice = "en_US-joe-medium"  # the engine's voice name (a voice id for elevenlabs)
+//! pitch_hz = 118              # the speaker's median pitch (measured; informational)
+//!
+//! [speakers."Dr. Who"]
+//! engine = "openai"
+//! voice = "nova"
+//! model = "gpt-4o-mini-tts"   # optional: the engine's model
+//! ```
+//!
+//! One video may mix engines: each speaker names its own. A line with no speaker is spoken by the
+//! voice the flags name, exactly as without a cast. Speakers the cast lacks are cast
+//! automatically ([`assign`]): every speaker a different voice from those the engine has
+//! ([`voices`]), matched to the speaker's register (the median pitch of their speech), and the
+//! new entries are appended to the work directory's `cast.toml`; what a person wrote there is
+//! kept byte for byte ([`file`]).
+//!
+//! Why a module of its own: the cast is read by prep (which writes it), synth (which speaks by
+//! it) and the studio, and its parts — the file, the voice pools and their registers, the
+//! matching — are decisions about voices, not about any one stage.
+
+pub mod assign;
+pub mod file;
+pub mod voices;
+
+use std::fmt;
+use std::path::PathBuf;
+
+pub use assign::{Speaker, assign};
+pub use file::{append_entries, read_cast};
+pub use voices::{Candidate, PoolSpec, voice_pool};
+
+/// An engine a cast entry may name.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum EngineKind {
+    Piper,
+    Espeak,
+    OpenAi,
+    ElevenLabs,
+}
+
+impl EngineKind {
+    pub const ALL: [EngineKind; 4] = [Self::Piper, Self::Espeak, Self::OpenAi, Self::ElevenLabs];
+
+    /// The name cast files, flags and reports use.
+    pub fn name(self) -> &'static str {
+        match self {
+            Self::Piper => "piper",
+            Self::Espeak => "espeak",
+            Self::OpenAi => "openai",
+            Self::ElevenLabs => "elevenlabs",
+        }
+    }
+
+    /// The engine called `name` (as [`EngineKind::name`] spells it).
+    pub fn parse(name: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|e| e.name() == name)
+    }
+
+    /// True for the engines that run on this machine.
+    pub fn is_local(self) -> bool {
+        matches!(self, Self::Piper | Self::Espeak)
+    }
+}
+
+impl fmt::Display for EngineKind {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+/// A voice of an engine, as a cast names it.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct Voice {
+    pub engine: EngineKind,
+    /// The engine's voice name or id (`en_US-joe-medium`, `en-us+f3`, `nova`, a voice id).
+    pub voice: String,
+    /// The engine's model; `None` is the engine's default.
+    pub model: Option<String>,
+}
+
+impl Voice {
+    pub fn new(engine: EngineKind, voice: impl Into<String>) -> Self {
+        Self {
+            engine,
+            voice: voice.into(),
+            model: None,
+        }
+    }
+
+    /// `engine:voice` (`piper:en_US-joe-medium`): how reports and requests name the voice.
+    pub fn id(&self) -> String {
+        format!("{}:{}", self.engine, self.voice)
+    }
+
+    /// The voice an id ([`Voice::id`]) names, `None` when the engine is unknown.
+    pub fn from_id(id: &str) -> Option<Self> {
+        let (engine, voice) = id.split_once(':')?;
+        Some(Self::new(EngineKind::parse(engine)?, voice))
+    }
+}
+
+/// One speaker's entry.
+#[derive(Debug, Clone, PartialEq)]
+pub struct CastEntry {
+    pub voice: Voice,
+    /// The speaker's median pitch, Hz, when it was measured (informational).
+    pub pitch_hz: Option<f64>,
+    /// The line of the entry's table header in the file it was read from (0: not from a file).
+    pub line: usize,
+}
+
+/// Speakers and their voices, in the order of the file.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Cast {
+    /// The file it was read from, when it was.
+    pub path: Option<PathBuf>,
+    pub speakers: Vec<(String, CastEntry)>,
+}
+
+impl Cast {
+    /// The entry of `speaker`.
+    pub fn get(&self, speaker: &str) -> Option<&CastEntry> {
+        self.speakers
+            .iter()
+            .find(|(name, _)| name == speaker)
+            .map(|(_, e)| e)
+    }
+
+    /// Add `speaker` unless it already has an entry.
+    pub fn insert(&mut self, speaker: String, entry: CastEntry) {
+        if self.get(&speaker).is_none() {
+            self.speakers.push((speaker, entry));
+        }
+    }
+
+    /// Where an entry comes from, for messages: `FILE:LINE`, or `the automatic cast`.
+    pub fn origin(&self, speaker: &str) -> String {
+        match (&self.path, self.get(speaker)) {
+            (Some(path), Some(e)) if e.line > 0 => format!("{}:{}", path.display(), e.line),
+            (Some(path), _) => path.display().to_string(),
+            _ => "the automatic cast".to_string(),
+        }
+    }
+}
+
+/// What can go wrong reading, writing or making a cast.
+#[derive(Debug, thiserror::Error)]
+pub enum CastError {
+    #[error("{}:{line}: {message}", path.display())]
+    Parse {
+        path: PathBuf,
+        line: usize,
+        message: String,
+    },
+    #[error("{}: {source}", path.display())]
+    Io {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    #[error(transparent)]
+    Pitch(#[from] crate::audio::pitch::PitchError),
+    #[error("cannot measure the register of voice {voice}: {message}")]
+    Measure { voice: String, message: String },
+    #[error("no voices to cast speakers with for engine {engine}: {hint}")]
+    NoVoices { engine: EngineKind, hint: String },
+}
