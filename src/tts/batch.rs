@@ -145,6 +145,17 @@ impl BatchRunner {
     ) -> Result<BatchReport, TtsError> {
         let started = Instant::now();
         let opts = &self.options;
+        synth
+            .prepare(requests)
+            .await
+            .map_err(|source| TtsError::Fatal {
+                index: 0,
+                text: requests
+                    .first()
+                    .map(|r| excerpt(&r.text))
+                    .unwrap_or_default(),
+                source,
+            })?;
         let (mut outcomes, mut pending) = plan(synth, requests)?;
         let (mut queue, cache_hits) = self.look_up(&pending, &mut outcomes).await?;
         if opts.cache_only && !queue.is_empty() {

@@ -68,6 +68,36 @@ pub trait Synthesizer: Send + Sync {
     fn native_speed(&self) -> bool {
         false
     }
+
+    /// [`Synthesizer::cache_signature`] of the engine that speaks `req`: an engine routing
+    /// requests to several voices (a cast) answers for the voice `req` names. The batch runner
+    /// keys every clip with it.
+    fn cache_signature_for(&self, req: &SynthRequest) -> String {
+        let _ = req;
+        self.cache_signature()
+    }
+
+    /// [`Synthesizer::limits`] of the engine that speaks `req`.
+    fn limits_for(&self, req: &SynthRequest) -> Limits {
+        let _ = req;
+        self.limits()
+    }
+
+    /// [`Synthesizer::native_speed`] of the engine that speaks `req`.
+    fn native_speed_for(&self, req: &SynthRequest) -> bool {
+        let _ = req;
+        self.native_speed()
+    }
+
+    /// Make ready whatever `requests` need before any is planned (a routing engine loads the
+    /// voices they name). The batch runner calls it first; a failure stops the run.
+    fn prepare(
+        &self,
+        requests: &[SynthRequest],
+    ) -> impl Future<Output = Result<(), SynthError>> + Send {
+        let _ = requests;
+        async { Ok(()) }
+    }
 }
 
 /// `inner`, with every request holding a permit of `permits`: one provider limit shared by several
@@ -112,6 +142,22 @@ impl<S: Synthesizer> Synthesizer for SharedLimit<'_, S> {
     fn native_speed(&self) -> bool {
         self.inner.native_speed()
     }
+
+    fn cache_signature_for(&self, req: &SynthRequest) -> String {
+        self.inner.cache_signature_for(req)
+    }
+
+    fn limits_for(&self, req: &SynthRequest) -> Limits {
+        self.inner.limits_for(req)
+    }
+
+    fn native_speed_for(&self, req: &SynthRequest) -> bool {
+        self.inner.native_speed_for(req)
+    }
+
+    async fn prepare(&self, requests: &[SynthRequest]) -> Result<(), SynthError> {
+        self.inner.prepare(requests).await
+    }
 }
 
 #[cfg(test)]
@@ -143,6 +189,24 @@ pub(crate) mod probe {
         fn native_speed(&self) -> bool {
             true
         }
+        fn cache_signature_for(&self, req: &SynthRequest) -> String {
+            format!("probe-signature-for-{}", req.voice)
+        }
+        fn limits_for(&self, req: &SynthRequest) -> Limits {
+            Limits {
+                max_input_chars: req.voice.len(),
+                speed: 0.25..=4.0,
+            }
+        }
+        fn native_speed_for(&self, req: &SynthRequest) -> bool {
+            req.voice == "native"
+        }
+        async fn prepare(&self, requests: &[SynthRequest]) -> Result<(), SynthError> {
+            Err(SynthError::Config(format!(
+                "probe prepares {}",
+                requests.len()
+            )))
+        }
     }
 
     /// Every method of `wrapper` (wrapping a [`ProbeEngine`]) answers what the probe answers.
@@ -157,6 +221,12 @@ pub(crate) mod probe {
             .await
             .unwrap_err();
         assert_eq!(err.to_string(), "probe: hi");
+        let req = SynthRequest::new("hi", "v", "m");
+        assert_eq!(wrapper.cache_signature_for(&req), "probe-signature-for-v");
+        assert_eq!(wrapper.limits_for(&req), probe.limits_for(&req));
+        assert!(!wrapper.native_speed_for(&req));
+        let err = wrapper.prepare(&[req]).await.unwrap_err();
+        assert_eq!(err.to_string(), "probe prepares 1");
     }
 }
 

@@ -18,7 +18,7 @@
 //! - `compat`: [`speak`] and [`synthesize_batch`], single calls in the shape of the Python API.
 //! - `providers`: [`openai`] (OpenAI-compatible `POST {base}/audio/speech`, local servers too),
 //!   [`elevenlabs`] (`POST {base}/v1/text-to-speech/{voice_id}`), [`local`] (Piper and
-//!   espeak-ng), and [`AnyEngine`].
+//!   espeak-ng), [`AnyEngine`], and [`Routed`] (a cast's voices, routed per request).
 
 mod aimd;
 pub mod batch;
@@ -36,7 +36,9 @@ pub use cache::{Cache, CacheKey, CachedClip};
 pub use compat::{speak, synthesize_batch};
 pub use engine::{SharedLimit, Synthesizer};
 pub use error::{FailedLine, SynthError, TtsError};
-pub use providers::{AnyEngine, ElevenLabsTts, EspeakTts, OpenAiTts, PiperTts};
+pub use providers::{
+    AnyEngine, ElevenLabsTts, EspeakTts, OpenAiTts, PiperTts, Routed, VoiceLoader,
+};
 pub use providers::{elevenlabs, local, openai};
 pub use report::{BatchReport, Outcome};
 pub use request::{AudioFormat, Limits, SynthAudio, SynthRequest};

@@ -36,8 +36,6 @@ pub(crate) fn plan<S: Synthesizer>(
     synth: &S,
     requests: &[SynthRequest],
 ) -> Result<(Vec<Option<Outcome>>, Vec<Pending>), TtsError> {
-    let limits = synth.limits();
-    let signature = synth.cache_signature();
     let mut outcomes: Vec<Option<Outcome>> = vec![None; requests.len()];
     let mut pending: Vec<Pending> = Vec::new();
     let mut pending_of_key: HashMap<CacheKey, usize> = HashMap::new();
@@ -46,6 +44,7 @@ pub(crate) fn plan<S: Synthesizer>(
             outcomes[index] = Some(Outcome::Blank);
             continue;
         }
+        let limits = synth.limits_for(req);
         if !limits.speed.contains(&req.speed) {
             return Err(TtsError::Fatal {
                 index,
@@ -58,7 +57,7 @@ pub(crate) fn plan<S: Synthesizer>(
                 )),
             });
         }
-        let key = CacheKey::new(&signature, req);
+        let key = CacheKey::new(&synth.cache_signature_for(req), req);
         match pending_of_key.get(&key) {
             Some(&j) => pending[j].indices.push(index),
             None => {

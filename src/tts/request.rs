@@ -54,6 +54,13 @@ pub struct SynthRequest {
     /// The encoding asked for. A provider may answer in another one (ElevenLabs always sends PCM);
     /// [`SynthAudio::format`] is what was actually returned.
     pub format: AudioFormat,
+    /// Which of a routing engine's voices speaks this request (a cast's `engine:voice`, e.g.
+    /// `espeak:en-us+f3`); `None` is the engine's own default voice. Plain engines ignore it.
+    /// Not a cache key field: the engine's [`cache_signature_for`] covers it, so requests with
+    /// no route keep the keys they always had.
+    ///
+    /// [`cache_signature_for`]: super::Synthesizer::cache_signature_for
+    pub route: Option<String>,
 }
 
 impl SynthRequest {
@@ -70,6 +77,7 @@ impl SynthRequest {
             instructions: None,
             speed: 1.0,
             format: AudioFormat::Wav,
+            route: None,
         }
     }
 

@@ -7,7 +7,8 @@
 //! stretch): a take that would still need stretching past it is dropped for the chunk's previous
 //! take. And the takes never leave the dub fitting worse than the first takes stretched would
 //! ([`super::misfit`]): if they do, every line keeps its first take. Engines without a native
-//! speed, and cache-only runs, keep their first takes.
+//! speed, and cache-only runs, keep their first takes; in a cast, that is decided per speaker's
+//! voice ([`Synthesizer::native_speed_for`]).
 
 use std::path::PathBuf;
 
@@ -32,10 +33,14 @@ pub(super) async fn second_takes<S: Synthesizer>(
     policy: &Policy,
 ) -> Result<Vec<f64>, SynthStageError> {
     let mut voice = vec![1.0; chunks.len()];
-    if !engine.native_speed() || runner.options().cache_only {
+    // Per request: in a cast, one speaker's voice may speak faster natively and another's not.
+    let native: Vec<bool> = requests
+        .iter()
+        .map(|r| engine.native_speed_for(r))
+        .collect();
+    if !native.contains(&true) || runner.options().cache_only {
         return Ok(voice);
     }
-    let limits = engine.limits();
     // Every take of every chunk, (voice speed, clip), the first take first.
     let mut takes: Vec<Vec<(f64, Option<PathBuf>)>> = clips
         .inner
@@ -52,12 +57,14 @@ pub(super) async fn second_takes<S: Synthesizer>(
         let wanted: Vec<(usize, f64)> = plan
             .placements
             .iter()
-            .filter(|p| p.speed > 1.01 && !chunks[p.index].is_empty())
+            .filter(|p| p.speed > 1.01 && native[p.index] && !chunks[p.index].is_empty())
             .map(|p| {
                 let speed = (voice[p.index] * p.speed * 100.0).ceil() / 100.0;
                 (p.index, policy.capped(speed))
             })
-            .filter(|&(i, s)| s > voice[i] + 0.005 && limits.speed.contains(&s))
+            .filter(|&(i, s)| {
+                s > voice[i] + 0.005 && engine.limits_for(&requests[i]).speed.contains(&s)
+            })
             .collect();
         if wanted.is_empty() {
             break;

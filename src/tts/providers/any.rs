@@ -59,6 +59,22 @@ impl Synthesizer for AnyEngine {
     fn native_speed(&self) -> bool {
         each!(self, e => e.native_speed())
     }
+
+    fn cache_signature_for(&self, req: &SynthRequest) -> String {
+        each!(self, e => e.cache_signature_for(req))
+    }
+
+    fn limits_for(&self, req: &SynthRequest) -> Limits {
+        each!(self, e => e.limits_for(req))
+    }
+
+    fn native_speed_for(&self, req: &SynthRequest) -> bool {
+        each!(self, e => e.native_speed_for(req))
+    }
+
+    async fn prepare(&self, requests: &[SynthRequest]) -> Result<(), SynthError> {
+        each!(self, e => e.prepare(requests).await)
+    }
 }
 
 #[cfg(test)]
