@@ -76,6 +76,7 @@ async fn main() {
         sample_rate: 24_000,
     };
     let opts = SynthOptions {
+        casting: Default::default(),
         grouping: GroupOptions::default(),
         policy: Policy::default(),
         request,

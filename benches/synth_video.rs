@@ -62,6 +62,7 @@ async fn main() {
     };
     let out = dir.path().join("talk.dubbed.mp4");
     let opts = SynthOptions {
+        casting: Default::default(),
         grouping: GroupOptions::default(),
         policy: Policy::default(),
         request,

@@ -33,6 +33,7 @@ async fn main() -> anyhow::Result<()> {
         async move {
             let workdir = Workdir::for_video(video, None);
             let opts = SynthOptions {
+                casting: Default::default(),
                 grouping: GroupOptions::default(),
                 policy: Policy::default(),
                 request: SynthRequest::new("", "en-us", "espeak-ng"),

@@ -448,6 +448,7 @@ async fn second_takes_never_fit_worse_than_the_first_take_stretched() {
     .await
     .unwrap();
     let mut opts = SynthOptions {
+        casting: Default::default(),
         grouping: Default::default(),
         policy: dubber::timeline::Policy::with_mode(dubber::timeline::Mode::Segment),
         request: SynthRequest::new("", "v", "m"),

@@ -171,6 +171,12 @@ pub enum CastError {
     Pitch(#[from] crate::audio::pitch::PitchError),
     #[error("cannot measure the register of voice {voice}: {message}")]
     Measure { voice: String, message: String },
+    #[error("{origin}: speaker {speaker:?}: {message}")]
+    Voice {
+        origin: String,
+        speaker: String,
+        message: String,
+    },
     #[error("no voices to cast speakers with for engine {engine}: {hint}")]
     NoVoices { engine: EngineKind, hint: String },
 }

@@ -229,6 +229,10 @@ pub struct SynthFlags {
     /// Language of the dub track (ISO 639-2, e.g. eng, deu, fra).
     #[arg(long, value_name = "LANG")]
     pub language: Option<String>,
+    /// Which voice speaks for whom: a cast file (e.g. one shared by a series) read instead of the
+    /// work directory's cast.toml; speakers it lacks are cast automatically into cast.toml.
+    #[arg(long, value_name = "FILE")]
+    pub cast: Option<PathBuf>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]

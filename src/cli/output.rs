@@ -111,6 +111,10 @@ impl Event<'_> {
                 "requests": outcome.requests,
                 "cache_hits": outcome.cache_hits,
                 "summary": outcome.report.summary,
+                "cast": outcome.cast.iter().map(|(speaker, voice)| json!({
+                    "speaker": speaker,
+                    "voice": voice,
+                })).collect::<Vec<_>>(),
             }),
             Event::VideoDone {
                 video,

@@ -10,7 +10,7 @@ use dubber::pipeline::{Editing, PrepOptions, PrepSource, Prepared, Workdir, prep
 
 use super::config;
 
-use super::flags::{GroupingArgs, SttArgs, TranslateWith, WordsArgs, WorkdirArgs};
+use super::flags::{GroupingArgs, Provider, SttArgs, TranslateWith, WordsArgs, WorkdirArgs};
 use super::output::{Event, Output};
 
 #[derive(Debug, Args)]
@@ -40,6 +40,14 @@ pub struct PrepArgs {
     pub force: bool,
     #[command(flatten)]
     pub words: WordsArgs,
+    /// The TTS engine whose voices the lines' speakers are cast with into cast.toml (see
+    /// `synth --tts`).
+    #[arg(long = "tts", value_enum, default_value_t = Provider::Piper)]
+    pub provider: Provider,
+    /// A cast file (e.g. one shared by a series): its speakers keep its voices, the others are
+    /// cast automatically into the work directory's cast.toml.
+    #[arg(long, value_name = "FILE")]
+    pub cast: Option<PathBuf>,
 }
 
 pub fn run(args: PrepArgs, out: &Output) -> Result<()> {
@@ -50,6 +58,17 @@ pub fn run(args: PrepArgs, out: &Output) -> Result<()> {
         force: args.force,
         skip_when_current: false,
         subtitles_encoding: args.subtitles_encoding.clone(),
+        casting: Some(config::casting(
+            args.provider,
+            None,
+            None,
+            args.cast.as_deref(),
+            args.words
+                .translate_to
+                .as_deref()
+                .or(args.stt.stt_language.as_deref()),
+        )),
+        video: Some(args.video.clone()),
     };
     let translate_with = config::translate_with(&args.words, args.subtitles.is_none())?;
     let mut edits = config::text_edits(&args.words)?;

@@ -92,6 +92,9 @@ pub fn run(args: RunArgs, out: &Output) -> Result<()> {
             force: args.force,
             skip_when_current: true,
             subtitles_encoding: args.subtitles_encoding.clone(),
+            // Set per video by the library.
+            casting: None,
+            video: None,
         },
         transcribe: run_transcribe_options(&args)?,
         synth,

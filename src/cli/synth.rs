@@ -68,6 +68,9 @@ pub fn run(args: SynthArgs, out: &Output) -> Result<()> {
         },
         || {
             println!("{}", outcome.report.human_summary());
+            for (speaker, voice) in &outcome.cast {
+                println!("cast: {speaker} → {voice}");
+            }
             println!(
                 "{} chunks: {} requests, {} from cache; report: {}",
                 outcome.chunks,

@@ -7,6 +7,7 @@
 //! [`state`], so work whose inputs did not change is skipped and a person's edits are kept.
 
 pub mod burn;
+pub mod cast;
 pub mod prep;
 pub mod run;
 pub mod state;
@@ -16,6 +17,7 @@ pub mod workdir;
 pub mod youtube;
 
 pub use burn::Burn;
+pub use cast::{Casting, SpeakerVoices};
 pub use prep::{
     Editing, PrepError, PrepOptions, PrepOutcome, PrepSource, Prepared, TextEdits, prepare,
 };

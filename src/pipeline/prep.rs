@@ -5,7 +5,8 @@
 //! One entry, [`prepare`], serves `dubber prep` and `dubber run` alike. Prep refuses to overwrite a
 //! `subs.srt` a person edited since prep wrote it (unless forced), and with
 //! [`PrepOptions::skip_when_current`] it does nothing when its inputs are those of the last prep:
-//! a resumed `run` keeps a person's edits.
+//! a resumed `run` keeps a person's edits. When the lines have speakers, prep also casts them
+//! ([`crate::pipeline::cast`]): `cast.toml` gets a voice for every speaker it lacks.
 
 use std::path::{Path, PathBuf};
 
@@ -30,6 +31,8 @@ pub enum PrepError {
     Workdir(#[from] WorkdirError),
     #[error(transparent)]
     Llm(#[from] LlmError),
+    #[error(transparent)]
+    Cast(#[from] crate::cast::CastError),
     #[error("{}: {source}", path.display())]
     Io {
         path: PathBuf,
@@ -64,6 +67,10 @@ pub struct PrepOptions {
     pub skip_when_current: bool,
     /// The imported subtitles' encoding (a WHATWG label); `None` detects it.
     pub subtitles_encoding: Option<String>,
+    /// Cast the lines' speakers into `cast.toml` (`None`: leave casting to synth).
+    pub casting: Option<crate::pipeline::cast::Casting>,
+    /// The video, whose speech tells the speakers' registers when casting.
+    pub video: Option<PathBuf>,
 }
 
 /// Where prep's lines come from.
@@ -163,6 +170,22 @@ pub async fn prepare<M: ChatModel>(
         }
     }
     let mut outcome = write_outputs(workdir, segments, fixes, opts)?;
+    if let Some(casting) = &opts.casting {
+        let (workdir, casting, video, segments) = (
+            workdir.clone(),
+            casting.clone(),
+            opts.video.clone(),
+            outcome.segments.clone(),
+        );
+        tokio::task::spawn_blocking(move || {
+            crate::pipeline::cast::cast_speakers(&workdir, video.as_deref(), &casting, &segments)
+        })
+        .await
+        .map_err(|e| PrepError::Io {
+            path: PathBuf::from("cast.toml"),
+            source: std::io::Error::other(e.to_string()),
+        })??;
+    }
     outcome.translated = original.is_some();
     outcome.transcription = transcription;
     write_original(workdir, original.as_deref())?;

@@ -261,6 +261,8 @@ pub async fn dub_one<S: Synthesizer>(
     }
     let prep_opts = PrepOptions {
         skip_when_current: true,
+        casting: Some(opts.synth.casting.clone()),
+        video: Some(job.video.clone()),
         ..opts.prep.clone()
     };
     let source = match (&job.subtitles, engines.transcriber) {

@@ -5,6 +5,8 @@
 //! <stem>.dub/
 //!   subs.srt            the subtitles synth speaks; a person may edit them between prep and synth
 //!   subs.orig.srt       the original-language subtitles when prep translated
+//!   cast.toml           which voice speaks for whom, when the lines have speakers (a person may
+//!                       edit it; see [`crate::cast`])
 //!   transcript.json     what the transcriber heard, before normalising (reused while the video
 //!                       and the engine are unchanged)
 //!   transcript.en.json  the same, translated into English by Whisper (`--translate-with whisper`)
@@ -118,6 +120,9 @@ impl Workdir {
 
     pub fn subs_srt(&self) -> PathBuf {
         self.root.join("subs.srt")
+    }
+    pub fn cast_toml(&self) -> PathBuf {
+        self.root.join("cast.toml")
     }
     pub fn subs_orig_srt(&self) -> PathBuf {
         self.root.join("subs.orig.srt")

@@ -18,7 +18,7 @@ mod report;
 pub use plan::{Placement, Plan, PlanError, Warning, plan};
 pub use policy::{FitMode, Mode, Policy};
 pub use render::{ClipFiles, ClipSource, RenderStats, TrimSilence, render};
-pub use report::{ChunkReport, Report, Summary, report};
+pub use report::{ChunkReport, Report, SpeakerLine, Summary, report};
 
 use crate::audio::AudioError;
 use crate::segment::Chunk;

@@ -6,9 +6,11 @@
 //! ```text
 //! {"summary": {"lines", "lines_fitted", "max_speed", "mean_speed", "lines_above_1_15",
 //!              "lines_at_cap", "total_drift", "max_drift", "overflows",
-//!              "start_error_p50", "start_error_p99", "track_seconds", "rate"},
+//!              "start_error_p50", "start_error_p99", "track_seconds", "rate",
+//!              "speakers": [{"speaker"?, "voice", "chunks", "seconds"}]},
 //!  "chunks": [{"id", "text", "windows": [{"start", "end"}], "start", "natural", "played",
-//!              "speed", "shift", "borrowed", "voice_speed", "warnings": [{"kind", ...}]}],
+//!              "speed", "shift", "borrowed", "voice_speed", "speaker"?, "voice",
+//!              "warnings": [{"kind", ...}]}],
 //!  "background": {"mode", "method", "reason"?, "channels", "layout", "rate",
 //!                 "dialogue_lufs"?, "dub_lufs"?, "dub_gain_db"}}
 //! ```
@@ -19,7 +21,9 @@
 //!
 //! `natural` is the clip's own length, `played` its length on the track, `speed` =
 //! natural / played, `shift` how far it starts after its window (negative: before), `borrowed` the
-//! pause after the window that it uses. Warning kinds are those of [`super::Warning`] in snake
+//! pause after the window that it uses. `speaker` is who speaks the chunk (absent when unknown),
+//! `voice` the voice that spoke it as `engine:voice` (`piper:en_US-joe-medium`); the summary's
+//! `speakers` gives each (speaker, voice) its chunks and the seconds they play. Warning kinds are those of [`super::Warning`] in snake
 //! case (`overflow`, `shifted`, `drift_exceeded`, `beyond_window`, `pulled_early`,
 //! `cut_at_video_end`, `empty_clip`, `clip_ignored`, `synthesis_failed`).
 
@@ -70,6 +74,23 @@ pub struct Summary {
     pub track_seconds: f64,
     /// Sample rate of the track.
     pub rate: u32,
+    /// Each voice's share: one line per (speaker, voice), in the order they first speak.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub speakers: Vec<SpeakerLine>,
+}
+
+/// One speaker's share of the dub.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SpeakerLine {
+    /// The speaker; absent for the lines nobody is named for.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub speaker: Option<String>,
+    /// `engine:voice`.
+    pub voice: String,
+    /// Chunks spoken.
+    pub chunks: usize,
+    /// Seconds they play on the track.
+    pub seconds: f64,
 }
 
 /// One chunk as placed; fields as in the module's schema.
@@ -88,6 +109,12 @@ pub struct ChunkReport {
     /// any stretching; 1 otherwise. `voice_speed × speed` never exceeds the policy's cap.
     #[serde(default = "unit_speed")]
     pub voice_speed: f64,
+    /// Who speaks the chunk, when known.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub speaker: Option<String>,
+    /// The voice that spoke it, `engine:voice`.
+    #[serde(default)]
+    pub voice: String,
     pub warnings: Vec<Warning>,
     /// The text before `synth --shorten` rewrote it to fit (absent when it was not shortened).
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -117,6 +144,8 @@ pub fn report(plan: &Plan, chunks: &[Chunk], policy: &Policy) -> Report {
                 shift: p.shift as f64 / f64::from(plan.rate),
                 borrowed: secs(p.borrowed),
                 voice_speed: 1.0,
+                speaker: None,
+                voice: String::new(),
                 warnings: p.warnings.clone(),
                 original_text: None,
             }
@@ -181,6 +210,7 @@ pub fn report(plan: &Plan, chunks: &[Chunk], policy: &Policy) -> Report {
         start_error_p99: percentile(0.99),
         track_seconds: secs(plan.track_len),
         rate: plan.rate,
+        speakers: Vec::new(),
     };
     Report {
         summary,
@@ -190,6 +220,35 @@ pub fn report(plan: &Plan, chunks: &[Chunk], policy: &Policy) -> Report {
 }
 
 impl Report {
+    /// Name each chunk's speaker and voice (`speakers` and `voices` in the chunks' order) and sum
+    /// up each (speaker, voice)'s chunks and seconds in the summary.
+    pub fn set_voices(&mut self, speakers: &[Option<String>], voices: &[String]) {
+        let mut lines: Vec<SpeakerLine> = Vec::new();
+        for ((chunk, speaker), voice) in self.chunks.iter_mut().zip(speakers).zip(voices) {
+            chunk.speaker.clone_from(speaker);
+            chunk.voice.clone_from(voice);
+            if chunk.played <= 0.0 {
+                continue;
+            }
+            match lines
+                .iter_mut()
+                .find(|l| l.speaker == *speaker && l.voice == *voice)
+            {
+                Some(line) => {
+                    line.chunks += 1;
+                    line.seconds += chunk.played;
+                }
+                None => lines.push(SpeakerLine {
+                    speaker: speaker.clone(),
+                    voice: voice.clone(),
+                    chunks: 1,
+                    seconds: chunk.played,
+                }),
+            }
+        }
+        self.summary.speakers = lines;
+    }
+
     /// A few lines for people, printed at the end of `synth`.
     pub fn human_summary(&self) -> String {
         let s = &self.summary;
@@ -200,10 +259,27 @@ impl Report {
                 .unwrap_or_default();
             format!("; background: {method}, {} ({} ch)", b.layout, b.channels)
         });
+        let named = s.speakers.iter().any(|l| l.speaker.is_some());
+        let speakers: String = match named {
+            false => String::new(),
+            true => s
+                .speakers
+                .iter()
+                .map(|l| {
+                    format!(
+                        "\n  {} ({}): {} chunk(s), {:.1} s",
+                        l.speaker.as_deref().unwrap_or("no speaker"),
+                        l.voice,
+                        l.chunks,
+                        l.seconds
+                    )
+                })
+                .collect(),
+        };
         format!(
             "{} of {} lines fitted; speed max {:.2}×, mean {:.2}×; {} above 1.15×, {} at the cap; \
              {} overflow(s), drift total {:.2} s, max {:.2} s; start error p50 {:.0} ms, p99 {:.0} ms; \
-             track {:.3} s{}",
+             track {:.3} s{}{}",
             s.lines_fitted,
             s.lines,
             s.max_speed,
@@ -217,6 +293,7 @@ impl Report {
             s.start_error_p99 * 1000.0,
             s.track_seconds,
             background,
+            speakers,
         )
     }
 

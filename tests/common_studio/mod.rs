@@ -79,6 +79,7 @@ pub fn options(dir: &Path) -> SynthOptions {
         sample_rate: 24_000,
     };
     SynthOptions {
+        casting: Default::default(),
         grouping: GroupOptions::default(),
         policy: Policy {
             mode: Mode::Segment,

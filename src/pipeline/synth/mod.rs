@@ -16,8 +16,12 @@ pub mod takes;
 use std::path::{Path, PathBuf};
 
 use crate::audio::{AudioError, Ducking};
+use crate::cast::CastError;
 use crate::llm::{ChatModel, LineEditor, OpenAiChat};
 use crate::media::{self, MediaError, MuxOptions, Probe};
+use crate::pipeline::cast::{
+    Casting, SpeakerVoices, cast_speakers, chunk_speakers, load_voices, request_for,
+};
 use crate::pipeline::workdir::{Workdir, WorkdirError};
 use crate::progress::Progress;
 use crate::subtitles::{self, SubtitleError};
@@ -77,8 +81,11 @@ impl Background {
 pub struct SynthOptions {
     pub grouping: GroupOptions,
     pub policy: Policy,
-    /// Voice, model, instructions, speed and format; the text is set per chunk.
+    /// Voice, model, instructions, speed and format; the text is set per chunk. Lines whose
+    /// speaker the cast names get the speaker's voice ([`crate::pipeline::cast`]).
     pub request: SynthRequest,
+    /// How speakers are cast.
+    pub casting: Casting,
     pub batch: BatchOptions,
     /// Render lines whose synthesis failed as silence (listed in the report) instead of failing.
     pub allow_silence: bool,
@@ -101,6 +108,8 @@ pub struct SynthOutcome {
     pub silenced: Vec<FailedLine>,
     pub track: PathBuf,
     pub output: Option<PathBuf>,
+    /// (speaker, `engine:voice`) for every speaker of the video, in the order they first speak.
+    pub cast: Vec<(String, String)>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -123,6 +132,8 @@ pub enum SynthStageError {
     },
     #[error(transparent)]
     Timeline(#[from] TimelineError),
+    #[error(transparent)]
+    Cast(#[from] CastError),
     #[error("{}: {source}", path.display())]
     Io {
         path: PathBuf,
@@ -254,13 +265,12 @@ pub async fn synth_with_shortening<S: Synthesizer, M: ChatModel>(
     let policy = with_scene_cuts(video, &info, &opts.policy).await?;
     let segments = read_reviewed_subtitles(workdir)?;
     let _lock = workdir.lock()?;
+    let voices = cast_for(workdir, Some(video), &opts.casting, &segments).await?;
+    load_voices(engine, &opts.request, &opts.casting, &voices).await?;
     let mut chunks = chunks_for_mode(&segments, &opts.grouping, policy.mode);
-    let requests_for = |chunks: &[Chunk]| -> Vec<SynthRequest> {
-        chunks
-            .iter()
-            .map(|c| opts.request.with_text(c.text.clone()))
-            .collect()
-    };
+    let speakers = chunk_speakers(&segments, &chunks);
+    let requests_for =
+        |chunks: &[Chunk]| -> Vec<SynthRequest> { requests_of(opts, &voices, &speakers, chunks) };
 
     let label = video
         .file_name()
@@ -316,6 +326,7 @@ pub async fn synth_with_shortening<S: Synthesizer, M: ChatModel>(
         &mut chunks,
         result,
         &originals,
+        &speakers,
     )
     .await?;
 
@@ -338,7 +349,50 @@ pub async fn synth_with_shortening<S: Synthesizer, M: ChatModel>(
         silenced: failed,
         track: voice_track,
         output: opts.output.clone(),
+        cast: voices.ids(),
     })
+}
+
+/// The cast of `segments`' speakers ([`cast_speakers`]), off the async threads: it may extract
+/// audio and measure voices.
+pub(crate) async fn cast_for(
+    workdir: &Workdir,
+    video: Option<&Path>,
+    casting: &Casting,
+    segments: &[Segment],
+) -> Result<SpeakerVoices, SynthStageError> {
+    let (workdir, video, casting, segments) = (
+        workdir.clone(),
+        video.map(Path::to_path_buf),
+        casting.clone(),
+        segments.to_vec(),
+    );
+    Ok(
+        off_runtime(move || cast_speakers(&workdir, video.as_deref(), &casting, &segments))
+            .await??,
+    )
+}
+
+/// One request per chunk, each with its speaker's voice (`speakers` in the chunks' order).
+pub(crate) fn requests_of(
+    opts: &SynthOptions,
+    voices: &SpeakerVoices,
+    speakers: &[Option<String>],
+    chunks: &[Chunk],
+) -> Vec<SynthRequest> {
+    chunks
+        .iter()
+        .zip(speakers)
+        .map(|(c, speaker)| {
+            request_for(
+                &opts.request,
+                &opts.casting,
+                voices,
+                speaker.as_deref(),
+                &c.text,
+            )
+        })
+        .collect()
 }
 
 /// What rendering the voice track needs besides the chunks and their clips.
@@ -361,6 +415,7 @@ pub(crate) async fn fit_and_render<S: Synthesizer>(
     chunks: &mut [Chunk],
     result: BatchReport,
     originals: &[Option<String>],
+    speakers: &[Option<String>],
 ) -> Result<(Report, Plan), SynthStageError> {
     let (workdir, opts, track, video_secs, policy) =
         (r.workdir, r.opts, r.track, r.video_secs, r.policy);
@@ -403,6 +458,15 @@ pub(crate) async fn fit_and_render<S: Synthesizer>(
         c.original_text.clone_from(original);
         c.voice_speed = *speed;
     }
+    let voices: Vec<String> = requests
+        .iter()
+        .map(|r| {
+            r.route
+                .clone()
+                .unwrap_or_else(|| opts.casting.default_voice.clone())
+        })
+        .collect();
+    report.set_voices(speakers, &voices);
     for failed in &result.failed {
         if let Some(c) = report.chunks.get_mut(failed.index) {
             c.text = requests[failed.index].text.clone();

@@ -5,7 +5,8 @@
 //! second, so a [`Session`] does that once, keeps the engine, the lines, the chunks and the plan,
 //! and after an [`Session::edit`] runs only what the edit invalidates: subs.srt is saved
 //! (atomically, first, so nothing is lost), the chunks are regrouped, the cache answers every
-//! chunk but the changed one, and the plan and `dub.wav` are made again. The mix over the original
+//! chunk but the changed one, and the plan and `dub.wav` are made again. A line given a speaker
+//! the cast lacks is cast automatically, as `synth` does. The mix over the original
 //! audio and the mux wait for [`Session::export`].
 //!
 //! A session holds the work directory's lock for its whole life: no `dubber synth` can write the
@@ -14,17 +15,18 @@
 use std::path::{Path, PathBuf};
 
 use super::{
-    Rendering, SynthOptions, SynthStageError, chunks_for_mode, fit_and_render, off_runtime, output,
-    read_reviewed_subtitles, with_scene_cuts,
+    Rendering, SynthOptions, SynthStageError, cast_for, chunks_for_mode, fit_and_render,
+    off_runtime, output, read_reviewed_subtitles, requests_of, with_scene_cuts,
 };
 use crate::Chunk;
 use crate::llm::{ChatModel, LineEditor, LlmError, char_budget};
 use crate::media::{self, Probe};
+use crate::pipeline::cast::{chunk_speakers, load_voices};
 use crate::pipeline::workdir::{Workdir, WorkdirLock};
 use crate::segment::{MAX_MEDIA_MS, Segment};
 use crate::subtitles;
 use crate::timeline::{self, Plan, Policy, Report};
-use crate::tts::{BatchOptions, BatchRunner, Cache, SynthRequest, Synthesizer};
+use crate::tts::{BatchOptions, BatchRunner, Cache, Synthesizer};
 
 /// A change to one line; fields left `None` keep their value.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -217,11 +219,23 @@ impl<S: Synthesizer> Session<S> {
     /// and rendering.
     async fn render(&mut self, segments: Vec<Segment>) -> Result<(f64, f64), SynthStageError> {
         let started = std::time::Instant::now();
+        let voices = cast_for(
+            &self.workdir,
+            Some(&self.video),
+            &self.opts.casting,
+            &segments,
+        )
+        .await?;
+        load_voices(
+            &self.engine,
+            &self.opts.request,
+            &self.opts.casting,
+            &voices,
+        )
+        .await?;
         let mut chunks = chunks_for_mode(&segments, &self.opts.grouping, self.policy.mode);
-        let requests: Vec<SynthRequest> = chunks
-            .iter()
-            .map(|c| self.opts.request.with_text(c.text.clone()))
-            .collect();
+        let speakers = chunk_speakers(&segments, &chunks);
+        let requests = requests_of(&self.opts, &voices, &speakers, &chunks);
         let result = self.runner.run(&self.engine, &requests).await?;
         let made = result.requests;
         let synthesized = started.elapsed().as_secs_f64();
@@ -240,6 +254,7 @@ impl<S: Synthesizer> Session<S> {
             &mut chunks,
             result,
             &originals,
+            &speakers,
         )
         .await?;
         (self.segments, self.chunks, self.report, self.plan) = (segments, chunks, report, plan);
