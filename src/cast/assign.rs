@@ -5,7 +5,8 @@
 //! hears it) is found by dynamic programming — with distinct voices, keeping the order is always
 //! optimal for a convex distance, so this is the best matching. Speakers with no measured pitch
 //! take the voices left, alternately from the low and the high end, so two of them sound
-//! different. With more speakers than voices, the speakers that come first get distinct voices
+//! different. A candidate's penalty (an espeak-ng voice continuing a Piper pool) is added to its
+//! distance, so such a voice is chosen only when it is much closer. With more speakers than voices, the speakers that come first get distinct voices
 //! and the others the closest voice of the whole pool (reused); the caller warns.
 //!
 //! Why separate: this is pure arithmetic over names and numbers, tested without any engine.
@@ -36,14 +37,15 @@ fn distance(a: f64, b: f64) -> f64 {
 
 /// Indices into `free` (sorted by pitch) for `pitches` (sorted), distinct and in order, with the
 /// least summed distance. `pitches.len() <= free.len()`.
-fn ordered_matching(pitches: &[f64], free: &[f64]) -> Vec<usize> {
+fn ordered_matching(pitches: &[f64], free: &[(f64, f64)]) -> Vec<usize> {
     let (k, m) = (pitches.len(), free.len());
     // best[i][j]: least cost of matching the first i speakers within the first j voices.
     let mut best = vec![vec![f64::INFINITY; m + 1]; k + 1];
     best[0].fill(0.0);
     for i in 1..=k {
         for j in i..=m {
-            let take = best[i - 1][j - 1] + distance(pitches[i - 1], free[j - 1]);
+            let (pitch, penalty) = free[j - 1];
+            let take = best[i - 1][j - 1] + distance(pitches[i - 1], pitch) + penalty;
             best[i][j] = take.min(best[i][j - 1]);
         }
     }
@@ -86,7 +88,7 @@ pub fn assign(speakers: &[Speaker], pool: &[Candidate], taken: &[Voice]) -> Vec<
     // Leave the voices the unknown speakers need: match the known ones to all free voices, then
     // the unknown ones take what is left.
     let pitches: Vec<f64> = known.iter().map(|(_, p)| *p).collect();
-    let free_pitches: Vec<f64> = free.iter().map(|c| c.pitch_hz).collect();
+    let free_pitches: Vec<(f64, f64)> = free.iter().map(|c| (c.pitch_hz, c.penalty)).collect();
     let chosen = ordered_matching(&pitches, &free_pitches);
     let mut used = vec![false; free.len()];
     for (&(speaker, _), &voice) in known.iter().zip(&chosen) {
@@ -125,9 +127,10 @@ pub fn assign(speakers: &[Speaker], pool: &[Candidate], taken: &[Voice]) -> Vec<
     // Too few voices: the closest of the whole pool.
     for (i, speaker) in speakers.iter().enumerate().skip(fitting) {
         let closest = match speaker.pitch_hz {
-            Some(p) => pool
-                .iter()
-                .min_by(|a, b| distance(p, a.pitch_hz).total_cmp(&distance(p, b.pitch_hz))),
+            Some(p) => pool.iter().min_by(|a, b| {
+                (distance(p, a.pitch_hz) + a.penalty)
+                    .total_cmp(&(distance(p, b.pitch_hz) + b.penalty))
+            }),
             None => pool.first(),
         };
         out[i] = closest.map(|c| Assigned {
@@ -150,6 +153,7 @@ mod tests {
             .map(|(v, hz)| Candidate {
                 voice: Voice::new(EngineKind::Espeak, *v),
                 pitch_hz: *hz,
+                penalty: 0.0,
             })
             .collect()
     }
@@ -182,6 +186,23 @@ mod tests {
             &[],
         );
         assert_eq!(voices(&got), ["mid", "low"]);
+    }
+
+    #[test]
+    fn a_penalised_fallback_voice_needs_to_be_much_closer() {
+        let mut p = pool(&[
+            ("piper-low", 93.0),
+            ("espeak-m3", 107.0),
+            ("espeak-f4", 181.0),
+        ]);
+        p[1].penalty = 0.25;
+        p[2].penalty = 0.25;
+        let got = assign(
+            &[speaker("Bob", Some(102.0)), speaker("Ann", Some(175.0))],
+            &p,
+            &[],
+        );
+        assert_eq!(voices(&got), ["piper-low", "espeak-f4"]);
     }
 
     #[test]

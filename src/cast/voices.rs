@@ -76,7 +76,14 @@ pub struct Candidate {
     pub voice: Voice,
     /// The voice's median pitch, Hz.
     pub pitch_hz: f64,
+    /// Added to the distance when matching (octaves): an espeak-ng variant continuing a Piper
+    /// pool is taken over a Piper voice only when it is much closer ([`FALLBACK_PENALTY`]).
+    pub penalty: f64,
 }
+
+/// How much closer (octaves; a quarter is three semitones) an espeak-ng fallback voice must be
+/// to a speaker than a Piper voice to be chosen over it.
+pub const FALLBACK_PENALTY: f64 = 0.25;
 
 /// Which pool to build.
 #[derive(Debug, Clone)]
@@ -151,6 +158,7 @@ fn espeak_pool(language: &str) -> Result<Vec<Candidate>, CastError> {
             Ok(Candidate {
                 voice: Voice::new(EngineKind::Espeak, name),
                 pitch_hz,
+                penalty: 0.0,
             })
         })
         .collect()
@@ -197,6 +205,7 @@ fn piper_pool(spec: &PoolSpec) -> Result<Vec<Candidate>, CastError> {
         pool.push(Candidate {
             voice: Voice::new(EngineKind::Piper, name),
             pitch_hz,
+            penalty: 0.0,
         });
     }
     if let (true, Some(cache)) = (measured, &spec.register_cache) {
@@ -220,7 +229,10 @@ pub fn voice_pool(spec: &PoolSpec) -> Result<Vec<Candidate>, CastError> {
     let pool = match spec.engine {
         EngineKind::Piper => {
             let mut pool = piper_pool(spec)?;
-            pool.extend(espeak_pool(&spec.language)?);
+            pool.extend(espeak_pool(&spec.language)?.into_iter().map(|c| Candidate {
+                penalty: FALLBACK_PENALTY,
+                ..c
+            }));
             pool
         }
         EngineKind::Espeak => espeak_pool(&spec.language)?,
@@ -229,6 +241,7 @@ pub fn voice_pool(spec: &PoolSpec) -> Result<Vec<Candidate>, CastError> {
             .map(|(v, hz)| Candidate {
                 voice: Voice::new(EngineKind::OpenAi, *v),
                 pitch_hz: *hz,
+                penalty: 0.0,
             })
             .collect(),
         EngineKind::ElevenLabs => ELEVENLABS_VOICES
@@ -236,6 +249,7 @@ pub fn voice_pool(spec: &PoolSpec) -> Result<Vec<Candidate>, CastError> {
             .map(|(id, _, hz)| Candidate {
                 voice: Voice::new(EngineKind::ElevenLabs, *id),
                 pitch_hz: *hz,
+                penalty: 0.0,
             })
             .collect(),
     };
