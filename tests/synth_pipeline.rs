@@ -33,8 +33,16 @@ fn make_demo(dir: &Path) -> PathBuf {
 }
 
 /// `dubber prep demo.mp4 --subtitles demo.srt` in `dir`, which must succeed.
+/// Prep, casting any speakers with the engine these tests dub with (the OpenAI test server).
 async fn prep_demo(dir: &Path) {
-    let args = ["prep", "demo.mp4", "--subtitles", "demo.srt"];
+    let args = [
+        "prep",
+        "demo.mp4",
+        "--subtitles",
+        "demo.srt",
+        "--tts",
+        "openai",
+    ];
     let out = dubber(dir, args.iter().map(|a| a.to_string()).collect()).await;
     assert!(
         out.status.success(),
