@@ -21,11 +21,17 @@
 use super::Embedding;
 
 /// Average-linkage cosine similarity below which two clusters are different speakers.
-pub const DEFAULT_THRESHOLD: f32 = 0.75;
+pub const DEFAULT_THRESHOLD: f32 = 0.65;
 
 /// Least speech (in the weights' unit, seconds) a cluster found automatically must hold to be
 /// a speaker of its own.
 pub const MIN_SPEAKER_WEIGHT: f32 = 3.0;
+
+/// Items lighter than this (seconds of speech) do not found clusters: they join the cluster
+/// they are most like. A short line's embedding is noisy and often pulled the same way by the
+/// same kind of line ("No way!", "Yes."): left to cluster freely, a speaker's exclamations can
+/// form a speaker of their own.
+pub const RELIABLE_WEIGHT: f32 = 1.5;
 
 /// How many clusters to make.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -38,8 +44,47 @@ pub enum Stop {
 
 /// A cluster label (0, 1, …, numbered in order of first appearance) for each item.
 ///
-/// `items` are embeddings with weights (> 0); `stop` says when merging ends.
+/// `items` are embeddings with weights (> 0); `stop` says when merging ends. Items of at least
+/// [`RELIABLE_WEIGHT`] are clustered; the lighter ones then join the cluster whose members they
+/// are most like on (weighted) average. When too few items are reliable for `stop`, all are
+/// clustered.
 pub fn cluster(items: &[(Embedding, f32)], stop: Stop) -> Vec<usize> {
+    let mut reliable: Vec<usize> = (0..items.len())
+        .filter(|&i| items[i].1 >= RELIABLE_WEIGHT)
+        .collect();
+    let needed = match stop {
+        Stop::Count(k) => k.max(1),
+        Stop::Threshold(_) => 1,
+    };
+    if reliable.len() < needed {
+        reliable = (0..items.len()).collect();
+    }
+    let core: Vec<(Embedding, f32)> = reliable.iter().map(|&i| items[i].clone()).collect();
+    let core_labels = agglomerate(&core, stop);
+    let mut labels = vec![0usize; items.len()];
+    for (&i, &l) in reliable.iter().zip(&core_labels) {
+        labels[i] = l;
+    }
+    let clusters = core_labels.iter().max().map_or(0, |m| m + 1);
+    for i in 0..items.len() {
+        if reliable.contains(&i) {
+            continue;
+        }
+        let mut sum = vec![0f32; clusters];
+        let mut weight = vec![0f32; clusters];
+        for (&r, &l) in reliable.iter().zip(&core_labels) {
+            sum[l] += items[r].1 * items[i].0.cosine(&items[r].0);
+            weight[l] += items[r].1;
+        }
+        labels[i] = (0..clusters)
+            .max_by(|&a, &b| (sum[a] / weight[a]).total_cmp(&(sum[b] / weight[b])))
+            .unwrap_or(0);
+    }
+    label_in_order(&labels)
+}
+
+/// Agglomerative clustering of all `items`: a root id per item.
+fn agglomerate(items: &[(Embedding, f32)], stop: Stop) -> Vec<usize> {
     let n = items.len();
     if n == 0 {
         return Vec::new();
@@ -101,7 +146,15 @@ pub fn cluster(items: &[(Embedding, f32)], stop: Stop) -> Vec<usize> {
     if let Stop::Threshold(_) = stop {
         fold_small(&mut sim, n, &mut weight, &mut active, &mut parent);
     }
-    label_in_order(&parent)
+    let roots: Vec<usize> = (0..n)
+        .map(|mut i| {
+            while parent[i] != i {
+                i = parent[i];
+            }
+            i
+        })
+        .collect();
+    label_in_order(&roots)
 }
 
 /// Merges cluster `j` into `i` (Lance–Williams update for weighted average linkage).
@@ -152,24 +205,16 @@ fn fold_small(
     }
 }
 
-/// Each item's root cluster, renumbered 0, 1, … in order of first appearance.
-fn label_in_order(parent: &[usize]) -> Vec<usize> {
-    let root = |mut i: usize| {
-        while parent[i] != i {
-            i = parent[i];
-        }
-        i
-    };
+/// Labels renumbered 0, 1, … in order of first appearance.
+fn label_in_order(labels: &[usize]) -> Vec<usize> {
     let mut names: Vec<usize> = Vec::new();
-    (0..parent.len())
-        .map(|i| {
-            let r = root(i);
-            match names.iter().position(|&x| x == r) {
-                Some(k) => k,
-                None => {
-                    names.push(r);
-                    names.len() - 1
-                }
+    labels
+        .iter()
+        .map(|&r| match names.iter().position(|&x| x == r) {
+            Some(k) => k,
+            None => {
+                names.push(r);
+                names.len() - 1
             }
         })
         .collect()
@@ -218,12 +263,31 @@ mod tests {
     }
 
     #[test]
+    fn short_lines_join_a_speaker_but_never_found_one() {
+        // Three short lines alike among themselves but unlike both speakers: without the rule
+        // they would be a third speaker.
+        let short = |t: f32| (Embedding::normalized(vec![0.3, 0.5, 1.0, t]), 0.2);
+        let items = vec![
+            near(0, 0.0, 4.0),
+            short(0.0),
+            near(1, 0.0, 4.0),
+            short(0.1),
+            short(0.05),
+            near(0, 0.1, 4.0),
+        ];
+        assert_eq!(
+            cluster(&items, Stop::Threshold(0.75)),
+            vec![0, 1, 1, 1, 1, 0]
+        );
+    }
+
+    #[test]
     fn a_light_stray_cluster_is_folded_into_its_nearest() {
-        // A 1-second line pointing elsewhere joins the closer of the two real speakers.
+        // A 2-second line pointing elsewhere joins the closer of the two real speakers.
         let items = vec![
             near(0, 0.0, 10.0),
             near(1, 0.0, 10.0),
-            (Embedding::normalized(vec![0.3, 0.5, 0.0, 1.0]), 1.0),
+            (Embedding::normalized(vec![0.3, 0.5, 0.0, 1.0]), 2.0),
         ];
         assert_eq!(cluster(&items, Stop::Threshold(0.75)), vec![0, 1, 1]);
     }
