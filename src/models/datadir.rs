@@ -28,6 +28,8 @@ pub const DEFAULT_WHISPER_MODEL: &str = "tiny.en";
 pub const MULTILINGUAL_WHISPER_MODEL: &str = "base";
 /// The Silero voice-activity model file, in `<data dir>/models/vad/`.
 pub const VAD_MODEL_FILE: &str = "silero_vad_v6.onnx";
+/// The speaker encoder (Resemblyzer's GE2E weights), in `<data dir>/models/speaker/`.
+pub const SPEAKER_MODEL_FILE: &str = "resemblyzer-ge2e.pt";
 /// The Piper voice used when none is named.
 pub const DEFAULT_PIPER_VOICE: &str = "en_US-joe-medium";
 
@@ -197,6 +199,27 @@ impl DataDir {
         }
     }
 
+    /// Where the speaker encoder goes.
+    pub fn speaker_model_path(&self) -> PathBuf {
+        self.root
+            .join("models")
+            .join("speaker")
+            .join(SPEAKER_MODEL_FILE)
+    }
+
+    /// The speaker encoder (for `--speakers`), if installed.
+    pub fn speaker_model(&self) -> Result<PathBuf, ModelError> {
+        let path = self.speaker_model_path();
+        match path.is_file() {
+            true => Ok(path),
+            false => Err(ModelError::Missing {
+                what: "speaker model (Resemblyzer GE2E)".to_string(),
+                path,
+                hint: format!("install it with `{SETUP_COMMAND}`"),
+            }),
+        }
+    }
+
     /// Like [`DataDir::whisper_model`], reading `DUBBER_WHISPER_MODEL`.
     pub fn whisper_model_from_env(&self, cli: Option<&str>) -> Result<PathBuf, ModelError> {
         let env = std::env::var(WHISPER_MODEL_ENV).ok();
@@ -345,6 +368,13 @@ mod tests {
             err.contains("point --voice or") && !err.contains("--voice-model"),
             "{err}"
         );
+        let err = data.speaker_model().unwrap_err().to_string();
+        assert!(
+            err.contains("models/speaker/resemblyzer-ge2e.pt") && err.contains(SETUP_COMMAND),
+            "{err}"
+        );
+        touch(&data.speaker_model_path(), 4);
+        assert_eq!(data.speaker_model().unwrap(), data.speaker_model_path());
         let err = data.onnxruntime(None, None).unwrap_err().to_string();
         assert!(
             err.contains("libonnxruntime") && err.contains(ORT_DYLIB_ENV),

@@ -48,9 +48,11 @@ impl LogMel {
 
 /// One triangular mel filter: its first FFT bin and its weights from there.
 #[derive(Debug, Clone)]
-struct MelFilter {
-    first_bin: usize,
-    weights: Vec<f32>,
+pub(crate) struct MelFilter {
+    /// First FFT bin the filter covers.
+    pub(crate) first_bin: usize,
+    /// Weights of the bins from `first_bin` on.
+    pub(crate) weights: Vec<f32>,
 }
 
 /// Computes Whisper log-mel spectrograms; build once, reuse (holds the FFT plan and filters).
@@ -172,8 +174,9 @@ fn mel_to_hz(mel: f64) -> f64 {
     }
 }
 
-/// `librosa.filters.mel(sr=16000, n_fft=400, n_mels, norm="slaney")`, stored sparsely.
-fn slaney_mel_filters(n_mels: usize) -> Vec<MelFilter> {
+/// `librosa.filters.mel(sr=16000, n_fft=400, n_mels, norm="slaney")`, stored sparsely (also the
+/// speaker encoder's filters, [`crate::speakers`]).
+pub(crate) fn slaney_mel_filters(n_mels: usize) -> Vec<MelFilter> {
     let n_bins = N_FFT / 2 + 1;
     let fft_hz: Vec<f64> = (0..n_bins)
         .map(|k| k as f64 * SAMPLE_RATE as f64 / N_FFT as f64)

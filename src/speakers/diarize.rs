@@ -1,0 +1,280 @@
+//! Diarization of timed lines: who speaks each line of a recording.
+//!
+//! Lines are the units, because a dub gives one voice per line and prep already has them with
+//! their times. Each spoken line's audio is read from the speech WAV (by seeking, a batch of
+//! lines at a time, so memory stays flat on a 2-hour film) and embedded. A long line (over
+//! [`CHANGE_MIN_MS`]) is also scanned for a change of voice: its window embeddings are split in
+//! two where the two sides' mean voices differ most, and when they differ enough the two halves
+//! are clustered as separate units; if they land in different clusters the line is split in two
+//! at its nearest text boundary (`split`), otherwise it stays whole. Units are clustered
+//! (`cluster`) with their speech duration as weight (lines under a second count a fifth as
+//! much: a short embedding is noisy). Lines with no spoken text take no speaker; lines with text
+//! but no sound take their nearest voiced neighbour's. Speakers are named `SPEAKER_1`,
+//! `SPEAKER_2`, … in order of first appearance.
+
+use std::path::Path;
+
+use super::cluster::{DEFAULT_THRESHOLD, Stop, cluster};
+use super::split::split_at_fraction;
+use super::wavspan::SpanReader;
+use super::{Embedding, SpeakerEncoder, SpeakerError, WindowEmbedding};
+use crate::segment::Segment;
+
+/// Lines longer than this are scanned for a change of voice inside them.
+pub const CHANGE_MIN_MS: u64 = 4_000;
+/// Lines read and embedded together (bounds memory: ~64 lines of audio and their windows).
+const LINES_PER_BATCH: usize = 64;
+/// Each side of a change must hold at least this many windows (~2.4 s of speech).
+const CHANGE_MIN_WINDOWS: usize = 2;
+/// RMS under which a line's audio counts as silent (-70 dBFS).
+const SILENCE_RMS: f32 = 3e-4;
+
+/// How many speakers to find.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum SpeakerCount {
+    /// As many as the voices differ (the clustering threshold decides).
+    #[default]
+    Auto,
+    /// Exactly this many (at least 1).
+    Exactly(usize),
+    /// No diarization: the lines come back unchanged.
+    Off,
+}
+
+/// Options of [`diarize`].
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct DiarizeOptions {
+    /// How many speakers.
+    pub speakers: SpeakerCount,
+    /// Average cosine similarity under which two groups of lines are different speakers.
+    pub threshold: f32,
+    /// Cosine similarity of the two sides of a long line under which they are tried as two
+    /// voices (confirmed only if they cluster apart).
+    pub change_threshold: f32,
+}
+
+impl Default for DiarizeOptions {
+    fn default() -> Self {
+        Self {
+            speakers: SpeakerCount::Auto,
+            threshold: DEFAULT_THRESHOLD,
+            change_threshold: DEFAULT_THRESHOLD,
+        }
+    }
+}
+
+/// What one speaker says.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SpeakerStats {
+    /// `SPEAKER_1`, `SPEAKER_2`, …
+    pub name: String,
+    /// Lines given to the speaker.
+    pub lines: usize,
+    /// Total duration of those lines, in milliseconds.
+    pub speech_ms: u64,
+}
+
+/// The lines with their speakers, and the speakers.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Diarization {
+    /// The input lines with [`Segment::speaker`] set; a line two speakers share is two lines.
+    pub segments: Vec<Segment>,
+    /// The speakers in order of first appearance.
+    pub speakers: Vec<SpeakerStats>,
+}
+
+/// One clustered unit: a whole line or one side of a line with a change of voice.
+struct Unit {
+    line: usize,
+    embedding: Embedding,
+    weight: f32,
+}
+
+/// Where a long line's voice may change: as a fraction of its duration.
+struct Change {
+    fraction: f64,
+}
+
+/// Finds who speaks each of `segments` (times in ms) in `wav`, a mono WAV at the encoder's rate.
+pub fn diarize(
+    encoder: &dyn SpeakerEncoder,
+    wav: &Path,
+    segments: &[Segment],
+    options: &DiarizeOptions,
+) -> Result<Diarization, SpeakerError> {
+    let stop = match options.speakers {
+        SpeakerCount::Off => {
+            return Ok(Diarization {
+                segments: segments.to_vec(),
+                speakers: Vec::new(),
+            });
+        }
+        SpeakerCount::Exactly(0) => {
+            return Err(SpeakerError::Options(
+                "the number of speakers must be at least 1".into(),
+            ));
+        }
+        SpeakerCount::Exactly(n) => Stop::Count(n),
+        SpeakerCount::Auto => Stop::Threshold(options.threshold),
+    };
+    let mut reader = SpanReader::open(wav, encoder.sample_rate())?;
+    let rate = encoder.sample_rate() as usize;
+    let mut units: Vec<Unit> = Vec::new();
+    let mut changes: Vec<Option<Change>> = (0..segments.len()).map(|_| None).collect();
+    let mut voiced = vec![false; segments.len()];
+    let spoken: Vec<usize> = (0..segments.len())
+        .filter(|&i| !segments[i].spoken_text().is_empty() && segments[i].duration_ms() > 0)
+        .collect();
+    for batch in spoken.chunks(LINES_PER_BATCH) {
+        let mut audio = Vec::with_capacity(batch.len());
+        let mut lines = Vec::with_capacity(batch.len());
+        for &i in batch {
+            let a = reader.read(segments[i].start_ms, segments[i].end_ms)?;
+            if rms(&a) >= SILENCE_RMS {
+                audio.push(a);
+                lines.push(i);
+            }
+        }
+        let refs: Vec<&[f32]> = audio.iter().map(Vec::as_slice).collect();
+        let windows = encoder.embed_windows(&refs)?;
+        for ((&i, a), ws) in lines.iter().zip(&audio).zip(&windows) {
+            voiced[i] = true;
+            let secs = a.len() as f32 / rate as f32;
+            let weight = if secs < 1.0 { 0.2 * secs } else { secs };
+            let change = (segments[i].duration_ms() > CHANGE_MIN_MS)
+                .then(|| find_change(ws, options.change_threshold))
+                .flatten();
+            match change {
+                Some((k, left, right)) => {
+                    let at = (ws[k - 1].end.min(a.len()) + ws[k].start) as f64 / 2.0;
+                    let fraction = (at / a.len() as f64).clamp(0.0, 1.0);
+                    units.push(Unit {
+                        line: i,
+                        embedding: left,
+                        weight: weight * fraction as f32,
+                    });
+                    units.push(Unit {
+                        line: i,
+                        embedding: right,
+                        weight: weight * (1.0 - fraction as f32),
+                    });
+                    changes[i] = Some(Change { fraction });
+                }
+                None => {
+                    let embedding = Embedding::mean(ws.iter().map(|w| (&w.embedding, 1.0)))
+                        .ok_or_else(|| SpeakerError::Model {
+                            path: wav.to_path_buf(),
+                            reason: format!("{} gave no embedding for line {i}", encoder.name()),
+                        })?;
+                    units.push(Unit {
+                        line: i,
+                        embedding,
+                        weight,
+                    });
+                }
+            }
+        }
+    }
+    let items: Vec<(Embedding, f32)> = units
+        .iter()
+        .map(|u| (u.embedding.clone(), u.weight))
+        .collect();
+    let labels = cluster(&items, stop);
+    Ok(assemble(segments, &units, &labels, &changes, &voiced))
+}
+
+/// The split point `k` (windows `..k` and `k..`) where the two sides' mean voices are least
+/// alike, with both means, when they are less alike than `threshold`.
+fn find_change(ws: &[WindowEmbedding], threshold: f32) -> Option<(usize, Embedding, Embedding)> {
+    if ws.len() < 2 * CHANGE_MIN_WINDOWS {
+        return None;
+    }
+    let side = |r: &[WindowEmbedding]| Embedding::mean(r.iter().map(|w| (&w.embedding, 1.0)));
+    (CHANGE_MIN_WINDOWS..=ws.len() - CHANGE_MIN_WINDOWS)
+        .filter_map(|k| Some((k, side(&ws[..k])?, side(&ws[k..])?)))
+        .min_by(|a, b| a.1.cosine(&a.2).total_cmp(&b.1.cosine(&b.2)))
+        .filter(|(_, l, r)| l.cosine(r) < threshold)
+}
+
+/// The output lines and speaker table from the units' cluster labels.
+fn assemble(
+    segments: &[Segment],
+    units: &[Unit],
+    labels: &[usize],
+    changes: &[Option<Change>],
+    voiced: &[bool],
+) -> Diarization {
+    // Each line's label(s): one, or two for a line whose sides clustered apart.
+    let mut line_labels: Vec<Vec<usize>> = vec![Vec::new(); segments.len()];
+    for (u, &label) in units.iter().zip(labels) {
+        line_labels[u.line].push(label);
+    }
+    // Lines with text but no sound: the nearest voiced line's first speaker.
+    let voiced_lines: Vec<usize> = (0..segments.len()).filter(|&i| voiced[i]).collect();
+    let neighbour = |i: usize| -> Option<usize> {
+        let s = &segments[i];
+        voiced_lines
+            .iter()
+            .min_by_key(|&&j| {
+                let o = &segments[j];
+                o.start_ms.saturating_sub(s.end_ms) + s.start_ms.saturating_sub(o.end_ms)
+            })
+            .map(|&j| line_labels[j][0])
+    };
+    // Segments with their cluster label, then labels renumbered in order of first appearance
+    // (a silent line borrowing a later neighbour's label may come first).
+    let mut labelled: Vec<(Segment, Option<usize>)> = Vec::with_capacity(segments.len());
+    for (i, seg) in segments.iter().enumerate() {
+        match (line_labels[i].as_slice(), &changes[i]) {
+            ([a, b], Some(change)) if a != b => match split_at_fraction(seg, change.fraction) {
+                Some((left, right)) => {
+                    labelled.push((left, Some(*a)));
+                    labelled.push((right, Some(*b)));
+                }
+                None => {
+                    let main = if change.fraction >= 0.5 { *a } else { *b };
+                    labelled.push((seg.clone(), Some(main)));
+                }
+            },
+            ([a, ..], _) => labelled.push((seg.clone(), Some(*a))),
+            ([], _) => {
+                let borrowed = match seg.spoken_text().is_empty() {
+                    true => None,
+                    false => neighbour(i),
+                };
+                labelled.push((seg.clone(), borrowed));
+            }
+        }
+    }
+    let mut order: Vec<usize> = Vec::new();
+    let mut speakers: Vec<SpeakerStats> = Vec::new();
+    let mut out = Vec::with_capacity(labelled.len());
+    for (seg, label) in labelled {
+        let speaker = label.map(|l| {
+            let k = order.iter().position(|&o| o == l).unwrap_or_else(|| {
+                order.push(l);
+                speakers.push(SpeakerStats {
+                    name: format!("SPEAKER_{}", order.len()),
+                    lines: 0,
+                    speech_ms: 0,
+                });
+                order.len() - 1
+            });
+            speakers[k].lines += 1;
+            speakers[k].speech_ms += seg.duration_ms();
+            speakers[k].name.clone()
+        });
+        out.push(seg.with_speaker(speaker));
+    }
+    Diarization {
+        segments: out,
+        speakers,
+    }
+}
+
+fn rms(a: &[f32]) -> f32 {
+    if a.is_empty() {
+        return 0.0;
+    }
+    (a.iter().map(|x| x * x).sum::<f32>() / a.len() as f32).sqrt()
+}
