@@ -41,6 +41,24 @@ pub enum SpeakerCount {
     Off,
 }
 
+/// `auto`, `off` or a number of speakers (at least 1), as `--speakers` takes it.
+impl std::str::FromStr for SpeakerCount {
+    type Err = SpeakerError;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        match s.trim().to_ascii_lowercase().as_str() {
+            "auto" => Ok(Self::Auto),
+            "off" => Ok(Self::Off),
+            n => match n.parse::<usize>() {
+                Ok(n) if n >= 1 => Ok(Self::Exactly(n)),
+                _ => Err(SpeakerError::Options(format!(
+                    "speakers must be auto, off or a number from 1, not '{s}'"
+                ))),
+            },
+        }
+    }
+}
+
 /// Options of [`diarize`].
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct DiarizeOptions {
@@ -277,4 +295,74 @@ fn rms(a: &[f32]) -> f32 {
         return 0.0;
     }
     (a.iter().map(|x| x * x).sum::<f32>() / a.len() as f32).sqrt()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn speaker_count_reads_auto_off_and_numbers() {
+        assert_eq!("auto".parse::<SpeakerCount>().unwrap(), SpeakerCount::Auto);
+        assert_eq!(" OFF ".parse::<SpeakerCount>().unwrap(), SpeakerCount::Off);
+        assert_eq!(
+            "3".parse::<SpeakerCount>().unwrap(),
+            SpeakerCount::Exactly(3)
+        );
+        for bad in ["0", "-1", "two", ""] {
+            let err = bad.parse::<SpeakerCount>().unwrap_err().to_string();
+            assert!(err.contains("auto, off or a number"), "{bad}: {err}");
+        }
+    }
+
+    #[test]
+    fn a_change_is_found_where_the_sides_differ_most() {
+        let window = |k: usize, v: [f32; 2]| WindowEmbedding {
+            start: k * 12_320,
+            end: k * 12_320 + 25_600,
+            embedding: Embedding::normalized(v.to_vec()),
+        };
+        let mut ws: Vec<_> = (0..6).map(|k| window(k, [1.0, 0.1])).collect();
+        ws.extend((6..10).map(|k| window(k, [0.1, 1.0])));
+        let (k, left, right) = find_change(&ws, 0.65).unwrap();
+        assert_eq!(k, 6);
+        assert!(left.0[0] > 0.99 && right.0[1] > 0.99);
+        // One voice throughout, or too few windows on a side: no change.
+        let same: Vec<_> = (0..10).map(|k| window(k, [1.0, 0.1 * k as f32])).collect();
+        assert!(find_change(&same, 0.65).is_none());
+        assert!(find_change(&ws[4..7], 0.65).is_none());
+    }
+
+    #[test]
+    fn no_speakers_is_refused_before_reading_anything() {
+        struct Never;
+        impl SpeakerEncoder for Never {
+            fn name(&self) -> &str {
+                "never"
+            }
+            fn sample_rate(&self) -> u32 {
+                16_000
+            }
+            fn embed(&self, _: &[&[f32]]) -> Result<Vec<Embedding>, SpeakerError> {
+                panic!("not called")
+            }
+        }
+        let options = DiarizeOptions {
+            speakers: SpeakerCount::Exactly(0),
+            ..DiarizeOptions::default()
+        };
+        let lines = [Segment::new(0, 1000, "Hi.")];
+        let err = diarize(&Never, Path::new("/missing.wav"), &lines, &options).unwrap_err();
+        assert!(matches!(err, SpeakerError::Options(_)), "{err}");
+        // A missing WAV is named.
+        let err = diarize(
+            &Never,
+            Path::new("/missing.wav"),
+            &lines,
+            &DiarizeOptions::default(),
+        )
+        .unwrap_err()
+        .to_string();
+        assert!(err.contains("/missing.wav"), "{err}");
+    }
 }

@@ -38,7 +38,6 @@ const BATCH: usize = 32;
 pub const MAX_THREADS: usize = 4;
 
 /// The GE2E encoder with its weights loaded.
-#[derive(Debug)]
 pub struct Ge2eEncoder {
     layers: Vec<LstmLayer>,
     /// `linear.weight`: 256 × 256, row-major (out × in).
@@ -46,6 +45,14 @@ pub struct Ge2eEncoder {
     linear_b: Vec<f32>,
     mel: PowerMel,
     threads: usize,
+}
+
+impl std::fmt::Debug for Ge2eEncoder {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Ge2eEncoder")
+            .field("threads", &self.threads)
+            .finish_non_exhaustive()
+    }
 }
 
 impl Ge2eEncoder {
