@@ -96,11 +96,9 @@ fn run_offline_dubs_a_demo_video() {
     assert!(made.success());
 
     let out = dubber(dir.path(), &["run", "demo.mp4", "--burn", "soft"]);
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    let log = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{log}");
+    assert!(log.contains("1 speaker found"), "diarization ran:\n{log}");
     let dubbed = dir.path().join("demo.dubbed.mp4");
     assert_eq!(
         video_packets(&dubbed),
@@ -149,6 +147,18 @@ fn run_offline_dubs_a_demo_video() {
         );
     }
     assert_eq!(starts.len(), 5, "{starts:?}");
+    // One voice is one speaker: diarization ran (the model is installed) and named nobody, so
+    // every line keeps the one default voice and no cast is written.
+    let segments: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(work.join("segments.json")).unwrap()).unwrap();
+    assert!(
+        segments.as_array().unwrap().iter().all(|s| s.get("speaker").is_none()),
+        "{segments}"
+    );
+    assert!(!work.join("cast.toml").exists());
+    for c in report["chunks"].as_array().unwrap() {
+        assert_eq!(c["voice"], "piper:en_US-joe-medium", "{c}");
+    }
 
     // Speech where the report says; silence between lines in the voice track.
     let (rate, voice) = wav(&work.join("dub.wav"));

@@ -19,7 +19,8 @@ use dubber::models::DataDir;
 use dubber::models::ModelKind;
 use dubber::models::{MULTILINGUAL_WHISPER_MODEL, SETUP_COMMAND, WHISPER_MODEL_ENV};
 use dubber::pipeline::synth::{Background, SynthOptions, read_reviewed_subtitles};
-use dubber::pipeline::{Casting, TextEdits, Workdir};
+use dubber::pipeline::{Casting, SpeakerFinding, TextEdits, Workdir};
+use dubber::speakers::SpeakerCount;
 use dubber::stt::{
     LocalStt, LocalWhisper, SileroVad, Task, TranscribeOptions, Transcriber, WhisperConfig,
 };
@@ -31,8 +32,8 @@ use dubber::tts::{
 };
 
 use super::flags::{
-    BackgroundArg, FitModeArg, GroupingArgs, LlmArgs, ModeArg, Provider, SttArgs, SttProvider,
-    SynthFlags, TimelineArgs, TranslateWith, TtsArgs, WordsArgs,
+    BackgroundArg, FitModeArg, GroupingArgs, LlmArgs, ModeArg, Provider, SpeakersArgs, SttArgs,
+    SttProvider, SynthFlags, TimelineArgs, TranslateWith, TtsArgs, WordsArgs,
 };
 
 /// The chat model for polish, translation, shortening and YouTube assets.
@@ -325,6 +326,19 @@ fn flags_engine(tts: &TtsArgs) -> Result<AnyEngine> {
             ElevenLabsTts::from_env(tts.base_url.as_deref()).context("--tts elevenlabs")?,
         ),
     })
+}
+
+/// How prep finds speakers: `--speakers`, and the speaker model when one is needed and installed
+/// (a missing one is prep's to report: a warning with `auto`, an error with a number).
+pub fn speaker_finding(args: &SpeakersArgs) -> SpeakerFinding {
+    let model = match args.speakers {
+        SpeakerCount::Off => None,
+        _ => DataDir::from_env().and_then(|d| d.speaker_model()).ok(),
+    };
+    SpeakerFinding {
+        count: args.speakers,
+        model,
+    }
 }
 
 /// The transcriber the flags name.

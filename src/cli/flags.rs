@@ -4,6 +4,7 @@
 use std::path::PathBuf;
 
 use clap::{Args, ValueEnum};
+use dubber::speakers::SpeakerCount;
 
 /// The work directory option shared by the stages.
 #[derive(Debug, Args, Clone)]
@@ -241,6 +242,16 @@ pub enum BurnMode {
     Soft,
     /// Draw the first subtitle file into the picture (re-encodes the video with libx264).
     Hard,
+}
+
+/// Who speaks each line, when the lines do not say.
+#[derive(Debug, Args, Clone)]
+pub struct SpeakersArgs {
+    /// Find who speaks each line from the audio, when the subtitles do not name speakers: `auto`
+    /// (as many as there are voices; one voice stays one speaker), a number, or `off` (one voice
+    /// for every line).
+    #[arg(long, value_name = "auto|N|off", default_value = "auto")]
+    pub speakers: SpeakerCount,
 }
 
 /// `--subtitles-encoding`: a WHATWG encoding label, checked before any work starts.

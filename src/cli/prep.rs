@@ -10,7 +10,9 @@ use dubber::pipeline::{Editing, PrepOptions, PrepSource, Prepared, Workdir, prep
 
 use super::config;
 
-use super::flags::{GroupingArgs, Provider, SttArgs, TranslateWith, WordsArgs, WorkdirArgs};
+use super::flags::{
+    GroupingArgs, Provider, SpeakersArgs, SttArgs, TranslateWith, WordsArgs, WorkdirArgs,
+};
 use super::output::{Event, Output};
 
 #[derive(Debug, Args)]
@@ -40,6 +42,8 @@ pub struct PrepArgs {
     pub force: bool,
     #[command(flatten)]
     pub words: WordsArgs,
+    #[command(flatten)]
+    pub speakers: SpeakersArgs,
     /// The TTS engine whose voices the lines' speakers are cast with into cast.toml (see
     /// `synth --tts`).
     #[arg(long = "tts", value_enum, default_value_t = Provider::Piper)]
@@ -69,6 +73,7 @@ pub fn run(args: PrepArgs, out: &Output) -> Result<()> {
                 .or(args.stt.stt_language.as_deref()),
         )),
         video: Some(args.video.clone()),
+        speakers: config::speaker_finding(&args.speakers),
     };
     let translate_with = config::translate_with(&args.words, args.subtitles.is_none())?;
     let mut edits = config::text_edits(&args.words)?;

@@ -10,7 +10,7 @@ use dubber::pipeline::{
 };
 
 use super::config;
-use super::flags::{BurnMode, SttArgs, SynthFlags};
+use super::flags::{BurnMode, SpeakersArgs, SttArgs, SynthFlags};
 use super::output::{Event, Output};
 
 #[derive(Debug, Args)]
@@ -37,6 +37,8 @@ pub struct RunArgs {
     pub force: bool,
     #[command(flatten)]
     pub stt: SttArgs,
+    #[command(flatten)]
+    pub speakers: SpeakersArgs,
     /// Dub into English: Whisper translates the speech while it transcribes, offline (the
     /// original lines go to subs.orig.srt). Other languages: `prep --translate-to`, then `synth`.
     #[arg(long, value_name = "LANG")]
@@ -95,6 +97,7 @@ pub fn run(args: RunArgs, out: &Output) -> Result<()> {
             // Set per video by the library.
             casting: None,
             video: None,
+            speakers: config::speaker_finding(&args.speakers),
         },
         transcribe: run_transcribe_options(&args)?,
         synth,

@@ -8,6 +8,7 @@
 
 pub mod burn;
 pub mod cast;
+pub mod find_speakers;
 pub mod prep;
 pub mod run;
 pub mod state;
@@ -18,6 +19,7 @@ pub mod youtube;
 
 pub use burn::Burn;
 pub use cast::{Casting, SpeakerVoices};
+pub use find_speakers::{SpeakerFinding, SpeakersFound};
 pub use prep::{
     Editing, PrepError, PrepOptions, PrepOutcome, PrepSource, Prepared, TextEdits, prepare,
 };

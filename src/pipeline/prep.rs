@@ -13,6 +13,9 @@ use std::path::{Path, PathBuf};
 use crate::fsutil;
 use crate::llm::{ChatModel, LineEditor, LlmError, Translation};
 use crate::manifest::Manifest;
+use crate::pipeline::find_speakers::{
+    FindSpeakersError, SpeakerFinding, SpeakersFound, find_speakers,
+};
 use crate::pipeline::state::{Fingerprint, State, Step, sha256_hex};
 use crate::pipeline::transcribe::{TranscribeError, transcribe_video};
 use crate::pipeline::workdir::{Workdir, WorkdirError};
@@ -33,6 +36,8 @@ pub enum PrepError {
     Llm(#[from] LlmError),
     #[error(transparent)]
     Cast(#[from] crate::cast::CastError),
+    #[error(transparent)]
+    Speakers(#[from] FindSpeakersError),
     #[error("{}: {source}", path.display())]
     Io {
         path: PathBuf,
@@ -69,8 +74,12 @@ pub struct PrepOptions {
     pub subtitles_encoding: Option<String>,
     /// Cast the lines' speakers into `cast.toml` (`None`: leave casting to synth).
     pub casting: Option<crate::pipeline::cast::Casting>,
-    /// The video, whose speech tells the speakers' registers when casting.
+    /// The video, whose speech tells the speakers' registers when casting, and who speaks when
+    /// the lines do not say (its speech track is extracted when prep did not transcribe).
     pub video: Option<PathBuf>,
+    /// Find who speaks each line from the audio when the lines do not say
+    /// ([`crate::pipeline::find_speakers`]).
+    pub speakers: SpeakerFinding,
 }
 
 /// Where prep's lines come from.
@@ -129,6 +138,8 @@ pub struct PrepOutcome {
     pub translated: bool,
     /// What the transcriber did (language heard, what it dropped), when prep transcribed.
     pub transcription: Option<Box<SttReport>>,
+    /// Whether speakers were looked for in the audio, and how many were found.
+    pub speakers: SpeakersFound,
 }
 
 /// Run prep over `workdir`: read the lines from `source`, edit them with `editing` when given,
@@ -143,7 +154,8 @@ pub async fn prepare<M: ChatModel>(
     let (lines, fingerprint) = read_lines(workdir, source, opts).await?;
     let mut fingerprint = fingerprint
         .value(&opts.grouping)
-        .value(&opts.split_sentences);
+        .value(&opts.split_sentences)
+        .text(&format!("speakers {:?}", opts.speakers));
     if let Some(e) = editing.as_ref().filter(|e| !e.edits.is_empty()) {
         fingerprint = fingerprint
             .value(&e.edits.polish)
@@ -155,11 +167,21 @@ pub async fn prepare<M: ChatModel>(
         return Ok(Prepared::UpToDate);
     }
     let Lines {
-        mut segments,
+        segments,
         fixes,
         mut original,
         transcription,
     } = lines;
+    // Who speaks, from the original speech and lines (before a chat model rewrites them).
+    let (mut segments, speakers) =
+        find_speakers(workdir, opts.video.as_deref(), segments, &opts.speakers).await?;
+    if let SpeakersFound::Found(n) = speakers {
+        tracing::info!(
+            "{}: {n} speaker{} found",
+            workdir.root().display(),
+            if n == 1 { "" } else { "s" }
+        );
+    }
     if let Some(Editing { editor, edits, .. }) = editing {
         if edits.polish {
             segments = editor.polish(&segments).await?;
@@ -188,6 +210,7 @@ pub async fn prepare<M: ChatModel>(
     }
     outcome.translated = original.is_some();
     outcome.transcription = transcription;
+    outcome.speakers = speakers;
     write_original(workdir, original.as_deref())?;
     let state_path = workdir.state_json();
     let mut state = State::load(&state_path);
@@ -360,5 +383,6 @@ fn write_outputs(
         fixes,
         translated: false,
         transcription: None,
+        speakers: SpeakersFound::Skipped("not looked for"),
     })
 }

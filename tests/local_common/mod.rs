@@ -3,6 +3,8 @@
 
 #![allow(dead_code)] // Each test binary uses a different part.
 
+pub mod conversation;
+
 use std::path::PathBuf;
 use std::process::Command;
 

@@ -1,0 +1,104 @@
+//! Prep's step that finds who speaks each line from the audio, when the lines do not say.
+//!
+//! Subtitles that name their speakers (voice spans, labels, dashes, a JSON `speaker`) are taken
+//! at their word: diarization runs only when no line has a speaker. It reads the video's speech
+//! track (`speech.wav`, 16 kHz mono: transcription extracted it already; for imported subtitles
+//! it is extracted here) and runs [`crate::speakers::diarize`] on a blocking thread. One speaker
+//! found means one voice: the lines keep no speaker, exactly as before diarization existed (same
+//! `subs.srt`, same cache keys), so a talk is never split into invented speakers.
+//!
+//! Why in the pipeline: this is where the work directory, the video and the lines meet; the
+//! diarization itself is [`crate::speakers`]'.
+
+use std::path::{Path, PathBuf};
+
+use crate::media::{self, MediaError};
+use crate::pipeline::workdir::Workdir;
+use crate::segment::Segment;
+use crate::speakers::{DiarizeOptions, Ge2eEncoder, SpeakerCount, SpeakerError, diarize};
+
+/// How prep finds speakers (`dubber prep --speakers auto|N|off`).
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct SpeakerFinding {
+    /// How many speakers to find; `Off` keeps the lines as they are.
+    pub count: SpeakerCount,
+    /// The speaker encoder's weights (`DataDir::speaker_model`); `None` when not installed: with
+    /// `Auto`, prep then warns and keeps one voice; asking for a number of speakers fails.
+    pub model: Option<PathBuf>,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum FindSpeakersError {
+    #[error(transparent)]
+    Speakers(#[from] SpeakerError),
+    #[error(transparent)]
+    Media(#[from] MediaError),
+    #[error("--speakers {count}: the speaker model is not installed (run scripts/setup-models.sh)")]
+    NoModel { count: usize },
+    #[error("the diarization thread stopped: {0}")]
+    Worker(String),
+}
+
+/// What finding speakers did, for the log and the summary.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum SpeakersFound {
+    /// Nothing to do: `--speakers off`, the lines already name speakers, or no audio.
+    Skipped(&'static str),
+    /// Diarization ran and found this many speakers (1: the lines keep no speaker).
+    Found(usize),
+}
+
+/// `segments` with their speakers found from the audio when they have none (see the module
+/// doc). `video` supplies `speech.wav` when it is missing (imported subtitles).
+pub async fn find_speakers(
+    workdir: &Workdir,
+    video: Option<&Path>,
+    segments: Vec<Segment>,
+    finding: &SpeakerFinding,
+) -> Result<(Vec<Segment>, SpeakersFound), FindSpeakersError> {
+    if finding.count == SpeakerCount::Off {
+        return Ok((segments, SpeakersFound::Skipped("--speakers off")));
+    }
+    if segments.iter().any(|s| s.speaker.is_some()) {
+        return Ok((segments, SpeakersFound::Skipped("the lines name speakers")));
+    }
+    let Some(model) = finding.model.clone() else {
+        return match finding.count {
+            SpeakerCount::Exactly(count) => Err(FindSpeakersError::NoModel { count }),
+            _ => {
+                tracing::warn!(
+                    "the speaker model is not installed, so every line keeps one voice; \
+                     run scripts/setup-models.sh to find speakers"
+                );
+                Ok((segments, SpeakersFound::Skipped("no speaker model")))
+            }
+        };
+    };
+    let speech = workdir.speech_wav();
+    let video = video.map(Path::to_path_buf);
+    let options = DiarizeOptions {
+        speakers: finding.count,
+        ..DiarizeOptions::default()
+    };
+    let work = move || -> Result<(Vec<Segment>, SpeakersFound), FindSpeakersError> {
+        if !speech.is_file() {
+            match video {
+                Some(video) => media::extract_audio(&video, &speech, None)?,
+                None => return Ok((segments, SpeakersFound::Skipped("no audio"))),
+            }
+        }
+        let encoder = Ge2eEncoder::load(&model)?;
+        let found = diarize(&encoder, &speech, &segments, &options)?;
+        let count = found.speakers.len();
+        let mut lines = found.segments;
+        if count <= 1 {
+            for line in &mut lines {
+                line.speaker = None;
+            }
+        }
+        Ok((lines, SpeakersFound::Found(count)))
+    };
+    tokio::task::spawn_blocking(work)
+        .await
+        .map_err(|e| FindSpeakersError::Worker(e.to_string()))?
+}
