@@ -122,7 +122,8 @@ fn speakers_get_their_own_voices_by_register_and_by_cast_file() {
     let dir = tempfile::tempdir().unwrap();
     let dir = dir.path();
     make_video(dir);
-    run_ok(dir, &["prep", "x.mp4", "--subtitles", "x.vtt"]);
+    let log = run_ok(dir, &["prep", "x.mp4", "--subtitles", "x.vtt"]);
+    assert!(log.contains("diarization not run"), "{log}");
     let cast = std::fs::read_to_string(dir.join("x.dub/cast.toml")).unwrap();
     assert!(
         cast.contains("[speakers.Alice]") && cast.contains("[speakers.Bob]"),
@@ -216,7 +217,11 @@ fn lines_without_speakers_are_dubbed_as_before() {
          2\n00:00:04,000 --> 00:00:06,000\nGood to see you.\n",
     )
     .unwrap();
-    run_ok(dir, &["prep", "x.mp4", "--subtitles", "x.srt"]);
+    // The audio holds two voices: without `--speakers off` diarization would (rightly) find them.
+    run_ok(
+        dir,
+        &["prep", "x.mp4", "--subtitles", "x.srt", "--speakers", "off"],
+    );
     assert!(!dir.join("x.dub/cast.toml").exists());
     let done = synth_json(dir, &[]);
     assert_eq!(done["cast"].as_array().unwrap().len(), 0);

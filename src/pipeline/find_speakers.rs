@@ -60,6 +60,7 @@ pub async fn find_speakers(
         return Ok((segments, SpeakersFound::Skipped("--speakers off")));
     }
     if segments.iter().any(|s| s.speaker.is_some()) {
+        tracing::info!("the subtitles name the speakers: diarization not run");
         return Ok((segments, SpeakersFound::Skipped("the lines name speakers")));
     }
     let Some(model) = finding.model.clone() else {
