@@ -403,7 +403,8 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("cast.toml");
         let head = format!(
-            "{HEADER}# my notes\n[speakers.Ann]   # the host\nengine = \"espeak\"\nvoice = \"en-us+f3\"\n{}",
+            "{HEADER}# my notes\n[speakers.Ann]   # the host\n\
+             engine = \"espeak\"\nvoice = \"en-us+f3\"\n{}",
             render_entry(
                 "Bob",
                 &auto(EngineKind::Piper, "en_US-joe-medium", 110.0),

@@ -10,8 +10,9 @@
 //! automatic entry of the work directory's `cast.toml` whose engine that pool does not choose from
 //! is cast again with the current pool and its block in the file replaced, with a note in the log;
 //! otherwise a dub with a service would silently speak with the local voices prep chose. Entries
-//! without the mark (a person's) and those of `--cast FILE` are never changed. Lines without a speaker need no cast: a video without speakers gets no
-//! `cast.toml` and its requests are exactly those it had before casts existed.
+//! without the mark (a person's) and those of `--cast FILE` are never changed. Lines without a
+//! speaker need no cast: a video without speakers gets no `cast.toml` and its requests are
+//! exactly those it had before casts existed.
 //!
 //! Why in the pipeline: this is where the work directory, the video and the lines meet; the
 //! decisions themselves (file, pools, matching) are [`crate::cast`]'s.
