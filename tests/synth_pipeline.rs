@@ -33,16 +33,8 @@ fn make_demo(dir: &Path) -> PathBuf {
 }
 
 /// `dubber prep demo.mp4 --subtitles demo.srt` in `dir`, which must succeed.
-/// Prep, casting any speakers with the engine these tests dub with (the OpenAI test server).
 async fn prep_demo(dir: &Path) {
-    let args = [
-        "prep",
-        "demo.mp4",
-        "--subtitles",
-        "demo.srt",
-        "--tts",
-        "openai",
-    ];
+    let args = ["prep", "demo.mp4", "--subtitles", "demo.srt"];
     let out = dubber(dir, args.iter().map(|a| a.to_string()).collect()).await;
     assert!(
         out.status.success(),
@@ -395,6 +387,113 @@ async fn sdh_markup_is_shown_but_not_spoken() {
         rms(secs(start + played / 4.0, start + played * 3.0 / 4.0)) > 0.1,
         "{john}"
     );
+}
+
+/// Each chunk's (speaker, voice) in the work directory's report.json.
+fn chunk_voices(work: &Path) -> Vec<(String, String)> {
+    let report: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(work.join("report.json")).unwrap()).unwrap();
+    report["chunks"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| {
+            (
+                c["speaker"].as_str().unwrap_or("").to_string(),
+                c["voice"].as_str().unwrap().to_string(),
+            )
+        })
+        .collect()
+}
+
+/// Prep with the defaults casts the speakers with local voices; a dub with OpenAI casts the
+/// automatic entries again with OpenAI voices (and says so), while an entry a person kept (its
+/// `auto` line deleted) keeps its voice and its text.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_dub_with_a_service_recasts_the_voices_prep_chose() {
+    use dubber::cast::{EngineKind, read_cast};
+
+    let server = TestServer::start(Faults::default()).await;
+    let dir = tempfile::tempdir().unwrap();
+    make_demo(dir.path());
+    std::fs::write(dir.path().join("demo.srt"), SDH_SRT).unwrap();
+    prep_demo(dir.path()).await;
+    let work = dir.path().join("demo.dub");
+    let cast_path = work.join("cast.toml");
+    let prepped = read_cast(&cast_path).unwrap();
+    let names: Vec<&str> = prepped.speakers.iter().map(|(n, _)| n.as_str()).collect();
+    assert_eq!(names, ["JOHN", "-1", "-2"]);
+    for (name, entry) in &prepped.speakers {
+        assert!(
+            entry.auto && entry.voice.engine.is_local(),
+            "{name}: {entry:?}"
+        );
+    }
+
+    // A person keeps JOHN's voice by deleting his entry's `auto` line.
+    let text = std::fs::read_to_string(&cast_path).unwrap();
+    let john_at = text.find("[speakers.JOHN]").unwrap();
+    let next_at = john_at + text[john_at..].find("\n[").unwrap() + 1;
+    let john_block = &text[john_at..next_at];
+    assert!(john_block.contains("\nauto = true\n"), "{john_block}");
+    let kept = format!(
+        "{}{}",
+        &text[..john_at],
+        john_block.replace("auto = true\n", "")
+    );
+    std::fs::write(&cast_path, format!("{kept}{}", &text[next_at..])).unwrap();
+    let john = prepped.get("JOHN").unwrap().voice.id();
+
+    let synth = vec![
+        "synth".to_string(),
+        "demo.mp4".into(),
+        "--tts".into(),
+        "openai".into(),
+        "--base-url".into(),
+        server.openai_base(),
+    ];
+    let out = dubber(dir.path(), synth.clone()).await;
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{stderr}");
+    assert!(stderr.contains("re-cast for openai"), "{stderr}");
+
+    // The re-cast speakers and the line with no speaker went to the service; JOHN did not.
+    let mut inputs = server.stats.inputs();
+    inputs.sort();
+    assert_eq!(inputs, vec!["Are you coming?", "Okay.", "Yes."]);
+    let spoken: Vec<(String, String)> = chunk_voices(&work)
+        .into_iter()
+        .filter(|(s, _)| !s.is_empty())
+        .collect();
+    assert_eq!(spoken.len(), 3, "{spoken:?}");
+    assert_eq!(spoken[0], ("JOHN".to_string(), john.clone()));
+    assert!(spoken[1].1.starts_with("openai:"), "{spoken:?}");
+    assert!(spoken[2].1.starts_with("openai:"), "{spoken:?}");
+    assert_ne!(spoken[1].1, spoken[2].1, "two speakers, two voices");
+
+    // cast.toml names the OpenAI voices, still automatic; the person's text is as they left it.
+    let after = std::fs::read_to_string(&cast_path).unwrap();
+    assert!(after.starts_with(&kept), "{after}");
+    let recast = read_cast(&cast_path).unwrap();
+    let john_entry = recast.get("JOHN").unwrap();
+    assert!(!john_entry.auto);
+    assert_eq!(john_entry.voice.id(), john);
+    for (name, (_, voice)) in ["-1", "-2"].into_iter().zip(&spoken[1..]) {
+        let entry = recast.get(name).unwrap();
+        assert!(entry.auto, "{name}");
+        assert_eq!(entry.voice.engine, EngineKind::OpenAi, "{name}");
+        assert_eq!(&entry.voice.id(), voice, "{name}");
+    }
+    assert_eq!(recast.speakers.len(), 3, "{after}");
+
+    // Dubbing again with the same engine changes nothing and asks for nothing.
+    let before = server.stats.requests();
+    let out = dubber(dir.path(), synth).await;
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{stderr}");
+    assert!(!stderr.contains("re-cast"), "{stderr}");
+    assert_eq!(server.stats.requests(), before);
+    assert_eq!(std::fs::read_to_string(&cast_path).unwrap(), after);
 }
 
 /// A voice with native speed whose faster takes come out *longer* (the worst a voice's take

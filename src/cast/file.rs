@@ -1,9 +1,10 @@
 //! `cast.toml`, read and written (the format is in the [module doc](super)).
 //!
 //! Reading checks everything and names the file and line of what is wrong: TOML syntax, a field
-//! that is not `engine`/`voice`/`model`/`pitch_hz`, an unknown engine, an empty voice. Writing
-//! only ever appends entries for new speakers to the file's text, atomically: what a person
-//! wrote, comments and order included, is kept byte for byte.
+//! that is not `engine`/`voice`/`model`/`pitch_hz`/`auto`, an unknown engine, an empty voice.
+//! Writing appends entries for new speakers to the file's text, atomically, and removes only the
+//! blocks of automatic entries that are cast again ([`write_entries`]): what a person wrote,
+//! comments and order included, is kept byte for byte.
 
 use std::collections::BTreeMap;
 use std::path::Path;
@@ -19,6 +20,8 @@ pub const HEADER: &str = "\
 # engine: piper | espeak | openai | elevenlabs; voice: the engine's voice name (a voice id for
 # elevenlabs); model (optional): the engine's model; pitch_hz: the speaker's median pitch
 # (measured; informational). Lines with no speaker keep the voice the flags name.
+# auto = true: chosen by dubber; it re-casts this speaker when you dub with another engine —
+# delete this line to keep the voice.
 ";
 
 #[derive(Deserialize)]
@@ -37,6 +40,8 @@ struct EntryDoc {
     model: Option<String>,
     #[serde(default)]
     pitch_hz: Option<f64>,
+    #[serde(default)]
+    auto: bool,
 }
 
 /// The 1-based line of byte `offset` in `text`.
@@ -93,6 +98,7 @@ pub fn parse_cast(path: &Path, text: &str) -> Result<Cast, CastError> {
                     model: entry.model.filter(|m| !m.trim().is_empty()),
                 },
                 pitch_hz: entry.pitch_hz,
+                auto: entry.auto,
                 line: line_of(text, at),
             },
         ));
@@ -148,6 +154,9 @@ pub fn render_entry(name: &str, entry: &CastEntry, voice_pitch_hz: Option<f64>) 
     if let Some(hz) = entry.pitch_hz {
         out += &format!("pitch_hz = {}\n", hz.round());
     }
+    if entry.auto {
+        out += "auto = true\n";
+    }
     if let Some(hz) = voice_pitch_hz {
         out += &format!(
             "# cast automatically; the voice's own pitch is {} Hz\n",
@@ -157,10 +166,93 @@ pub fn render_entry(name: &str, entry: &CastEntry, voice_pitch_hz: Option<f64>) 
     out
 }
 
+/// The byte offset where 1-based line `line` of `text` starts.
+fn line_start(text: &str, line: usize) -> usize {
+    match line {
+        0 | 1 => 0,
+        n => text
+            .match_indices('\n')
+            .nth(n - 2)
+            .map_or(text.len(), |(i, _)| i + 1),
+    }
+}
+
+/// True for a line holding a table header (`[speakers.A]`, `[[x]]`).
+fn is_header(line: &str) -> bool {
+    line.trim_start().starts_with('[')
+}
+
+/// `text` (the cast file at `path`) without the block of `name`'s entry: from its
+/// `[speakers.NAME]` header to the next table header, or to the end of the file together with
+/// the blank line [`render_entry`] put before it. A name without an entry leaves the text as it
+/// is. Fails, naming the line, when the entry is not a table of its own (an inline table, dotted
+/// keys) or removing its block would change any other entry.
+pub fn remove_entry(path: &Path, text: &str, name: &str) -> Result<String, CastError> {
+    let cast = parse_cast(path, text)?;
+    let Some(entry) = cast.get(name) else {
+        return Ok(text.to_string());
+    };
+    let error = |why: &str| CastError::Parse {
+        path: path.to_path_buf(),
+        line: entry.line,
+        message: format!(
+            "speaker {name:?}: cannot cast this automatic entry again: {why}; delete its `auto` \
+             line to keep the voice, or the entry to have it cast again"
+        ),
+    };
+    let mut start = line_start(text, entry.line);
+    let header_end = text[start..]
+        .find('\n')
+        .map_or(text.len(), |i| start + i + 1);
+    if !is_header(&text[start..header_end]) {
+        return Err(error("it is not a `[speakers.NAME]` table of its own"));
+    }
+    let mut end = header_end;
+    while end < text.len() {
+        let line_end = text[end..].find('\n').map_or(text.len(), |i| end + i + 1);
+        if is_header(&text[end..line_end]) {
+            break;
+        }
+        end = line_end;
+    }
+    if end == text.len() {
+        let before = &text[..start];
+        if before.ends_with("\r\n\r\n") {
+            start -= 2;
+        } else if before.ends_with("\n\n") {
+            start -= 1;
+        }
+    }
+    let rest = format!("{}{}", &text[..start], &text[end..]);
+    let left = parse_cast(path, &rest).map_err(|_| error("the file would not read without it"))?;
+    let same = |(n, e): &(String, CastEntry)| {
+        left.get(n)
+            .is_some_and(|l| (&l.voice, l.pitch_hz, l.auto) == (&e.voice, e.pitch_hz, e.auto))
+    };
+    let others: Vec<&(String, CastEntry)> =
+        cast.speakers.iter().filter(|(n, _)| n != name).collect();
+    if left.speakers.len() != others.len() || !others.into_iter().all(same) {
+        return Err(error("its block holds more than the entry"));
+    }
+    Ok(rest)
+}
+
 /// Append `entries` (name, entry, the voice's own pitch) to the cast file at `path` (created with
 /// [`HEADER`] when missing), atomically. The existing text is kept as it is.
 pub fn append_entries(
     path: &Path,
+    entries: &[(String, CastEntry, Option<f64>)],
+) -> Result<(), CastError> {
+    write_entries(path, &[], entries)
+}
+
+/// Write `entries` (name, entry, the voice's own pitch) to the cast file at `path` (created with
+/// [`HEADER`] when missing), atomically: first the blocks of the speakers in `replacing` are
+/// removed ([`remove_entry`]; automatic entries cast again), then the entries are appended.
+/// All other text is kept byte for byte.
+pub fn write_entries(
+    path: &Path,
+    replacing: &[String],
     entries: &[(String, CastEntry, Option<f64>)],
 ) -> Result<(), CastError> {
     let io = |source| CastError::Io {
@@ -172,6 +264,9 @@ pub fn append_entries(
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => HEADER.to_string(),
         Err(e) => return Err(io(e)),
     };
+    for name in replacing {
+        text = remove_entry(path, &text, name)?;
+    }
     if !text.is_empty() && !text.ends_with('\n') {
         text.push('\n');
     }
@@ -252,6 +347,7 @@ mod tests {
         let entry = CastEntry {
             voice: Voice::new(EngineKind::Piper, "en_US-joe-medium"),
             pitch_hz: Some(117.6),
+            auto: false,
             line: 0,
         };
         append_entries(&path, &[("Mr. \"B\"".into(), entry, Some(110.2))]).unwrap();
@@ -275,5 +371,96 @@ mod tests {
                 .speakers
                 .is_empty()
         );
+    }
+
+    /// An automatic entry as dubber renders it.
+    fn auto(engine: EngineKind, voice: &str, pitch: f64) -> CastEntry {
+        CastEntry {
+            voice: Voice::new(engine, voice),
+            pitch_hz: Some(pitch),
+            auto: true,
+            line: 0,
+        }
+    }
+
+    #[test]
+    fn the_auto_mark_is_written_and_read() {
+        let entry = auto(EngineKind::Espeak, "en-us+m3", 101.0);
+        let text = format!("{HEADER}{}", render_entry("A", &entry, Some(98.0)));
+        assert!(text.contains("\nauto = true\n"), "{text}");
+        let cast = parse(&text).unwrap();
+        assert!(cast.get("A").unwrap().auto);
+        let mine = parse("[speakers.A]\nengine = \"espeak\"\nvoice = \"x\"\n").unwrap();
+        assert!(!mine.get("A").unwrap().auto);
+        let err = parse("[speakers.A]\nengine = \"espeak\"\nvoice = \"x\"\nauto = \"yes\"\n")
+            .unwrap_err()
+            .to_string();
+        assert!(err.starts_with("cast.toml:4: "), "{err}");
+    }
+
+    #[test]
+    fn replacing_an_automatic_entry_keeps_all_other_text() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("cast.toml");
+        let head = format!(
+            "{HEADER}# my notes\n[speakers.Ann]   # the host\n\
+             engine = \"espeak\"\nvoice = \"en-us+f3\"\n{}",
+            render_entry(
+                "Bob",
+                &auto(EngineKind::Piper, "en_US-joe-medium", 110.0),
+                Some(120.0)
+            ),
+        );
+        let who = render_entry(
+            "Dr. Who",
+            &auto(EngineKind::Espeak, "en-us+m7", 131.0),
+            Some(125.0),
+        );
+        let tail = "\n[speakers.Cy]\nengine = \"openai\"\nvoice = \"ash\"   # keep\n";
+        std::fs::write(&path, format!("{head}{who}{tail}")).unwrap();
+
+        // The entry in the middle: its block goes, the new one is appended.
+        let new_who = auto(EngineKind::OpenAi, "echo", 131.0);
+        write_entries(
+            &path,
+            &["Dr. Who".into()],
+            &[("Dr. Who".into(), new_who.clone(), Some(120.0))],
+        )
+        .unwrap();
+        let text = std::fs::read_to_string(&path).unwrap();
+        let appended = render_entry("Dr. Who", &new_who, Some(120.0));
+        assert!(who.contains("[speakers.\"Dr. Who\"]"), "{who}");
+        assert_eq!(text, format!("{head}{tail}{appended}"));
+        let cast = read_cast(&path).unwrap();
+        let names: Vec<&str> = cast.speakers.iter().map(|(n, _)| n.as_str()).collect();
+        assert_eq!(names, ["Ann", "Bob", "Cy", "Dr. Who"]);
+        assert_eq!(cast.get("Dr. Who").unwrap().voice.id(), "openai:echo");
+
+        // The last entry: no blank line doubles up.
+        let newer = auto(EngineKind::OpenAi, "onyx", 131.0);
+        write_entries(
+            &path,
+            &["Dr. Who".into()],
+            &[("Dr. Who".into(), newer.clone(), None)],
+        )
+        .unwrap();
+        let text = std::fs::read_to_string(&path).unwrap();
+        assert_eq!(
+            text,
+            format!("{head}{tail}{}", render_entry("Dr. Who", &newer, None))
+        );
+        // A speaker the file lacks: nothing to remove.
+        assert_eq!(remove_entry(&path, &text, "Zoe").unwrap(), text);
+    }
+
+    #[test]
+    fn an_entry_that_is_no_table_of_its_own_is_not_removed() {
+        let text = "# x\n[speakers]\nA = { engine = \"piper\", voice = \"v\", auto = true }\n\
+                    B = { engine = \"piper\", voice = \"w\" }\n";
+        let err = remove_entry(Path::new("cast.toml"), text, "A")
+            .unwrap_err()
+            .to_string();
+        assert!(err.starts_with("cast.toml:3: "), "{err}");
+        assert!(err.contains("not a `[speakers.NAME]` table"), "{err}");
     }
 }

@@ -10,6 +10,7 @@
 //! engine = "piper"            # piper | espeak | openai | elevenlabs
 //! voice = "en_US-joe-medium"  # the engine's voice name (a voice id for elevenlabs)
 //! pitch_hz = 118              # the speaker's median pitch (measured; informational)
+//! auto = true                 # chosen by dubber (see below)
 //!
 //! [speakers."Dr. Who"]
 //! engine = "openai"
@@ -24,6 +25,14 @@
 //! new entries are appended to the work directory's `cast.toml`; what a person wrote there is
 //! kept byte for byte ([`file`]).
 //!
+//! An entry dubber chose is marked `auto = true`: chosen by dubber; it re-casts this speaker when
+//! you dub with another engine — delete this line to keep the voice. The cast is written at prep
+//! time with the pool of prep's `--tts` (Piper by default), so without the mark a later `dubber
+//! synth --tts openai` would silently go on speaking with local voices. An automatic entry of the
+//! work directory's `cast.toml` whose engine the current pool does not choose from
+//! ([`voices::pool_engines`]) is cast again and its block in the file replaced; an entry without
+//! the mark (a person's) and the entries of a `--cast FILE` are never changed.
+//!
 //! Why a module of its own: the cast is read by prep (which writes it), synth (which speaks by
 //! it) and the studio, and its parts — the file, the voice pools and their registers, the
 //! matching — are decisions about voices, not about any one stage.
@@ -36,8 +45,8 @@ use std::fmt;
 use std::path::PathBuf;
 
 pub use assign::{Speaker, assign};
-pub use file::{append_entries, read_cast};
-pub use voices::{Candidate, PoolSpec, voice_pool};
+pub use file::{append_entries, read_cast, write_entries};
+pub use voices::{Candidate, PoolSpec, pool_engines, voice_pool};
 
 /// An engine a cast entry may name.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -115,8 +124,18 @@ pub struct CastEntry {
     pub voice: Voice,
     /// The speaker's median pitch, Hz, when it was measured (informational).
     pub pitch_hz: Option<f64>,
+    /// Chosen by dubber (`auto = true`): cast again when the dub's engine changes.
+    pub auto: bool,
     /// The line of the entry's table header in the file it was read from (0: not from a file).
     pub line: usize,
+}
+
+impl CastEntry {
+    /// True when automatic casting with the pool of `engine` (`--tts`) casts this speaker again:
+    /// dubber chose the entry (`auto`) and its engine is not one that pool chooses from.
+    pub fn is_recast_by(&self, engine: EngineKind) -> bool {
+        self.auto && !pool_engines(engine).contains(&self.voice.engine)
+    }
 }
 
 /// Speakers and their voices, in the order of the file.
@@ -179,4 +198,46 @@ pub enum CastError {
     },
     #[error("no voices to cast speakers with for engine {engine}: {hint}")]
     NoVoices { engine: EngineKind, hint: String },
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn entry(engine: EngineKind, auto: bool) -> CastEntry {
+        CastEntry {
+            voice: Voice::new(engine, "v"),
+            pitch_hz: None,
+            auto,
+            line: 0,
+        }
+    }
+
+    #[test]
+    fn only_automatic_entries_of_another_pool_are_recast() {
+        use EngineKind::*;
+        // (entry's engine, dub's engine, re-cast?)
+        let cases = [
+            (Piper, Piper, false),
+            (Espeak, Piper, false), // the Piper pool goes on with espeak-ng voices
+            (Piper, Espeak, true),
+            (Espeak, Espeak, false),
+            (Piper, OpenAi, true),
+            (Espeak, OpenAi, true),
+            (OpenAi, OpenAi, false),
+            (ElevenLabs, OpenAi, true),
+            (OpenAi, ElevenLabs, true),
+            (ElevenLabs, ElevenLabs, false),
+            (OpenAi, Piper, true),
+        ];
+        for (from, to, recast) in cases {
+            assert_eq!(
+                entry(from, true).is_recast_by(to),
+                recast,
+                "auto {from} entry, dubbing with {to}"
+            );
+            // A person's entry is never re-cast.
+            assert!(!entry(from, false).is_recast_by(to), "{from} → {to}");
+        }
+    }
 }

@@ -223,6 +223,16 @@ fn piper_pool(spec: &PoolSpec) -> Result<Vec<Candidate>, CastError> {
     Ok(pool)
 }
 
+/// The engines whose voices the pool of `engine` holds: Piper's goes on with espeak-ng's.
+pub fn pool_engines(engine: EngineKind) -> &'static [EngineKind] {
+    match engine {
+        EngineKind::Piper => &[EngineKind::Piper, EngineKind::Espeak],
+        EngineKind::Espeak => &[EngineKind::Espeak],
+        EngineKind::OpenAi => &[EngineKind::OpenAi],
+        EngineKind::ElevenLabs => &[EngineKind::ElevenLabs],
+    }
+}
+
 /// The voices automatic casting chooses from for `spec` (see the module doc), in preference
 /// order: Piper voices before the espeak-ng variants that continue a Piper pool.
 pub fn voice_pool(spec: &PoolSpec) -> Result<Vec<Candidate>, CastError> {
@@ -291,9 +301,32 @@ mod tests {
                 register_cache: None,
             };
             let pool = voice_pool(&spec).unwrap();
+            assert!(pool.iter().all(|c| c.voice.engine == engine));
+            assert_eq!(pool_engines(engine), [engine]);
             assert!(pool.iter().any(|c| c.pitch_hz < 130.0));
             assert!(pool.iter().any(|c| c.pitch_hz > 190.0));
         }
         assert!(how_to_get_more(EngineKind::Piper, "de").contains("de_DE-thorsten-medium"));
+    }
+
+    #[test]
+    fn a_piper_pool_holds_only_the_engines_it_names() {
+        // No Piper voices installed: the pool is espeak-ng's variants, which it names.
+        let spec = PoolSpec {
+            engine: EngineKind::Piper,
+            language: "en".into(),
+            piper_voices: Vec::new(),
+            register_cache: None,
+        };
+        let pool = voice_pool(&spec).unwrap();
+        assert!(!pool.is_empty());
+        for c in &pool {
+            assert!(
+                pool_engines(EngineKind::Piper).contains(&c.voice.engine),
+                "{}",
+                c.voice.id()
+            );
+        }
+        assert!(!pool_engines(EngineKind::Espeak).contains(&EngineKind::Piper));
     }
 }

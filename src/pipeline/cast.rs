@@ -5,8 +5,14 @@
 //! work directory's entries also answer for speakers a shared file lacks), casts every speaker
 //! still without a voice automatically — measuring their pitch in `speech.wav`, extracted from
 //! the video when missing — and appends those entries to the work directory's `cast.toml`, saying
-//! so in the log. Lines without a speaker need no cast: a video without speakers gets no
-//! `cast.toml` and its requests are exactly those it had before casts existed.
+//! so in the log. The entries it writes are marked `auto = true`: prep writes the cast with the
+//! pool of its own `--tts` (Piper by default), so when a later synth dubs with another engine, an
+//! automatic entry of the work directory's `cast.toml` whose engine that pool does not choose from
+//! is cast again with the current pool and its block in the file replaced, with a note in the log;
+//! otherwise a dub with a service would silently speak with the local voices prep chose. Entries
+//! without the mark (a person's) and those of `--cast FILE` are never changed. Lines without a
+//! speaker need no cast: a video without speakers gets no `cast.toml` and its requests are
+//! exactly those it had before casts existed.
 //!
 //! Why in the pipeline: this is where the work directory, the video and the lines meet; the
 //! decisions themselves (file, pools, matching) are [`crate::cast`]'s.
@@ -115,32 +121,33 @@ pub fn cast_speakers(
     if names.is_empty() {
         return Ok(SpeakerVoices::default());
     }
-    let own = read_cast(&workdir.cast_toml())?;
-    let chosen = match &casting.file {
+    let path = workdir.cast_toml();
+    let own = read_cast(&path)?;
+    let series = match &casting.file {
         Some(file) if !file.is_file() => {
             return Err(CastError::Io {
                 path: file.clone(),
                 source: std::io::Error::new(std::io::ErrorKind::NotFound, "no such cast file"),
             });
         }
-        Some(file) => read_cast(file)?,
-        None => own.clone(),
+        Some(file) => Some(read_cast(file)?),
+        None => None,
     };
-    let lookup = |name: &str| -> Option<(&Cast, &CastEntry)> {
-        chosen
-            .get(name)
-            .map(|e| (&chosen, e))
-            .or_else(|| own.get(name).map(|e| (&own, e)))
-    };
-    let missing: Vec<&String> = names.iter().filter(|n| lookup(n).is_none()).collect();
+    let plan = plan(&names, series.as_ref(), &own, casting.pool.engine);
     let mut added: Vec<(String, CastEntry, Option<f64>)> = Vec::new();
-    if !missing.is_empty() {
+    if !plan.cast.is_empty() {
+        let missing: Vec<&String> = plan.cast.iter().collect();
         let speakers = measure_speakers(workdir, video, segments, &missing);
         let pool = cast::voice_pool(&casting.pool)?;
-        let taken: Vec<Voice> = chosen
-            .speakers
+        // The voices of the entries being replaced are free again.
+        let taken: Vec<Voice> = series
             .iter()
-            .chain(&own.speakers)
+            .flat_map(|s| &s.speakers)
+            .chain(
+                own.speakers
+                    .iter()
+                    .filter(|(n, _)| !plan.recast.contains(n)),
+            )
             .map(|(_, e)| e.voice.clone())
             .collect();
         for a in cast::assign(&speakers, &pool, &taken) {
@@ -172,35 +179,85 @@ pub fn cast_speakers(
                 CastEntry {
                     voice: voice.clone(),
                     pitch_hz: pitch,
+                    auto: true,
                     line: 0,
                 },
                 Some(a.candidate.pitch_hz),
             ));
         }
-        let path = workdir.cast_toml();
-        cast::append_entries(&path, &added)?;
-        let list: Vec<String> = added
-            .iter()
-            .map(|(s, e, _)| format!("{s} → {}", e.voice.id()))
-            .collect();
-        tracing::info!(
-            "{}: cast automatically: {}",
-            path.display(),
-            list.join(", ")
-        );
+        cast::write_entries(&path, &plan.recast, &added)?;
+        let (recast, new): (Vec<_>, Vec<_>) =
+            added.iter().partition(|(s, _, _)| plan.recast.contains(s));
+        if !new.is_empty() {
+            let list: Vec<String> = new
+                .iter()
+                .map(|(s, e, _)| format!("{s} → {}", e.voice.id()))
+                .collect();
+            tracing::info!(
+                "{}: cast automatically: {}",
+                path.display(),
+                list.join(", ")
+            );
+        }
+        if !recast.is_empty() {
+            let list: Vec<String> = recast
+                .iter()
+                .map(|(s, e, _)| {
+                    let old = own.get(s).map_or_else(String::new, |o| o.voice.id());
+                    format!("{s} {old} → {}", e.voice.id())
+                })
+                .collect();
+            tracing::info!(
+                "{}: re-cast for {} (dubber had chosen voices of another engine; delete an \
+                 entry's `auto` line to keep its voice): {}",
+                path.display(),
+                casting.pool.engine,
+                list.join(", ")
+            );
+        }
     }
-    let own = read_cast(&workdir.cast_toml())?;
+    let own = read_cast(&path)?;
     let speakers = names
         .iter()
         .filter_map(|name| {
-            let (cast, entry) = chosen
-                .get(name)
-                .map(|e| (&chosen, e))
+            let (cast, entry) = series
+                .as_ref()
+                .and_then(|s| s.get(name).map(|e| (s, e)))
                 .or_else(|| own.get(name).map(|e| (&own, e)))?;
             Some((name.clone(), entry.voice.clone(), cast.origin(name)))
         })
         .collect();
     Ok(SpeakerVoices { speakers })
+}
+
+/// Which speakers automatic casting casts, and which of those it casts again.
+#[derive(Debug, Default, PartialEq)]
+struct Plan {
+    /// In the order they first speak: the speakers no cast names, and those cast again.
+    cast: Vec<String>,
+    /// The speakers whose automatic entry in the work directory's `cast.toml` names an engine the
+    /// pool of the dub's engine does not choose from ([`CastEntry::is_recast_by`]).
+    recast: Vec<String>,
+}
+
+/// The plan for `names` with the `--cast` file `series` (never changed) and the work directory's
+/// cast `own`, dubbing with `engine`.
+fn plan(names: &[String], series: Option<&Cast>, own: &Cast, engine: EngineKind) -> Plan {
+    let mut plan = Plan::default();
+    for name in names {
+        if series.is_some_and(|s| s.get(name).is_some()) {
+            continue;
+        }
+        match own.get(name) {
+            None => plan.cast.push(name.clone()),
+            Some(entry) if entry.is_recast_by(engine) => {
+                plan.cast.push(name.clone());
+                plan.recast.push(name.clone());
+            }
+            Some(_) => {}
+        }
+    }
+    plan
 }
 
 /// The pitch of each of `names` in `speech.wav` (extracted from `video` when missing); a speaker
@@ -286,4 +343,63 @@ pub async fn load_voices<S: Synthesizer>(
             })?;
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn cast(entries: &[(&str, EngineKind, bool)]) -> Cast {
+        Cast {
+            path: None,
+            speakers: entries
+                .iter()
+                .map(|&(name, engine, auto)| {
+                    let entry = CastEntry {
+                        voice: Voice::new(engine, "v"),
+                        pitch_hz: None,
+                        auto,
+                        line: 0,
+                    };
+                    (name.to_string(), entry)
+                })
+                .collect(),
+        }
+    }
+
+    fn names(list: &[&str]) -> Vec<String> {
+        list.iter().map(|s| s.to_string()).collect()
+    }
+
+    #[test]
+    fn automatic_entries_of_another_engine_are_cast_again() {
+        use EngineKind::*;
+        let own = cast(&[
+            ("A", Piper, true),
+            ("B", Espeak, true),
+            ("C", Piper, false),
+            ("D", OpenAi, true),
+            ("E", Espeak, true),
+        ]);
+        let speakers = names(&["A", "B", "C", "D", "E", "F"]);
+        // Prep's Piper pool still chooses from Piper and espeak-ng: only the new speaker.
+        let p = plan(&speakers, None, &own, Piper);
+        assert_eq!((p.cast, p.recast), (names(&["D", "F"]), names(&["D"])));
+        // Dubbing with OpenAI: every automatic local voice; never the person's entry (C).
+        let p = plan(&speakers, None, &own, OpenAi);
+        assert_eq!(p.cast, names(&["A", "B", "E", "F"]));
+        assert_eq!(p.recast, names(&["A", "B", "E"]));
+        // espeak: the automatic Piper voice and the OpenAI one.
+        let p = plan(&speakers, None, &own, Espeak);
+        assert_eq!(p.recast, names(&["A", "D"]));
+        // A speaker the series file names is never cast, whatever the work directory holds; the
+        // series' own entries are never re-cast, even marked automatic.
+        let series = cast(&[("A", Piper, false), ("B", Piper, true)]);
+        let p = plan(&speakers, Some(&series), &own, OpenAi);
+        assert_eq!(p.cast, names(&["E", "F"]));
+        assert_eq!(p.recast, names(&["E"]));
+        // Speakers not in this video are left alone.
+        let p = plan(&names(&["F"]), None, &own, OpenAi);
+        assert_eq!((p.cast, p.recast), (names(&["F"]), names(&[])));
+    }
 }
