@@ -152,7 +152,11 @@ fn run_offline_dubs_a_demo_video() {
     let segments: serde_json::Value =
         serde_json::from_slice(&std::fs::read(work.join("segments.json")).unwrap()).unwrap();
     assert!(
-        segments.as_array().unwrap().iter().all(|s| s.get("speaker").is_none()),
+        segments
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|s| s.get("speaker").is_none()),
         "{segments}"
     );
     assert!(!work.join("cast.toml").exists());

@@ -83,9 +83,22 @@ pub async fn find_speakers(
     };
     let work = move || -> Result<(Vec<Segment>, SpeakersFound), FindSpeakersError> {
         if !speech.is_file() {
-            match video {
-                Some(video) => media::extract_audio(&video, &speech, None)?,
-                None => return Ok((segments, SpeakersFound::Skipped("no audio"))),
+            // Subtitles prepare without the video; only a number of speakers asked for makes its
+            // speech a requirement.
+            let extracted = match &video {
+                Some(video) => media::extract_audio(video, &speech, None),
+                None => Ok(()),
+            };
+            match (extracted, options.speakers) {
+                (Err(e), SpeakerCount::Exactly(_)) => return Err(e.into()),
+                (Err(e), _) => {
+                    tracing::warn!("cannot read the speech to find speakers ({e}): one voice");
+                    return Ok((segments, SpeakersFound::Skipped("no audio")));
+                }
+                (Ok(()), _) if !speech.is_file() => {
+                    return Ok((segments, SpeakersFound::Skipped("no audio")));
+                }
+                (Ok(()), _) => {}
             }
         }
         let encoder = Ge2eEncoder::load(&model)?;
