@@ -48,25 +48,98 @@ impl LogMel {
 
 /// One triangular mel filter: its first FFT bin and its weights from there.
 #[derive(Debug, Clone)]
-pub(crate) struct MelFilter {
+struct MelFilter {
     /// First FFT bin the filter covers.
-    pub(crate) first_bin: usize,
+    first_bin: usize,
     /// Weights of the bins from `first_bin` on.
-    pub(crate) weights: Vec<f32>,
+    weights: Vec<f32>,
 }
 
-/// Computes Whisper log-mel spectrograms; build once, reuse (holds the FFT plan and filters).
-pub struct MelExtractor {
-    n_mels: usize,
+/// Mel energies of one 400-sample frame at a time: the periodic Hann window (as
+/// `torch.hann_window(400)` and librosa give), the FFT plan and the Slaney filters. Shared by the
+/// Whisper features here and the speaker encoder's ([`crate::speakers::mel`]), which differ only
+/// in how frames are padded at the ends and what is done with the energies.
+pub(crate) struct MelBank {
     window: Vec<f32>,
     filters: Vec<MelFilter>,
     fft: Arc<dyn RealToComplex<f32>>,
 }
 
+/// The buffers one thread reuses from frame to frame.
+pub(crate) struct FrameBuffers {
+    input: Vec<f32>,
+    spectrum: Vec<realfft::num_complex::Complex<f32>>,
+    scratch: Vec<realfft::num_complex::Complex<f32>>,
+    power: Vec<f32>,
+}
+
+impl MelBank {
+    pub(crate) fn new(n_mels: usize) -> Self {
+        let window = (0..N_FFT)
+            .map(|n| {
+                let x = 2.0 * std::f64::consts::PI * n as f64 / N_FFT as f64;
+                (0.5 - 0.5 * x.cos()) as f32
+            })
+            .collect();
+        Self {
+            window,
+            filters: slaney_mel_filters(n_mels),
+            fft: RealFftPlanner::<f32>::new().plan_fft_forward(N_FFT),
+        }
+    }
+
+    pub(crate) fn n_mels(&self) -> usize {
+        self.filters.len()
+    }
+
+    pub(crate) fn buffers(&self) -> FrameBuffers {
+        FrameBuffers {
+            input: self.fft.make_input_vec(),
+            spectrum: self.fft.make_output_vec(),
+            scratch: self.fft.make_scratch_vec(),
+            power: vec![0f32; N_FFT / 2 + 1],
+        }
+    }
+
+    /// The mel energies (power, not log) of the frame whose sample `i` is `sample(i)`, into
+    /// `out` (one value per bin).
+    pub(crate) fn energies(
+        &self,
+        buf: &mut FrameBuffers,
+        sample: impl Fn(usize) -> f32,
+        out: &mut [f32],
+    ) {
+        for (i, slot) in buf.input.iter_mut().enumerate() {
+            *slot = sample(i) * self.window[i];
+        }
+        // Lengths are fixed by construction, so the transform cannot fail.
+        if self
+            .fft
+            .process_with_scratch(&mut buf.input, &mut buf.spectrum, &mut buf.scratch)
+            .is_err()
+        {
+            out.fill(0.0);
+            return;
+        }
+        for (p, c) in buf.power.iter_mut().zip(&buf.spectrum) {
+            *p = c.norm_sqr();
+        }
+        for (slot, filter) in out.iter_mut().zip(&self.filters) {
+            let bins = &buf.power[filter.first_bin..filter.first_bin + filter.weights.len()];
+            *slot = bins.iter().zip(&filter.weights).map(|(p, w)| p * w).sum();
+        }
+    }
+}
+
+/// Computes Whisper log-mel spectrograms; build once, reuse (holds the FFT plan and filters).
+pub struct MelExtractor {
+    bank: MelBank,
+}
+
 impl std::fmt::Debug for MelExtractor {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("MelExtractor")
-            .field("n_mels", &self.n_mels)
+            .field("n_mels", &self.n_mels())
             .finish_non_exhaustive()
     }
 }
@@ -74,30 +147,20 @@ impl std::fmt::Debug for MelExtractor {
 impl MelExtractor {
     /// An extractor for `n_mels` bins (80 for most Whisper models, 128 for large-v3).
     pub fn new(n_mels: usize) -> Self {
-        // Periodic Hann, as torch.hann_window(400) gives.
-        let window = (0..N_FFT)
-            .map(|n| {
-                let x = 2.0 * std::f64::consts::PI * n as f64 / N_FFT as f64;
-                (0.5 - 0.5 * x.cos()) as f32
-            })
-            .collect();
-        let fft = RealFftPlanner::<f32>::new().plan_fft_forward(N_FFT);
         Self {
-            n_mels,
-            window,
-            filters: slaney_mel_filters(n_mels),
-            fft,
+            bank: MelBank::new(n_mels),
         }
     }
 
     /// Number of mel bins.
     pub fn n_mels(&self) -> usize {
-        self.n_mels
+        self.bank.n_mels()
     }
 
     /// The log-mel spectrogram of 16 kHz mono `audio`, followed by `pad_samples` of silence
     /// (Whisper pads 30 s so the last window has context). One frame per 160 samples.
     pub fn compute(&self, audio: &[f32], pad_samples: usize) -> LogMel {
+        let n_mels = self.n_mels();
         let len = audio.len() + pad_samples;
         let n_frames = len / HOP;
         let sample = |i: usize| audio.get(i).copied().unwrap_or(0.0);
@@ -114,31 +177,17 @@ impl MelExtractor {
             k.clamp(0, n.max(1) - 1) as usize
         };
         let half = (N_FFT / 2) as isize;
-        let mut input = self.fft.make_input_vec();
-        let mut spectrum = self.fft.make_output_vec();
-        let mut scratch = self.fft.make_scratch_vec();
-        let mut power = vec![0f32; N_FFT / 2 + 1];
-        let mut data = vec![0f32; self.n_mels * n_frames];
+        let mut buf = self.bank.buffers();
+        let mut energies = vec![0f32; n_mels];
+        let mut data = vec![0f32; n_mels * n_frames];
         for frame in 0..n_frames {
-            let centre = (frame * HOP) as isize;
-            for (i, slot) in input.iter_mut().enumerate() {
-                let j = centre - half + i as isize;
-                *slot = sample(reflect(j)) * self.window[i];
-            }
-            // Lengths are fixed by construction, so the transform cannot fail.
-            if self
-                .fft
-                .process_with_scratch(&mut input, &mut spectrum, &mut scratch)
-                .is_err()
-            {
-                continue;
-            }
-            for (p, c) in power.iter_mut().zip(&spectrum) {
-                *p = c.norm_sqr();
-            }
-            for (mel, filter) in self.filters.iter().enumerate() {
-                let bins = &power[filter.first_bin..filter.first_bin + filter.weights.len()];
-                let energy: f32 = bins.iter().zip(&filter.weights).map(|(p, w)| p * w).sum();
+            let start = (frame * HOP) as isize - half;
+            self.bank.energies(
+                &mut buf,
+                |i| sample(reflect(start + i as isize)),
+                &mut energies,
+            );
+            for (mel, energy) in energies.iter().enumerate() {
                 data[mel * n_frames + frame] = energy.max(1e-10).log10();
             }
         }
@@ -147,7 +196,7 @@ impl MelExtractor {
             *v = ((*v).max(max - 8.0) + 4.0) / 4.0;
         }
         LogMel {
-            n_mels: self.n_mels,
+            n_mels,
             n_frames,
             data,
         }
@@ -175,8 +224,8 @@ fn mel_to_hz(mel: f64) -> f64 {
 }
 
 /// `librosa.filters.mel(sr=16000, n_fft=400, n_mels, norm="slaney")`, stored sparsely (also the
-/// speaker encoder's filters, [`crate::speakers`]).
-pub(crate) fn slaney_mel_filters(n_mels: usize) -> Vec<MelFilter> {
+/// speaker encoder's, through [`MelBank`]).
+fn slaney_mel_filters(n_mels: usize) -> Vec<MelFilter> {
     let n_bins = N_FFT / 2 + 1;
     let fft_hz: Vec<f64> = (0..n_bins)
         .map(|k| k as f64 * SAMPLE_RATE as f64 / N_FFT as f64)
@@ -244,7 +293,7 @@ mod tests {
         let loudest = (0..80)
             .max_by(|&a, &b| column[a].total_cmp(&column[b]))
             .unwrap();
-        let f = &extractor.filters[loudest];
+        let f = &extractor.bank.filters[loudest];
         assert!(
             f.first_bin <= 25 && 25 < f.first_bin + f.weights.len(),
             "{loudest}"
