@@ -12,6 +12,7 @@ pub mod prep;
 pub mod run;
 pub mod studio;
 pub mod synth;
+pub mod voices;
 pub mod youtube;
 
 use clap::{Args, Parser, Subcommand};

@@ -8,7 +8,7 @@ use clap::Args;
 use dubber::llm::{LineEditor, OpenAiChat};
 use dubber::pipeline::{Editing, PrepOptions, PrepSource, Prepared, Workdir, prepare};
 
-use super::config;
+use super::{config, voices};
 
 use super::flags::{
     GroupingArgs, Provider, SpeakersArgs, SttArgs, TranslateWith, WordsArgs, WorkdirArgs,
@@ -62,7 +62,7 @@ pub fn run(args: PrepArgs, out: &Output) -> Result<()> {
         force: args.force,
         skip_when_current: false,
         subtitles_encoding: args.subtitles_encoding.clone(),
-        casting: Some(config::casting(
+        casting: Some(voices::casting(
             args.provider,
             None,
             None,

@@ -9,9 +9,9 @@ use dubber::pipeline::{
     Burn, DubOptions, DubResult, PrepOptions, RunInputs, Workdir, dub_all, plan_jobs, run::Engines,
 };
 
-use super::config;
 use super::flags::{BurnMode, SpeakersArgs, SttArgs, SynthFlags};
 use super::output::{Event, Output};
+use super::{config, voices};
 
 #[derive(Debug, Args)]
 pub struct RunArgs {
@@ -103,7 +103,7 @@ pub fn run(args: RunArgs, out: &Output) -> Result<()> {
         synth,
         burn,
     };
-    let tts = config::tts_engine(&args.synth.tts)?;
+    let tts = voices::tts_engine(&args.synth.tts)?;
     // Loaded once, and only when some video has no subtitles.
     let transcriber = match jobs.iter().any(|j| j.subtitles.is_none()) {
         true => Some(config::transcriber(&args.stt)?),

@@ -9,9 +9,9 @@ use dubber::pipeline::synth::session::Session;
 use dubber::pipeline::{Workdir, output_beside};
 use dubber::studio::{Studio, StudioOptions};
 
-use super::config;
 use super::flags::{LlmArgs, SynthFlags, WorkdirArgs};
 use super::output::Output;
+use super::{config, voices};
 
 #[derive(Debug, Args)]
 pub struct StudioArgs {
@@ -42,7 +42,7 @@ pub fn run(args: StudioArgs, out: &Output) -> Result<()> {
         .clone()
         .unwrap_or_else(|| output_beside(&args.video, "dubbed", None));
     let opts = config::synth_options(&args.synth, Some(output.clone()))?;
-    let engine = config::tts_engine(&args.synth.tts)?;
+    let engine = voices::tts_engine(&args.synth.tts)?;
     // "Shorten" needs a chat model; without one the page says which setting to give.
     let editor = match config::chat(&args.llm, &workdir) {
         Ok((model, cache)) => Some(LineEditor::new(model).with_cache(cache)),

@@ -8,9 +8,9 @@ use dubber::llm::LineEditor;
 use dubber::pipeline::synth::synth_with_shortening;
 use dubber::pipeline::{Workdir, output_beside};
 
-use super::config;
 use super::flags::{LlmArgs, SynthFlags, WorkdirArgs};
 use super::output::{Event, Output};
+use super::{config, voices};
 
 #[derive(Debug, Args)]
 pub struct SynthArgs {
@@ -44,7 +44,7 @@ pub fn run(args: SynthArgs, out: &Output) -> Result<()> {
     {
         out.announce_cost(&estimate, minutes);
     }
-    let engine = config::tts_engine(&args.synth.tts)?;
+    let engine = voices::tts_engine(&args.synth.tts)?;
     let shortener = match args.shorten {
         true => {
             let (model, cache) = config::chat(&args.llm, &workdir)?;
