@@ -15,7 +15,7 @@ use dubber::local_tts::{PiperVoice, init_onnxruntime};
 use super::{espeak_voice, piper_voice, resample, trim_silence, write_wav};
 
 /// The sample rate of everything here: what diarization reads.
-pub const RATE: u32 = 16_000;
+const RATE: u32 = 16_000;
 
 /// Lines of 1 to 8 seconds, questions and exclamations among them, without digits.
 pub const LINES: &[&str] = &[
@@ -203,7 +203,7 @@ fn rms(a: &[f32]) -> f32 {
 
 /// The music bed at sample `i`: sine triads, a new one every 2 s, 20 dB under the speech (the
 /// first speaker's level) — steady sound under everything, as a film's score is.
-pub fn music(i: usize) -> f32 {
+fn music(i: usize) -> f32 {
     const CHORDS: [[f32; 3]; 4] = [
         [261.6, 329.6, 392.0],
         [220.0, 261.6, 329.6],
@@ -252,7 +252,7 @@ impl Conversation {
     }
 
     /// The speech with the music bed under it.
-    pub fn mixed(&self) -> Vec<f32> {
+    fn mixed(&self) -> Vec<f32> {
         self.audio
             .iter()
             .enumerate()
