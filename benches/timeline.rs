@@ -7,6 +7,9 @@ use dubber::timeline::{self, ClipSource, Policy, RATE};
 use dubber::{Chunk, Window};
 use std::time::Instant;
 
+mod measure;
+use measure::{cpu_secs, peak_mb};
+
 /// A speech-like test signal: a 140 Hz voice with harmonics, syllable-rate amplitude modulation.
 fn voice(len: usize, seed: u64) -> Vec<f32> {
     let f0 = 120.0 + (seed % 60) as f32;
@@ -81,28 +84,6 @@ impl ClipSource for Synthetic {
     }
 }
 
-fn vm_hwm_kb() -> Option<u64> {
-    let status = std::fs::read_to_string("/proc/self/status").ok()?;
-    let line = status.lines().find(|l| l.starts_with("VmHWM:"))?;
-    line.split_whitespace().nth(1)?.parse().ok()
-}
-
-/// CPU time of this process (user + system, all threads) in seconds, from /proc (10 ms ticks):
-/// the machine is shared, so wall time alone says little about the code.
-fn cpu_secs() -> f64 {
-    let stat = std::fs::read_to_string("/proc/self/stat").unwrap_or_default();
-    let after_name = stat.rsplit(')').next().unwrap_or("");
-    let fields: Vec<&str> = after_name.split_whitespace().collect();
-    let ticks = |i: usize| {
-        fields
-            .get(i)
-            .and_then(|v| v.parse::<f64>().ok())
-            .unwrap_or(0.0)
-    };
-    // Fields 14 and 15 of the whole line are the 12th and 13th after the name.
-    (ticks(11) + ticks(12)) / 100.0
-}
-
 fn main() {
     let dir = tempfile::tempdir().expect("temp dir");
     let policy = Policy::default();
@@ -110,7 +91,7 @@ fn main() {
     // 2 hours first, while the process is small, so VmHWM is this render's peak.
     let (chunks, lens) = scenario(120, 2400, 672, 7);
     let track = timeline::track_len(7200.0, RATE).expect("duration");
-    let before = vm_hwm_kb().unwrap_or(0);
+    let before = peak_mb();
     let t = Instant::now();
     let plan = timeline::plan(&chunks, &lens, track, RATE, &policy).expect("plan");
     let stats = timeline::render(
@@ -121,7 +102,7 @@ fn main() {
     )
     .expect("render");
     let secs_2h = t.elapsed().as_secs_f64();
-    let peak = vm_hwm_kb().unwrap_or(0);
+    let peak = peak_mb();
     println!(
         "2-hour track: {} chunks, {} stretched, {} samples in {:.2} s (clip synthesis included); \
          peak memory (VmHWM) {:.1} MB (before: {:.1} MB; target <= 64 MB)",
@@ -129,8 +110,8 @@ fn main() {
         stats.clips_stretched,
         stats.samples,
         secs_2h,
-        peak as f64 / 1024.0,
-        before as f64 / 1024.0
+        peak,
+        before
     );
 
     // 20 minutes, clips already in memory (as after synthesis), timed plan + render.

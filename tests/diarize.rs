@@ -9,60 +9,20 @@
 
 mod local_common;
 
-use std::path::Path;
 use std::sync::OnceLock;
 
 use dubber::Segment;
-use dubber::local_tts::PiperVoice;
 use dubber::models::DataDir;
 use dubber::speakers::{
     DEFAULT_THRESHOLD, DiarizeOptions, Ge2eEncoder, SpeakerCount, SpeakerEncoder, diarize,
     load_state_dict,
 };
+use local_common::conversation::{
+    Attribution, Conversation, LINES, Line, Voice, attribution_of, script,
+};
 
-/// Lines of 1 to 8 seconds, questions and exclamations among them.
-const LINES: &[&str] = &[
-    "Hello there.",
-    "Did you see the game last night?",
-    "I could not believe how the second half went, honestly it was the best match of the season.",
-    "No way!",
-    "We should leave before the traffic gets bad.",
-    "Tell me again what the doctor said about your knee.",
-    "It was raining so hard that the whole street turned into a river within minutes.",
-    "Really? That sounds terrible.",
-    "Maybe we can meet on Thursday after work.",
-    "The museum opens at nine, but the tickets sell out early, so we need to be there by eight.",
-    "Absolutely.",
-    "Why would anyone paint a kitchen bright orange?",
-    "My grandmother kept every letter she ever received, in boxes under her bed.",
-    "Let us not argue about it now.",
-    "Three coffees and a piece of apple pie, please.",
-    "When the train finally arrived, nobody wanted to get on because it was already full.",
-    "Sure, I will call you tomorrow.",
-    "That is exactly what I was afraid of.",
-    "The report is due on Monday and I have not even started the second chapter.",
-    "Wow, look at that sunset!",
-    "He has been learning the violin for six years and still practices every single evening.",
-    "Could you pass me the salt?",
-    "I think the bridge was built sometime around the end of the nineteenth century.",
-    "Fine.",
-];
-
-/// A synthetic voice.
-#[derive(Debug, Clone, Copy, PartialEq)]
-enum Voice {
-    Joe,
-    Espeak(&'static str),
-}
-
-fn piper() -> &'static PiperVoice {
-    static VOICE: OnceLock<PiperVoice> = OnceLock::new();
-    VOICE.get_or_init(|| {
-        let (voice, runtime) = local_common::piper_voice().expect("piper voice");
-        dubber::local_tts::init_onnxruntime(&runtime).expect("onnxruntime");
-        PiperVoice::load(&voice).expect("load the Piper voice")
-    })
-}
+/// Fixes the gaps between turns, so a failure can be replayed.
+const SEED: u64 = 0x2545_F491_4F6C_DD1D;
 
 fn encoder() -> &'static Ge2eEncoder {
     static ENCODER: OnceLock<Ge2eEncoder> = OnceLock::new();
@@ -74,141 +34,20 @@ fn encoder() -> &'static Ge2eEncoder {
     })
 }
 
-/// `text` spoken by `voice` at `speed` (1 is normal), 16 kHz mono, trimmed.
-fn speak(voice: Voice, text: &str, speed: f32) -> Vec<f32> {
-    match voice {
-        Voice::Joe => {
-            let (samples, rate) = piper().speak(text, speed).expect("piper speaks");
-            local_common::trim_silence(&local_common::resample(&samples, rate, 16_000))
-        }
-        Voice::Espeak(v) => {
-            let wpm = (160.0 * speed) as u32;
-            let samples = local_common::espeak_voice(v, wpm, text);
-            local_common::resample(&samples, 22_050, 16_000)
-        }
-    }
-}
-
-/// A quiet bed of sine chords (a new triad every 2 s), 20 dB under `level` RMS.
-fn music(len: usize, level: f32) -> Vec<f32> {
-    const CHORDS: [[f32; 3]; 4] = [
-        [261.6, 329.6, 392.0],
-        [220.0, 261.6, 329.6],
-        [174.6, 220.0, 261.6],
-        [196.0, 246.9, 293.7],
-    ];
-    // Three sines of amplitude a have an RMS of a·sqrt(3/2).
-    let amp = level * 0.1 / 1.5f32.sqrt();
-    (0..len)
-        .map(|i| {
-            let chord = CHORDS[(i / 32_000) % 4];
-            let t = i as f32 / 16_000.0;
-            chord
-                .iter()
-                .map(|f| amp * (2.0 * std::f32::consts::PI * f * t).sin())
-                .sum()
-        })
-        .collect()
-}
-
-fn rms(a: &[f32]) -> f32 {
-    (a.iter().map(|x| x * x).sum::<f32>() / a.len().max(1) as f32).sqrt()
-}
-
-/// A conversation: each `(voice, line)` spoken in turn after a gap of 0.2–0.8 s, over music;
-/// written to `path`. Returns the lines (true speaker index in `speaker`) and the audio length.
-fn conversation(path: &Path, turns: &[(usize, Voice, &str, f32)]) -> (Vec<Segment>, u64) {
-    let mut audio = vec![0f32; 8_000];
-    let mut lines = Vec::new();
-    let mut rng = 0x2545_F491_4F6C_DD1Du64;
-    for &(who, voice, text, speed) in turns {
-        rng ^= rng << 13;
-        rng ^= rng >> 7;
-        rng ^= rng << 17;
-        let gap = 3_200 + (rng % 9_600) as usize;
-        audio.resize(audio.len() + gap, 0.0);
-        let speech = speak(voice, text, speed);
-        let start = audio.len();
-        // Each voice at its own level, as recordings are.
-        let gain = 0.1 / rms(&speech).max(1e-6) * [1.0, 0.7, 1.3][who % 3];
-        audio.extend(speech.iter().map(|s| s * gain));
-        let ms = |samples: usize| samples as u64 * 1000 / 16_000;
-        lines.push(
-            Segment::new(ms(start), ms(audio.len()), text).with_speaker(Some(who.to_string())),
-        );
-    }
-    audio.resize(audio.len() + 8_000, 0.0);
-    let bed = music(audio.len(), 0.1);
-    let mixed: Vec<f32> = audio.iter().zip(&bed).map(|(s, m)| s + m).collect();
-    local_common::write_wav(path, &mixed, 16_000);
-    (lines, mixed.len() as u64 * 1000 / 16_000)
-}
-
-/// Share of `truth` lines whose output pieces all carry the speaker mapped to the true one, under
-/// the best one-to-one mapping of names (so naming does not matter).
-fn accuracy(truth: &[Segment], out: &[Segment]) -> f64 {
-    let predicted: Vec<Vec<String>> = truth
-        .iter()
-        .map(|t| {
-            out.iter()
-                .filter(|o| o.start_ms < t.end_ms && o.end_ms > t.start_ms)
-                .filter_map(|o| o.speaker.clone())
-                .collect()
-        })
-        .collect();
-    let mut names: Vec<String> = predicted.iter().flatten().cloned().collect();
-    names.sort();
-    names.dedup();
-    let mut trues: Vec<String> = truth.iter().filter_map(|t| t.speaker.clone()).collect();
-    trues.sort();
-    trues.dedup();
-    // Best mapping predicted name -> true name, by brute force over assignments (≤ 4 names).
-    let mut best = 0;
-    let n = names.len();
-    let choices = trues.len().max(1).pow(n as u32);
-    for code in 0..choices {
-        let map: Vec<&String> = (0..n)
-            .map(|k| &trues[(code / trues.len().pow(k as u32)) % trues.len()])
-            .collect();
-        let right = truth
-            .iter()
-            .zip(&predicted)
-            .filter(|(t, p)| {
-                !p.is_empty()
-                    && p.iter().all(|name| {
-                        let k = names.iter().position(|x| x == name).unwrap();
-                        Some(map[k]) == t.speaker.as_ref()
-                    })
-            })
-            .count();
-        best = best.max(right);
-    }
-    best as f64 / truth.len() as f64
-}
-
-fn turns_of(voices: &[Voice], order: &[usize]) -> Vec<(usize, Voice, &'static str, f32)> {
-    order
-        .iter()
-        .enumerate()
-        .map(|(k, &who)| {
-            let speed = [1.0, 0.85, 1.15, 0.95][k % 4];
-            (who, voices[who], LINES[k % LINES.len()], speed)
-        })
-        .collect()
-}
-
-fn run(turns: &[(usize, Voice, &str, f32)], speakers: SpeakerCount) -> (f64, usize, Vec<Segment>) {
+/// Diarizes `script` spoken over music, read from a WAV file: how many turns came out right,
+/// the speakers found, the lines.
+fn run(script: &[Line], speakers: SpeakerCount) -> (Attribution, usize, Vec<Segment>) {
     let tmp = tempfile::tempdir().unwrap();
     let wav = tmp.path().join("speech.wav");
-    let (truth, _) = conversation(&wav, turns);
-    let input: Vec<Segment> = truth.iter().map(|s| s.clone().with_speaker(None)).collect();
+    let conv = Conversation::perform(script, SEED);
+    conv.write_wav(&wav);
     let options = DiarizeOptions {
         speakers,
         ..DiarizeOptions::default()
     };
-    let out = diarize(encoder(), &wav, &input, &options).expect("diarize");
+    let out = diarize(encoder(), &wav, &conv.lines(), &options).expect("diarize");
     (
-        accuracy(&truth, &out.segments),
+        attribution_of(&conv.turns, &out.segments),
         out.speakers.len(),
         out.segments,
     )
@@ -242,7 +81,7 @@ fn the_installed_model_reads_as_torch_saved_it() {
 #[test]
 fn same_voice_lines_are_alike_and_different_voices_are_not() {
     let voices = [
-        ("joe", Voice::Joe),
+        ("joe", Voice::Piper),
         ("en-us", Voice::Espeak("en-us")),
         ("en-us+f3", Voice::Espeak("en-us+f3")),
         ("en-us+f4", Voice::Espeak("en-us+f4")),
@@ -252,7 +91,7 @@ fn same_voice_lines_are_alike_and_different_voices_are_not() {
         .iter()
         .map(|(_, v)| {
             let audio: Vec<Vec<f32>> = (0..6)
-                .map(|k| speak(*v, LINES[k * 3 + 1], [1.0, 0.85, 1.15][k % 3]))
+                .map(|k| v.speak(LINES[k * 3 + 1], [1.0, 0.85, 1.15][k % 3]))
                 .collect();
             let refs: Vec<&[f32]> = audio.iter().map(Vec::as_slice).collect();
             encoder().embed(&refs).unwrap()
@@ -295,36 +134,36 @@ fn same_voice_lines_are_alike_and_different_voices_are_not() {
 
 #[test]
 fn two_voices_taking_turns_over_music_are_told_apart() {
-    let voices = [Voice::Joe, Voice::Espeak("en-us+f3")];
+    let voices = [Voice::Piper, Voice::Espeak("en-us+f3")];
     let order = [0, 1, 0, 1, 1, 0, 1, 0, 0, 1, 0, 1, 1, 0, 1, 0, 1, 0, 0, 1];
-    let (accuracy, speakers, _) = run(&turns_of(&voices, &order), SpeakerCount::Auto);
+    let (right, speakers, _) = run(&script(&voices, &order), SpeakerCount::Auto);
     eprintln!(
-        "two voices: {speakers} speakers, {:.1} % of lines right",
-        accuracy * 100.0
+        "two voices: {speakers} speakers, {}/{} lines right",
+        right.right, right.of
     );
     assert_eq!(speakers, 2);
-    assert!(accuracy >= 0.95, "{accuracy}");
+    assert!(right.share() >= 0.95, "{right:?}");
 }
 
 #[test]
 fn three_voices_taking_turns_over_music_are_told_apart() {
     let voices = [
-        Voice::Joe,
+        Voice::Piper,
         Voice::Espeak("en-us+f3"),
         Voice::Espeak("en-gb+m3"),
     ];
     let order = [
         0, 1, 2, 0, 2, 1, 1, 0, 2, 2, 1, 0, 1, 2, 0, 0, 2, 1, 0, 1, 2, 1, 0, 2,
     ];
-    let (accuracy, speakers, _) = run(&turns_of(&voices, &order), SpeakerCount::Auto);
+    let (right, speakers, _) = run(&script(&voices, &order), SpeakerCount::Auto);
     eprintln!(
-        "three voices: {speakers} speakers, {:.1} % of lines right",
-        accuracy * 100.0
+        "three voices: {speakers} speakers, {}/{} lines right",
+        right.right, right.of
     );
     assert_eq!(speakers, 3);
-    assert!(accuracy >= 0.90, "{accuracy}");
+    assert!(right.share() >= 0.90, "{right:?}");
     // Forced to two, it gives two.
-    let (_, forced, _) = run(&turns_of(&voices, &order), SpeakerCount::Exactly(2));
+    let (_, forced, _) = run(&script(&voices, &order), SpeakerCount::Exactly(2));
     assert_eq!(forced, 2);
 }
 
@@ -332,25 +171,31 @@ fn three_voices_taking_turns_over_music_are_told_apart() {
 fn one_voice_talking_over_music_stays_one_speaker() {
     // Every line of the pool, at four speeds: questions, exclamations, long and short lines.
     let order = vec![0; LINES.len()];
-    let (accuracy, speakers, segments) = run(&turns_of(&[Voice::Joe], &order), SpeakerCount::Auto);
+    let (right, speakers, segments) = run(&script(&[Voice::Piper], &order), SpeakerCount::Auto);
     assert_eq!(speakers, 1, "{segments:#?}");
-    assert_eq!(accuracy, 1.0);
+    assert_eq!(right.right, right.of, "{segments:#?}");
 }
 
 #[test]
 fn a_line_two_voices_share_is_split_where_the_voice_changes() {
     let tmp = tempfile::tempdir().unwrap();
     let wav = tmp.path().join("speech.wav");
-    let voices = [Voice::Joe, Voice::Espeak("en-us+f3")];
-    let order = [0, 1, 0, 1, 0, 1];
-    let mut turns = turns_of(&voices, &order);
-    // Two long turns with no gap in between, then subtitled as one line.
-    turns.push((0, Voice::Joe, LINES[2], 1.0));
-    turns.push((1, Voice::Espeak("en-us+f3"), LINES[6], 1.0));
-    let (truth, _) = conversation(&wav, &turns);
-    let n = truth.len();
-    let mut input: Vec<Segment> = truth.iter().map(|s| s.clone().with_speaker(None)).collect();
-    let (a, b) = (&truth[n - 2], &truth[n - 1]);
+    let voices = [Voice::Piper, Voice::Espeak("en-us+f3")];
+    let mut lines = script(&voices, &[0, 1, 0, 1, 0, 1]);
+    // Two long turns, the usual short gap apart, then subtitled as one line.
+    for (speaker, text) in [(0, LINES[2]), (1, LINES[6])] {
+        lines.push(Line {
+            speaker,
+            voice: voices[speaker],
+            text,
+            speed: 1.0,
+        });
+    }
+    let conv = Conversation::perform(&lines, SEED);
+    conv.write_wav(&wav);
+    let n = conv.turns.len();
+    let mut input = conv.lines();
+    let (a, b) = (&conv.turns[n - 2], &conv.turns[n - 1]);
     input.truncate(n - 2);
     input.push(Segment::new(
         a.start_ms,
@@ -375,9 +220,11 @@ fn a_line_two_voices_share_is_split_where_the_voice_changes() {
 fn off_returns_the_lines_unchanged_and_silent_lines_take_no_part() {
     let tmp = tempfile::tempdir().unwrap();
     let wav = tmp.path().join("speech.wav");
-    let voices = [Voice::Joe, Voice::Espeak("en-us+f3")];
-    let (truth, total_ms) = conversation(&wav, &turns_of(&voices, &[0, 1, 0, 1, 1, 0, 0, 1]));
-    let mut input: Vec<Segment> = truth.iter().map(|s| s.clone().with_speaker(None)).collect();
+    let voices = [Voice::Piper, Voice::Espeak("en-us+f3")];
+    let conv = Conversation::perform(&script(&voices, &[0, 1, 0, 1, 1, 0, 0, 1]), SEED);
+    conv.write_wav(&wav);
+    let total_ms = conv.duration_ms();
+    let mut input = conv.lines();
     let off = DiarizeOptions {
         speakers: SpeakerCount::Off,
         ..DiarizeOptions::default()
