@@ -15,6 +15,8 @@ use local_common::{dubber_offline, require_models};
 struct Dubbed {
     lines: Vec<(u64, u64, Option<String>)>,
     voices: Vec<(Option<String>, String)>,
+    /// The `cast` of the run's `video_done` event: (speaker, voice).
+    cast: Vec<(String, String)>,
     stderr: String,
 }
 
@@ -31,7 +33,7 @@ fn secs_ms(v: &serde_json::Value) -> u64 {
 fn dub(dir: &Path, name: &str, conv: &Conversation, extra: &[&str]) -> Dubbed {
     let video = dir.join(format!("{name}.mp4"));
     conv.write_video(&video);
-    let mut args = vec!["run", video.to_str().unwrap()];
+    let mut args = vec!["run", "--json", video.to_str().unwrap()];
     args.extend_from_slice(extra);
     let out = dubber_offline(dir, &args);
     let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
@@ -65,9 +67,25 @@ fn dub(dir: &Path, name: &str, conv: &Conversation, extra: &[&str]) -> Dubbed {
             )
         })
         .collect();
+    let events = String::from_utf8_lossy(&out.stdout).into_owned();
+    let done: serde_json::Value = events
+        .lines()
+        .filter_map(|l| serde_json::from_str::<serde_json::Value>(l).ok())
+        .find(|e| e["event"] == "video_done")
+        .unwrap_or_else(|| panic!("no video_done event in:\n{events}"));
+    let cast = done["cast"]
+        .as_array()
+        .expect("video_done has a cast")
+        .iter()
+        .map(|c| {
+            let field = |k: &str| c[k].as_str().unwrap().to_string();
+            (field("speaker"), field("voice"))
+        })
+        .collect();
     Dubbed {
         lines,
         voices,
+        cast,
         stderr,
     }
 }
@@ -129,6 +147,13 @@ fn check_conversation(voices: &[Voice], turns: usize, seed: u64, bar: f64) {
         voices.len(),
         "cast: {cast:?}"
     );
+    // The end-of-run event names the same cast.
+    let announced: BTreeSet<(Option<String>, String)> = dubbed
+        .cast
+        .iter()
+        .map(|(s, v)| (Some(s.clone()), v.clone()))
+        .collect();
+    assert_eq!(announced, cast);
 }
 
 #[test]
@@ -164,6 +189,7 @@ fn one_voice_is_one_speaker() {
         dubbed.stderr
     );
     assert_eq!(distinct_voices(&dubbed).len(), 1);
+    assert!(dubbed.cast.is_empty(), "{:?}", dubbed.cast);
 }
 
 #[test]

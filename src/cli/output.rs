@@ -54,6 +54,8 @@ pub enum Event<'a> {
         video: &'a std::path::Path,
         seconds: f64,
         result: Result<&'a std::path::Path, String>,
+        /// (speaker, `engine:voice`) of each speaker, for a video that finished.
+        cast: &'a [(String, String)],
     },
     /// `youtube` wrote its files; `source` says who wrote them (offline, model, offline_fallback).
     YoutubeDone {
@@ -111,15 +113,13 @@ impl Event<'_> {
                 "requests": outcome.requests,
                 "cache_hits": outcome.cache_hits,
                 "summary": outcome.report.summary,
-                "cast": outcome.cast.iter().map(|(speaker, voice)| json!({
-                    "speaker": speaker,
-                    "voice": voice,
-                })).collect::<Vec<_>>(),
+                "cast": cast_json(&outcome.cast),
             }),
             Event::VideoDone {
                 video,
                 seconds,
                 result,
+                cast,
             } => {
                 let (status, detail) = match result {
                     Ok(out) => ("ok", out.display().to_string()),
@@ -127,7 +127,7 @@ impl Event<'_> {
                 };
                 json!({
                     "event": "video_done", "video": video, "status": status, "detail": detail,
-                    "seconds": seconds,
+                    "seconds": seconds, "cast": cast_json(cast),
                 })
             }
             Event::YoutubeDone {
@@ -213,4 +213,18 @@ pub fn init_logging(global: &GlobalArgs) {
         .with_target(false)
         .without_time()
         .init();
+}
+
+/// A cast as the JSON events show it: `[{"speaker", "voice"}]`.
+fn cast_json(cast: &[(String, String)]) -> serde_json::Value {
+    cast.iter()
+        .map(|(speaker, voice)| json!({ "speaker": speaker, "voice": voice }))
+        .collect()
+}
+
+/// A cast as the human summaries show it: one `cast: NAME → engine:voice` line per speaker.
+pub fn print_cast(cast: &[(String, String)]) {
+    for (speaker, voice) in cast {
+        println!("cast: {speaker} → {voice}");
+    }
 }

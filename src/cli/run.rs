@@ -146,10 +146,12 @@ fn report(results: &[DubResult], out: &Output) -> Result<()> {
                 video: &r.video,
                 seconds: r.seconds,
                 result,
+                cast: r.outcome.as_ref().map_or(&[], |d| d.synth.cast.as_slice()),
             },
             || {
                 if let (false, Ok(dubbed)) = (several, &r.outcome) {
                     println!("{}", dubbed.synth.report.human_summary());
+                    super::output::print_cast(&dubbed.synth.cast);
                     println!("{}", dubbed.output.display());
                 }
             },

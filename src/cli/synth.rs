@@ -68,9 +68,7 @@ pub fn run(args: SynthArgs, out: &Output) -> Result<()> {
         },
         || {
             println!("{}", outcome.report.human_summary());
-            for (speaker, voice) in &outcome.cast {
-                println!("cast: {speaker} → {voice}");
-            }
+            super::output::print_cast(&outcome.cast);
             println!(
                 "{} chunks: {} requests, {} from cache; report: {}",
                 outcome.chunks,
