@@ -11,7 +11,7 @@ use std::process::Command;
 use dubber::audio::pitch::speaker_pitch;
 use dubber::local_tts::PiperVoice;
 use dubber::tts::{AudioFormat, CacheKey, SynthRequest};
-use local_common::{dubber_offline, espeak_voice, piper_voice, resample, write_wav};
+use local_common::{chunk_voices, dubber_offline, espeak_voice, piper_voice, resample, write_wav};
 use serde_json::Value;
 
 /// Lines far enough apart (more than the 1.2 s sentence gap) that each is its own chunk.
@@ -93,17 +93,7 @@ fn report(dir: &Path) -> Value {
 
 /// Each chunk's (speaker, voice) in report.json.
 fn voices(dir: &Path) -> Vec<(String, String)> {
-    report(dir)["chunks"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|c| {
-            (
-                c["speaker"].as_str().unwrap_or("").to_string(),
-                c["voice"].as_str().unwrap().to_string(),
-            )
-        })
-        .collect()
+    chunk_voices(&dir.join("x.dub"))
 }
 
 /// The median pitch of chunk `i` as played in dub.wav.

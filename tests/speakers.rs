@@ -8,13 +8,13 @@ use std::collections::BTreeSet;
 use std::path::Path;
 
 use local_common::conversation::{Conversation, Voice, attribution, script, shuffled};
-use local_common::{dubber_offline, require_models};
+use local_common::{chunk_voices, dubber_offline, require_models};
 
 /// What a finished run left: each line (start ms, end ms, speaker) from segments.json, and each
 /// chunk's (speaker, voice) from report.json.
 struct Dubbed {
     lines: Vec<(u64, u64, Option<String>)>,
-    voices: Vec<(Option<String>, String)>,
+    voices: Vec<(String, String)>,
     /// The `cast` of the run's `video_done` event: (speaker, voice).
     cast: Vec<(String, String)>,
     stderr: String,
@@ -52,21 +52,7 @@ fn dub(dir: &Path, name: &str, conv: &Conversation, extra: &[&str]) -> Dubbed {
             )
         })
         .collect();
-    let report = json(&work.join("report.json"));
-    let voices = report["chunks"]
-        .as_array()
-        .expect("report chunks")
-        .iter()
-        .map(|c| {
-            (
-                c["speaker"].as_str().map(str::to_string),
-                c["voice"]
-                    .as_str()
-                    .expect("every chunk names its voice")
-                    .to_string(),
-            )
-        })
-        .collect();
+    let voices = chunk_voices(&work);
     let events = String::from_utf8_lossy(&out.stdout).into_owned();
     let done: serde_json::Value = events
         .lines()
@@ -140,7 +126,7 @@ fn check_conversation(voices: &[Voice], turns: usize, seed: u64, bar: f64) {
         dubbed.lines
     );
     // Each speaker is dubbed with one voice, and no two speakers share one.
-    let cast: BTreeSet<(Option<String>, String)> = dubbed.voices.iter().cloned().collect();
+    let cast: BTreeSet<(String, String)> = dubbed.voices.iter().cloned().collect();
     assert_eq!(cast.len(), voices.len(), "cast: {cast:?}");
     assert_eq!(
         distinct_voices(&dubbed).len(),
@@ -148,11 +134,7 @@ fn check_conversation(voices: &[Voice], turns: usize, seed: u64, bar: f64) {
         "cast: {cast:?}"
     );
     // The end-of-run event names the same cast.
-    let announced: BTreeSet<(Option<String>, String)> = dubbed
-        .cast
-        .iter()
-        .map(|(s, v)| (Some(s.clone()), v.clone()))
-        .collect();
+    let announced: BTreeSet<(String, String)> = dubbed.cast.iter().cloned().collect();
     assert_eq!(announced, cast);
 }
 

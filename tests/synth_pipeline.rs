@@ -3,6 +3,7 @@
 //! the cache on re-runs, and that editing one line re-synthesizes exactly one chunk.
 
 mod common;
+mod local_common;
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -389,23 +390,6 @@ async fn sdh_markup_is_shown_but_not_spoken() {
     );
 }
 
-/// Each chunk's (speaker, voice) in the work directory's report.json.
-fn chunk_voices(work: &Path) -> Vec<(String, String)> {
-    let report: serde_json::Value =
-        serde_json::from_slice(&std::fs::read(work.join("report.json")).unwrap()).unwrap();
-    report["chunks"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|c| {
-            (
-                c["speaker"].as_str().unwrap_or("").to_string(),
-                c["voice"].as_str().unwrap().to_string(),
-            )
-        })
-        .collect()
-}
-
 /// Prep with the defaults casts the speakers with local voices; a dub with OpenAI casts the
 /// automatic entries again with OpenAI voices (and says so), while an entry a person kept (its
 /// `auto` line deleted) keeps its voice and its text.
@@ -461,7 +445,7 @@ async fn a_dub_with_a_service_recasts_the_voices_prep_chose() {
     let mut inputs = server.stats.inputs();
     inputs.sort();
     assert_eq!(inputs, vec!["Are you coming?", "Okay.", "Yes."]);
-    let spoken: Vec<(String, String)> = chunk_voices(&work)
+    let spoken: Vec<(String, String)> = local_common::chunk_voices(&work)
         .into_iter()
         .filter(|(s, _)| !s.is_empty())
         .collect();

@@ -283,3 +283,25 @@ pub fn wer(reference: &str, hypothesis: &str) -> f64 {
     }
     row[h.len()] as f64 / r.len().max(1) as f64
 }
+
+/// Each chunk's (speaker, voice) in the work directory's report.json; the speaker is empty for a
+/// chunk with none, and every chunk must name its voice.
+pub fn chunk_voices(work: &std::path::Path) -> Vec<(String, String)> {
+    let path = work.join("report.json");
+    let bytes = std::fs::read(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+    let report: serde_json::Value = serde_json::from_slice(&bytes).unwrap();
+    report["chunks"]
+        .as_array()
+        .expect("report.json has chunks")
+        .iter()
+        .map(|c| {
+            (
+                c["speaker"].as_str().unwrap_or("").to_string(),
+                c["voice"]
+                    .as_str()
+                    .expect("every chunk names its voice")
+                    .to_string(),
+            )
+        })
+        .collect()
+}
