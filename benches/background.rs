@@ -5,6 +5,8 @@
 //! generated in-process and streamed to disk (no video, no ffmpeg: extraction and encoding are
 //! ffmpeg's cost, the same in every mode). Run with `cargo bench --bench background`.
 
+mod measure;
+
 use std::path::Path;
 use std::time::Instant;
 
@@ -117,23 +119,6 @@ fn render(dir: &Path, bg: &Path, layout: &str, mode: Mode, secs: u64) -> f64 {
     took
 }
 
-/// Peak resident memory of this process (kB), from /proc/self/status.
-fn peak_kb() -> u64 {
-    std::fs::read_to_string("/proc/self/status")
-        .ok()
-        .and_then(|s| {
-            s.lines()
-                .find(|l| l.starts_with("VmHWM:"))
-                .and_then(|l| l.split_whitespace().nth(1)?.parse().ok())
-        })
-        .unwrap_or(0)
-}
-
-/// Resets the peak (Linux: `5` to clear_refs), so the next reading is of what follows.
-fn reset_peak() {
-    std::fs::write("/proc/self/clear_refs", "5").ok();
-}
-
 fn main() {
     let dir = tempfile::tempdir().unwrap();
     let d = dir.path();
@@ -155,14 +140,14 @@ fn main() {
     let film = d.join("film.wav");
     write_source(&film, 6, 0x60F, secs);
     for mode in [Mode::Separate, Mode::Duck] {
-        reset_peak();
-        let before = peak_kb();
+        measure::reset_peak();
+        let before = measure::peak_mb();
         render(d, &film, "5.1(side)", mode, secs);
         println!(
             "  2-hour 5.1 {:?}: peak resident memory {:.1} MB (before: {:.1} MB)",
             mode,
-            peak_kb() as f64 / 1024.0,
-            before as f64 / 1024.0
+            measure::peak_mb(),
+            before
         );
     }
 }

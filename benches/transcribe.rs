@@ -7,6 +7,7 @@
 
 #[path = "../tests/local_common/mod.rs"]
 mod common;
+mod measure;
 
 use std::process::Command;
 use std::sync::Arc;
@@ -111,22 +112,9 @@ fn run_one(config: usize) {
         "load {loaded:5.2} s, {audio:.0} s audio in {secs:6.2} s (RTF {:.3}), peak {:5.0} MB, \
          WER {:4.1} %, mean start error {start_error:4.0} ms, {} segments, language {}",
         secs / audio,
-        peak_rss_mb(),
+        measure::peak_mb(),
         error * 100.0,
         transcript.segments.len(),
         transcript.report.language.as_deref().unwrap_or("-"),
     );
-}
-
-/// This process's peak resident memory (Linux), in MB.
-fn peak_rss_mb() -> f64 {
-    std::fs::read_to_string("/proc/self/status")
-        .ok()
-        .and_then(|s| {
-            s.lines()
-                .find(|l| l.starts_with("VmHWM:"))
-                .and_then(|l| l.split_whitespace().nth(1))
-                .and_then(|kb| kb.parse::<f64>().ok())
-        })
-        .map_or(f64::NAN, |kb| kb / 1024.0)
 }
