@@ -112,8 +112,16 @@ fn speakers_get_their_own_voices_by_register_and_by_cast_file() {
     let dir = tempfile::tempdir().unwrap();
     let dir = dir.path();
     make_video(dir);
-    let log = run_ok(dir, &["prep", "x.mp4", "--subtitles", "x.vtt"]);
+    let out = dubber_offline(dir, &["--json", "prep", "x.mp4", "--subtitles", "x.vtt"]);
+    let log = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{log}");
     assert!(log.contains("diarization not run"), "{log}");
+    let done: Value = String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .filter_map(|l| serde_json::from_str::<Value>(l).ok())
+        .find(|e| e["event"] == "prep_done")
+        .expect("a prep_done event");
+    assert_eq!(done["speakers"], serde_json::json!(["Alice", "Bob"]));
     let cast = std::fs::read_to_string(dir.join("x.dub/cast.toml")).unwrap();
     assert!(
         cast.contains("[speakers.Alice]") && cast.contains("[speakers.Bob]"),

@@ -36,6 +36,8 @@ pub enum Event<'a> {
         original: Option<&'a std::path::Path>,
         /// What the transcriber did, when prep transcribed.
         transcription: Option<&'a dubber::stt::SttReport>,
+        /// The lines' speakers in the order they first speak (none: one voice).
+        speakers: &'a [String],
     },
     /// A file was written: `burn`'s video, or a model `models fetch` installed.
     Wrote {
@@ -93,8 +95,10 @@ impl Event<'_> {
                 subs,
                 original,
                 transcription,
+                speakers,
             } => json!({
                 "event": "prep_done",
+                "speakers": speakers,
                 "segments": segments,
                 "sentences": sentences,
                 "chunks": chunks,

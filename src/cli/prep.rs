@@ -127,6 +127,7 @@ pub fn run(args: PrepArgs, out: &Output) -> Result<()> {
         outcome.manifest.sentence_groups.len(),
         outcome.manifest.chunks.len(),
     );
+    let speakers = dubber::pipeline::cast::speakers_of(&outcome.segments);
     out.event(
         Event::PrepDone {
             segments: outcome.segments.len(),
@@ -135,6 +136,7 @@ pub fn run(args: PrepArgs, out: &Output) -> Result<()> {
             subs: &subs,
             original,
             transcription: outcome.transcription.as_deref(),
+            speakers: &speakers,
         },
         || {
             println!(
@@ -144,6 +146,17 @@ pub fn run(args: PrepArgs, out: &Output) -> Result<()> {
             );
             if let Some(original) = original {
                 println!("original lines → {}", original.display());
+            }
+            if !speakers.is_empty() {
+                let cast = workdir.cast_toml();
+                match cast.is_file() {
+                    true => println!(
+                        "speakers: {}; voices: {}",
+                        speakers.join(", "),
+                        cast.display()
+                    ),
+                    false => println!("speakers: {}", speakers.join(", ")),
+                }
             }
         },
     );
