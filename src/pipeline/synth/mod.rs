@@ -4,7 +4,8 @@
 //! through the cache → clips → ([`shorten`]: lines that cannot fit rewritten shorter) →
 //! ([`takes`]: faster second takes from voices that speak faster natively) → timeline plan and
 //! render (`dub.wav`, exactly the video's length) → ([`output`]: the original audio under it, and
-//! the mux). `report.json` records how every chunk was fitted.
+//! the mux). `report.json` records how every chunk was fitted. ([`timing`]: the video's length,
+//! probe and scene cuts; [`voices`]: each chunk's request in its speaker's voice.)
 //!
 //! This module only orchestrates; each step that decides something lives in its own module.
 
@@ -12,16 +13,16 @@ mod output;
 pub mod session;
 pub mod shorten;
 pub mod takes;
+mod timing;
+mod voices;
 
 use std::path::{Path, PathBuf};
 
 use crate::audio::{AudioError, Ducking};
 use crate::cast::CastError;
 use crate::llm::{ChatModel, LineEditor, OpenAiChat};
-use crate::media::{self, MediaError, MuxOptions, Probe};
-use crate::pipeline::cast::{
-    Casting, SpeakerVoices, cast_speakers, chunk_speakers, load_voices, request_for,
-};
+use crate::media::{MediaError, MuxOptions};
+use crate::pipeline::cast::{Casting, chunk_speakers, load_voices};
 use crate::pipeline::workdir::{Workdir, WorkdirError};
 use crate::progress::Progress;
 use crate::subtitles::{self, SubtitleError};
@@ -34,6 +35,8 @@ use crate::{Chunk, Segment};
 
 pub use shorten::SHORTEN_ROUNDS;
 pub use takes::RETAKE_ROUNDS;
+use timing::VideoTiming;
+use voices::{cast_for, requests_of};
 
 /// Run blocking work (ffmpeg, rendering, mixing) on a blocking thread, so that the runtime keeps
 /// serving other videos' requests meanwhile (`dubber run --jobs`).
@@ -44,9 +47,6 @@ async fn off_runtime<T: Send + 'static>(
         .await
         .map_err(|e| SynthStageError::Worker(e.to_string()))
 }
-
-/// How much the picture must change to count as a scene cut (ffmpeg's `scene` score, 0–1).
-const SCENE_THRESHOLD: f64 = 0.4;
 
 /// What to do with the original audio under the new voice.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -255,14 +255,12 @@ pub async fn synth_with_shortening<S: Synthesizer, M: ChatModel>(
     progress: &Progress,
     shortener: Option<&LineEditor<M>>,
 ) -> Result<SynthOutcome, SynthStageError> {
-    opts.policy.validate().map_err(SynthStageError::Policy)?;
-    let info = {
-        let video = video.to_path_buf();
-        off_runtime(move || media::probe(&video)).await??
-    };
-    let video_secs = info.target_duration_secs();
-    let track = timeline::track_len(video_secs, timeline::RATE)?;
-    let policy = with_scene_cuts(video, &info, &opts.policy).await?;
+    let VideoTiming {
+        info,
+        video_secs,
+        track,
+        policy,
+    } = VideoTiming::of(video, &opts.policy).await?;
     let segments = read_reviewed_subtitles(workdir)?;
     let _lock = workdir.lock()?;
     let voices = cast_for(workdir, Some(video), &opts.casting, &segments).await?;
@@ -353,48 +351,6 @@ pub async fn synth_with_shortening<S: Synthesizer, M: ChatModel>(
     })
 }
 
-/// The cast of `segments`' speakers ([`cast_speakers`]), off the async threads: it may extract
-/// audio and measure voices.
-pub(crate) async fn cast_for(
-    workdir: &Workdir,
-    video: Option<&Path>,
-    casting: &Casting,
-    segments: &[Segment],
-) -> Result<SpeakerVoices, SynthStageError> {
-    let (workdir, video, casting, segments) = (
-        workdir.clone(),
-        video.map(Path::to_path_buf),
-        casting.clone(),
-        segments.to_vec(),
-    );
-    Ok(
-        off_runtime(move || cast_speakers(&workdir, video.as_deref(), &casting, &segments))
-            .await??,
-    )
-}
-
-/// One request per chunk, each with its speaker's voice (`speakers` in the chunks' order).
-pub(crate) fn requests_of(
-    opts: &SynthOptions,
-    voices: &SpeakerVoices,
-    speakers: &[Option<String>],
-    chunks: &[Chunk],
-) -> Vec<SynthRequest> {
-    chunks
-        .iter()
-        .zip(speakers)
-        .map(|(c, speaker)| {
-            request_for(
-                &opts.request,
-                &opts.casting,
-                voices,
-                speaker.as_deref(),
-                &c.text,
-            )
-        })
-        .collect()
-}
-
 /// What rendering the voice track needs besides the chunks and their clips.
 pub(crate) struct Rendering<'a> {
     pub workdir: &'a Workdir,
@@ -477,25 +433,4 @@ pub(crate) async fn fit_and_render<S: Synthesizer>(
     }
     report.write_json(&workdir.report_json())?;
     Ok((report, plan))
-}
-
-/// `policy`, with the video's scene cuts in block mode (a new block starts at every cut of the
-/// picture) unless the caller gave them.
-async fn with_scene_cuts(
-    video: &Path,
-    info: &Probe,
-    policy: &Policy,
-) -> Result<Policy, SynthStageError> {
-    let mut policy = policy.clone();
-    if policy.mode == Mode::Block && policy.scene_cuts_ms.is_empty() && info.has_video() {
-        let owned = video.to_path_buf();
-        policy.scene_cuts_ms =
-            off_runtime(move || media::scene_cuts(&owned, SCENE_THRESHOLD)).await??;
-        tracing::info!(
-            "{}: {} scene cuts",
-            video.display(),
-            policy.scene_cuts_ms.len()
-        );
-    }
-    Ok(policy)
 }

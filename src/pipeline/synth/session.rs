@@ -14,13 +14,15 @@
 
 use std::path::{Path, PathBuf};
 
+use super::timing::VideoTiming;
+use super::voices::{cast_for, requests_of};
 use super::{
-    Rendering, SynthOptions, SynthStageError, cast_for, chunks_for_mode, fit_and_render,
-    off_runtime, output, read_reviewed_subtitles, requests_of, with_scene_cuts,
+    Rendering, SynthOptions, SynthStageError, chunks_for_mode, fit_and_render, output,
+    read_reviewed_subtitles,
 };
 use crate::Chunk;
 use crate::llm::{ChatModel, LineEditor, LlmError, char_budget};
-use crate::media::{self, Probe};
+use crate::media::Probe;
 use crate::pipeline::cast::{chunk_speakers, load_voices};
 use crate::pipeline::workdir::{Workdir, WorkdirLock};
 use crate::segment::{MAX_MEDIA_MS, Segment};
@@ -90,16 +92,14 @@ impl<S: Synthesizer> Session<S> {
         engine: S,
         opts: SynthOptions,
     ) -> Result<Self, SynthStageError> {
-        opts.policy.validate().map_err(SynthStageError::Policy)?;
         let segments = read_reviewed_subtitles(workdir)?;
         let lock = workdir.lock()?;
-        let info = {
-            let video = video.to_path_buf();
-            off_runtime(move || media::probe(&video)).await??
-        };
-        let video_secs = info.target_duration_secs();
-        let track = timeline::track_len(video_secs, timeline::RATE)?;
-        let policy = with_scene_cuts(video, &info, &opts.policy).await?;
+        let VideoTiming {
+            info,
+            video_secs,
+            track,
+            policy,
+        } = VideoTiming::of(video, &opts.policy).await?;
         let runner = BatchRunner::new(
             Cache::open(workdir.tts_cache_dir())?,
             BatchOptions {
