@@ -94,19 +94,8 @@ fn run_one(config: usize) {
     let reference: Vec<&str> = clip.spoken.iter().map(|s| s.0.as_str()).collect();
     let error = common::wer(&reference.join(" "), &text.join(" "));
     // Mean distance of each sentence's start to the nearest segment start.
-    let start_error: f64 = clip
-        .spoken
-        .iter()
-        .map(|(_, start, _)| {
-            transcript
-                .segments
-                .iter()
-                .map(|s| s.start_ms.abs_diff(*start))
-                .min()
-                .unwrap_or(u64::MAX) as f64
-        })
-        .sum::<f64>()
-        / clip.spoken.len() as f64;
+    let errors = clip.start_errors(&transcript.segments);
+    let start_error = errors.iter().map(|&e| e as f64).sum::<f64>() / errors.len() as f64;
     let audio = clip.audio.len() as f64 / 16_000.0;
     println!(
         "load {loaded:5.2} s, {audio:.0} s audio in {secs:6.2} s (RTF {:.3}), peak {:5.0} MB, \

@@ -59,6 +59,30 @@ fn silent_dub(path: &Path) {
     w.finalize().unwrap();
 }
 
+/// A stereo source: the original voice in the centre, a different music bed on each side.
+struct Stereo {
+    voice: Vec<f32>,
+    windows: Vec<(f64, f64)>,
+    music: [Vec<f32>; 2],
+    left: Vec<f32>,
+    right: Vec<f32>,
+}
+
+fn stereo_source(dir: &Path) -> Stereo {
+    let (voice, windows) = original_voice(dir);
+    let len = voice.len();
+    let music = [music(len, 7, 0.03), music(len, 11, 0.03)];
+    let side = |m: &[f32]| -> Vec<f32> { voice.iter().zip(m).map(|(v, m)| v + m).collect() };
+    let (left, right) = (side(&music[0]), side(&music[1]));
+    Stereo {
+        voice,
+        windows,
+        music,
+        left,
+        right,
+    }
+}
+
 /// Stereo: voice in the centre (the same samples left and right), a different music bed on each
 /// side. The video is made, its audio extracted as the pipeline does, and separated under the
 /// original lines' windows with a silent dub, so the output is the treated background alone.
@@ -73,11 +97,14 @@ fn silent_dub(path: &Path) {
 #[test]
 fn stereo_separation_takes_the_centred_voice_out_and_keeps_the_wide_music() {
     let dir = tempfile::tempdir().unwrap();
-    let (voice, windows) = original_voice(dir.path());
+    let Stereo {
+        voice,
+        windows,
+        music: [ml, mr],
+        left,
+        right,
+    } = stereo_source(dir.path());
     let len = voice.len();
-    let (ml, mr) = (music(len, 7, 0.03), music(len, 11, 0.03));
-    let left: Vec<f32> = voice.iter().zip(&ml).map(|(v, m)| v + m).collect();
-    let right: Vec<f32> = voice.iter().zip(&mr).map(|(v, m)| v + m).collect();
     let video = make_video(
         dir.path(),
         &dir.path().join("stereo.mkv"),
@@ -363,11 +390,13 @@ fn assert_duck_keeps_channels(dir: &Path, video: &str, srt: &str, channels: usiz
 #[test]
 fn stereo_separate_through_synth_keeps_two_channels_and_the_audio_outside_speech() {
     let dir = tempfile::tempdir().unwrap();
-    let (voice, windows) = original_voice(dir.path());
-    let len = voice.len();
-    let (ml, mr) = (music(len, 7, 0.03), music(len, 11, 0.03));
-    let left: Vec<f32> = voice.iter().zip(&ml).map(|(v, m)| v + m).collect();
-    let right: Vec<f32> = voice.iter().zip(&mr).map(|(v, m)| v + m).collect();
+    let Stereo {
+        windows,
+        left,
+        right,
+        ..
+    } = stereo_source(dir.path());
+    let len = left.len();
     make_video(
         dir.path(),
         &dir.path().join("song.mkv"),

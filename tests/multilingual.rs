@@ -431,18 +431,7 @@ fn english_is_as_good_with_every_model_on_the_same_recording() {
             .collect();
         let error = wer(&reference, &heard.join(" "));
         // Every sentence (each follows a pause) starts a line within 0.3 s of its start.
-        let late: Vec<u64> = clip
-            .spoken
-            .iter()
-            .map(|(_, start, _)| {
-                transcript
-                    .segments
-                    .iter()
-                    .map(|s| s.start_ms.abs_diff(*start))
-                    .min()
-                    .unwrap()
-            })
-            .collect();
+        let late = clip.start_errors(&transcript.segments);
         eprintln!(
             "{name}: WER {:.1} %, start errors {late:?} ms, {} lines",
             error * 100.0,

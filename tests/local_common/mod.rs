@@ -140,6 +140,21 @@ impl Clip {
         self.audio.len() as u64 * 1000 / 16_000
     }
 
+    /// For each sentence, how far (ms) the nearest of `segments` starts from where it is spoken
+    /// (`u64::MAX` when there is no segment).
+    pub fn start_errors(&self, segments: &[dubber::Segment]) -> Vec<u64> {
+        self.spoken
+            .iter()
+            .map(|(_, start, _)| {
+                segments
+                    .iter()
+                    .map(|s| s.start_ms.abs_diff(*start))
+                    .min()
+                    .unwrap_or(u64::MAX)
+            })
+            .collect()
+    }
+
     /// The silent gaps in ms, including before the first and after the last sentence.
     pub fn pauses(&self) -> Vec<(u64, u64)> {
         let mut pauses = Vec::new();
