@@ -125,7 +125,8 @@ fn voice_loader(tts: &TtsArgs) -> impl Fn(&str) -> Result<AnyEngine, SynthError>
 
 /// The voice the flags name, and the cast's voices, loaded when a video's speakers need them.
 pub fn tts_engine(tts: &TtsArgs) -> Result<Routed> {
-    Ok(Routed::new(flags_engine(tts)?, voice_loader(tts)))
+    let own = casting(tts.provider, tts.voice.as_deref(), None, None, None).default_voice;
+    Ok(Routed::new(flags_engine(tts)?, voice_loader(tts)).with_default_route(own))
 }
 
 /// The voice the flags name.

@@ -25,7 +25,7 @@ pub type VoiceLoader = dyn Fn(&str) -> Result<AnyEngine, SynthError> + Send + Sy
 
 /// The default engine and the voices requests are routed to. See the module doc.
 pub struct Routed {
-    default: AnyEngine,
+    default: Arc<AnyEngine>,
     loader: Arc<VoiceLoader>,
     routes: RwLock<HashMap<String, Arc<AnyEngine>>>,
 }
@@ -46,10 +46,21 @@ impl Routed {
         loader: impl Fn(&str) -> Result<AnyEngine, SynthError> + Send + Sync + 'static,
     ) -> Self {
         Self {
-            default,
+            default: Arc::new(default),
             loader: Arc::new(loader),
             routes: RwLock::new(HashMap::new()),
         }
+    }
+
+    /// Requests routed to `route` (the default engine's own voice, as a cast names it) are
+    /// spoken by the default engine instead of a second copy of it (a Piper voice is a model
+    /// in memory).
+    pub fn with_default_route(self, route: impl Into<String>) -> Self {
+        self.routes
+            .write()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+            .insert(route.into(), Arc::clone(&self.default));
+        self
     }
 
     /// The routes loaded so far, sorted.
@@ -216,5 +227,24 @@ mod tests {
             "{err}"
         );
         assert!(router.synthesize(&bad).await.is_err());
+    }
+
+    #[tokio::test]
+    async fn the_default_voice_named_by_a_cast_is_the_default_engine() {
+        let router = Routed::new(AnyEngine::Probe(ProbeEngine), |route| {
+            Err(SynthError::Config(format!("{route} must not be loaded")))
+        })
+        .with_default_route("probe:native");
+        // The probe answers native speed for the voice `native` only.
+        let mut req = SynthRequest::new("hi", "native", "m");
+        req.route = Some("probe:native".into());
+        router.prepare(std::slice::from_ref(&req)).await.unwrap();
+        assert_eq!(
+            router.cache_signature_for(&req),
+            "probe-signature-for-native"
+        );
+        assert!(router.native_speed_for(&req));
+        let err = router.synthesize(&req).await.unwrap_err().to_string();
+        assert_eq!(err, "probe: hi", "spoken by the default engine");
     }
 }
