@@ -228,20 +228,23 @@ if (( need_base )); then
   say "Whisper base (multilingual) -> $base_dst"
 fi
 
-if (( need_vad )); then
-  dir="$(find_pinned faster_whisper "$VAD_PKG")"
-  check_sha256 "$dir/assets/$VAD_FILE" "$VAD_SHA256"
-  install_file "$dir/assets/$VAD_FILE" "$vad_dst"
-  echo "pypi:$VAD_PKG faster_whisper/assets/$VAD_FILE sha256:$VAD_SHA256" >"$(dirname "$vad_dst")/SOURCE"
-  say "Silero VAD -> $vad_dst"
-fi
+# One file of a pinned package, checked against its SHA-256, installed with a SOURCE note beside it.
+install_pinned_file() { # module pip-spec file-in-package sha256 dst label
+  local dir
+  dir="$(find_pinned "$1" "$2")"
+  check_sha256 "$dir/$3" "$4"
+  install_file "$dir/$3" "$5"
+  echo "pypi:$2 $1/$3 sha256:$4" >"$(dirname "$5")/SOURCE"
+  say "$6 -> $5"
+}
 
+if (( need_vad )); then
+  install_pinned_file faster_whisper "$VAD_PKG" "assets/$VAD_FILE" "$VAD_SHA256" "$vad_dst" \
+    "Silero VAD"
+fi
 if (( need_speaker )); then
-  dir="$(find_pinned resemblyzer "$SPEAKER_PKG")"
-  check_sha256 "$dir/pretrained.pt" "$SPEAKER_SHA256"
-  install_file "$dir/pretrained.pt" "$speaker_dst"
-  echo "pypi:$SPEAKER_PKG resemblyzer/pretrained.pt sha256:$SPEAKER_SHA256" >"$(dirname "$speaker_dst")/SOURCE"
-  say "Speaker encoder (Resemblyzer GE2E) -> $speaker_dst"
+  install_pinned_file resemblyzer "$SPEAKER_PKG" pretrained.pt "$SPEAKER_SHA256" "$speaker_dst" \
+    "Speaker encoder (Resemblyzer GE2E)"
 fi
 
 if (( need_voice )); then
