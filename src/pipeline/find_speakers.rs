@@ -39,29 +39,21 @@ pub enum FindSpeakersError {
     Worker(String),
 }
 
-/// What finding speakers did, for the log and the summary.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum SpeakersFound {
-    /// Nothing to do: `--speakers off`, the lines already name speakers, or no audio.
-    Skipped(&'static str),
-    /// Diarization ran and found this many speakers (1: the lines keep no speaker).
-    Found(usize),
-}
-
 /// `segments` with their speakers found from the audio when they have none (see the module
-/// doc). `video` supplies `speech.wav` when it is missing (imported subtitles).
+/// doc), saying in the log what was done. `video` supplies `speech.wav` when it is missing
+/// (imported subtitles).
 pub async fn find_speakers(
     workdir: &Workdir,
     video: Option<&Path>,
     segments: Vec<Segment>,
     finding: &SpeakerFinding,
-) -> Result<(Vec<Segment>, SpeakersFound), FindSpeakersError> {
+) -> Result<Vec<Segment>, FindSpeakersError> {
     if finding.count == SpeakerCount::Off {
-        return Ok((segments, SpeakersFound::Skipped("--speakers off")));
+        return Ok(segments);
     }
     if segments.iter().any(|s| s.speaker.is_some()) {
         tracing::info!("the subtitles name the speakers: diarization not run");
-        return Ok((segments, SpeakersFound::Skipped("the lines name speakers")));
+        return Ok(segments);
     }
     let Some(model) = finding.model.clone() else {
         return match finding.count {
@@ -71,46 +63,43 @@ pub async fn find_speakers(
                     "the speaker model is not installed, so every line keeps one voice; \
                      run scripts/setup-models.sh to find speakers"
                 );
-                Ok((segments, SpeakersFound::Skipped("no speaker model")))
+                Ok(segments)
             }
         };
     };
-    let speech = workdir.speech_wav();
+    let (speech, root) = (workdir.speech_wav(), workdir.root().to_path_buf());
     let video = video.map(Path::to_path_buf);
     let options = DiarizeOptions {
         speakers: finding.count,
         ..DiarizeOptions::default()
     };
-    let work = move || -> Result<(Vec<Segment>, SpeakersFound), FindSpeakersError> {
+    let work = move || -> Result<Vec<Segment>, FindSpeakersError> {
         if !speech.is_file() {
             // Subtitles prepare without the video; only a number of speakers asked for makes its
             // speech a requirement.
-            let extracted = match &video {
-                Some(video) => media::extract_audio(video, &speech, None),
-                None => Ok(()),
+            let Some(video) = video else {
+                return Ok(segments);
             };
-            match (extracted, options.speakers) {
-                (Err(e), SpeakerCount::Exactly(_)) => return Err(e.into()),
-                (Err(e), _) => {
-                    tracing::warn!("cannot read the speech to find speakers ({e}): one voice");
-                    return Ok((segments, SpeakersFound::Skipped("no audio")));
+            if let Err(e) = media::extract_audio(&video, &speech, None) {
+                if let SpeakerCount::Exactly(_) = options.speakers {
+                    return Err(e.into());
                 }
-                (Ok(()), _) if !speech.is_file() => {
-                    return Ok((segments, SpeakersFound::Skipped("no audio")));
-                }
-                (Ok(()), _) => {}
+                tracing::warn!("cannot read the speech to find speakers ({e}): one voice");
+                return Ok(segments);
             }
         }
         let encoder = Ge2eEncoder::load(&model)?;
         let found = diarize(&encoder, &speech, &segments, &options)?;
         let count = found.speakers.len();
+        let plural = if count == 1 { "" } else { "s" };
+        tracing::info!("{}: {count} speaker{plural} found", root.display());
         let mut lines = found.segments;
         if count <= 1 {
             for line in &mut lines {
                 line.speaker = None;
             }
         }
-        Ok((lines, SpeakersFound::Found(count)))
+        Ok(lines)
     };
     tokio::task::spawn_blocking(work)
         .await

@@ -19,7 +19,7 @@ pub mod youtube;
 
 pub use burn::Burn;
 pub use cast::{Casting, SpeakerVoices};
-pub use find_speakers::{SpeakerFinding, SpeakersFound};
+pub use find_speakers::SpeakerFinding;
 pub use prep::{
     Editing, PrepError, PrepOptions, PrepOutcome, PrepSource, Prepared, TextEdits, prepare,
 };

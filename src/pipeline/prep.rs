@@ -13,9 +13,7 @@ use std::path::{Path, PathBuf};
 use crate::fsutil;
 use crate::llm::{ChatModel, LineEditor, LlmError, Translation};
 use crate::manifest::Manifest;
-use crate::pipeline::find_speakers::{
-    FindSpeakersError, SpeakerFinding, SpeakersFound, find_speakers,
-};
+use crate::pipeline::find_speakers::{FindSpeakersError, SpeakerFinding, find_speakers};
 use crate::pipeline::state::{Fingerprint, State, Step, sha256_hex};
 use crate::pipeline::transcribe::{TranscribeError, transcribe_video};
 use crate::pipeline::workdir::{Workdir, WorkdirError};
@@ -138,8 +136,6 @@ pub struct PrepOutcome {
     pub translated: bool,
     /// What the transcriber did (language heard, what it dropped), when prep transcribed.
     pub transcription: Option<Box<SttReport>>,
-    /// Whether speakers were looked for in the audio, and how many were found.
-    pub speakers: SpeakersFound,
 }
 
 /// Run prep over `workdir`: read the lines from `source`, edit them with `editing` when given,
@@ -173,15 +169,8 @@ pub async fn prepare<M: ChatModel>(
         transcription,
     } = lines;
     // Who speaks, from the original speech and lines (before a chat model rewrites them).
-    let (mut segments, speakers) =
+    let mut segments =
         find_speakers(workdir, opts.video.as_deref(), segments, &opts.speakers).await?;
-    if let SpeakersFound::Found(n) = speakers {
-        tracing::info!(
-            "{}: {n} speaker{} found",
-            workdir.root().display(),
-            if n == 1 { "" } else { "s" }
-        );
-    }
     if let Some(Editing { editor, edits, .. }) = editing {
         if edits.polish {
             segments = editor.polish(&segments).await?;
@@ -210,7 +199,6 @@ pub async fn prepare<M: ChatModel>(
     }
     outcome.translated = original.is_some();
     outcome.transcription = transcription;
-    outcome.speakers = speakers;
     write_original(workdir, original.as_deref())?;
     let state_path = workdir.state_json();
     let mut state = State::load(&state_path);
@@ -383,6 +371,5 @@ fn write_outputs(
         fixes,
         translated: false,
         transcription: None,
-        speakers: SpeakersFound::Skipped("not looked for"),
     })
 }
