@@ -13,31 +13,18 @@ fn dubber(dir: &Path, args: &[&str]) -> Output {
 }
 
 fn srt_of(n: usize) -> String {
-    (0..n)
+    let segments: Vec<dubber::Segment> = (0..n)
         .map(|i| {
             let start = i as u64 * 3000;
-            let ts = |ms: u64| {
-                format!(
-                    "{:02}:{:02}:{:02},{:03}",
-                    ms / 3_600_000,
-                    ms / 60_000 % 60,
-                    ms / 1000 % 60,
-                    ms % 1000
-                )
-            };
             let text = if i % 3 == 2 {
                 "and this line ends here."
             } else {
                 "A line that goes on"
             };
-            format!(
-                "{}\n{} --> {}\n{text}\n\n",
-                i + 1,
-                ts(start),
-                ts(start + 2500)
-            )
+            dubber::Segment::new(start, start + 2500, text)
         })
-        .collect()
+        .collect();
+    dubber::subtitles::write(&segments, dubber::subtitles::Format::Srt)
 }
 
 #[test]

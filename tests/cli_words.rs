@@ -28,22 +28,12 @@ async fn dubber(dir: &Path, args: &[&str]) -> Output {
     .unwrap()
 }
 
-fn ts(ms: u64) -> String {
-    format!(
-        "{:02}:{:02}:{:02},{:03}",
-        ms / 3_600_000,
-        ms / 60_000 % 60,
-        ms / 1000 % 60,
-        ms % 1000
-    )
-}
-
 fn srt(lines: &[(u64, u64, String)]) -> String {
-    lines
+    let segments: Vec<Segment> = lines
         .iter()
-        .enumerate()
-        .map(|(i, (s, e, t))| format!("{}\n{} --> {}\n{t}\n\n", i + 1, ts(*s), ts(*e)))
-        .collect()
+        .map(|(s, e, t)| Segment::new(*s, *e, t.as_str()))
+        .collect();
+    dubber::subtitles::write(&segments, dubber::subtitles::Format::Srt)
 }
 
 fn read_srt(path: &Path) -> Vec<Segment> {

@@ -178,20 +178,12 @@ pub fn make_video(dir: &Path, path: &Path, channels: &[Vec<f32>], layout: &str) 
     path.to_path_buf()
 }
 
-/// SRT text with one cue per `(start, end, text)`.
+/// SRT text with one cue per `(start, end, text)` (seconds), as dubber writes SRT.
 pub fn srt(cues: &[(f64, f64, &str)]) -> String {
-    let ts = |t: f64| {
-        let ms = (t * 1000.0).round() as u64;
-        format!(
-            "{:02}:{:02}:{:02},{:03}",
-            ms / 3_600_000,
-            ms / 60_000 % 60,
-            ms / 1000 % 60,
-            ms % 1000
-        )
-    };
-    cues.iter()
-        .enumerate()
-        .map(|(i, (s, e, t))| format!("{}\n{} --> {}\n{}\n\n", i + 1, ts(*s), ts(*e), t))
-        .collect()
+    let ms = |t: f64| (t * 1000.0).round() as u64;
+    let segments: Vec<dubber::Segment> = cues
+        .iter()
+        .map(|&(s, e, t)| dubber::Segment::new(ms(s), ms(e), t))
+        .collect();
+    dubber::subtitles::write(&segments, dubber::subtitles::Format::Srt)
 }
