@@ -305,6 +305,11 @@ const SDH_SRT: &str = "1\n00:00:01,000 --> 00:00:04,000\n[MUSIC PLAYING]\n\n\
 4\n00:00:16,000 --> 00:00:18,000\n(laughs) Okay.\n\n\
 5\n00:00:20,000 --> 00:00:23,000\n<i>♪ la la la ♪</i>\n";
 
+/// [`SDH_SRT`] with the dialogue's two turns labelled: three named speakers.
+fn labelled_srt() -> String {
+    SDH_SRT.replace("- Are you coming? - Yes.", "- ANN: Are you coming? - BOB: Yes.")
+}
+
 /// Subtitles for the hard of hearing: descriptions, lyrics, labels and dashes are shown but not
 /// spoken; silent lines are silence; prep and synth agree on the lines and their speakers.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -335,7 +340,9 @@ async fn sdh_markup_is_shown_but_not_spoken() {
         .collect();
     assert_eq!(
         speakers,
-        vec![None, Some("JOHN"), Some("-1"), Some("-2"), None, None]
+        // A dialogue dash names nobody (the audio would decide, but JOHN's label means the
+        // subtitles name their speakers, so diarization does not run).
+        vec![None, Some("JOHN"), None, None, None, None]
     );
 
     let out = dubber(
@@ -400,13 +407,13 @@ async fn a_dub_with_a_service_recasts_the_voices_prep_chose() {
     let server = TestServer::start(Faults::default()).await;
     let dir = tempfile::tempdir().unwrap();
     make_demo(dir.path());
-    std::fs::write(dir.path().join("demo.srt"), SDH_SRT).unwrap();
+    std::fs::write(dir.path().join("demo.srt"), labelled_srt()).unwrap();
     prep_demo(dir.path()).await;
     let work = dir.path().join("demo.dub");
     let cast_path = work.join("cast.toml");
     let prepped = read_cast(&cast_path).unwrap();
     let names: Vec<&str> = prepped.speakers.iter().map(|(n, _)| n.as_str()).collect();
-    assert_eq!(names, ["JOHN", "-1", "-2"]);
+    assert_eq!(names, ["JOHN", "ANN", "BOB"]);
     for (name, entry) in &prepped.speakers {
         assert!(
             entry.auto && entry.voice.engine.is_local(),
@@ -462,7 +469,7 @@ async fn a_dub_with_a_service_recasts_the_voices_prep_chose() {
     let john_entry = recast.get("JOHN").unwrap();
     assert!(!john_entry.auto);
     assert_eq!(john_entry.voice.id(), john);
-    for (name, (_, voice)) in ["-1", "-2"].into_iter().zip(&spoken[1..]) {
+    for (name, (_, voice)) in ["ANN", "BOB"].into_iter().zip(&spoken[1..]) {
         let entry = recast.get(name).unwrap();
         assert!(entry.auto, "{name}");
         assert_eq!(entry.voice.engine, EngineKind::OpenAi, "{name}");

@@ -1,7 +1,8 @@
 //! Prep's step that finds who speaks each line from the audio, when the lines do not say.
 //!
-//! Subtitles that name their speakers (voice spans, labels, dashes, a JSON `speaker`) are taken
-//! at their word: diarization runs only when no line has a speaker. It reads the video's speech
+//! Subtitles that name their speakers (voice spans, labels, a JSON `speaker`) are taken at their
+//! word: diarization runs only when no line has a speaker. A dialogue dash names nobody, so a
+//! cue of dashes is two lines whose speakers come from the audio. It reads the video's speech
 //! track (`speech.wav`, 16 kHz mono: transcription extracted it already; for imported subtitles
 //! it is extracted here) and runs [`crate::speakers::diarize`] on a blocking thread. One speaker
 //! found means one voice: the lines keep no speaker, exactly as before diarization existed (same

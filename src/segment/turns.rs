@@ -24,10 +24,11 @@
 //! Labels and dashes are shown but not spoken ([`spoken_text`]).
 //!
 //! **Speakers** ([`resolve`]): a voice span's name, else a label's name, else the speaker the
-//! source gave (a JSON `speaker` field), else, for a dash turn, `-1` or `-2`: the two unnamed
-//! voices of a dialogue, `-2` when the line before was `-1`, `-1` otherwise, so that a dash always
-//! changes speaker. [`voiced_texts`] writes a speaker the text does not show as a voice span, so
-//! that reading a written file back finds every speaker again.
+//! source gave (a JSON `speaker` field). A dialogue dash opens a turn but names nobody: who
+//! speaks it is found from the audio like any unlabelled line (`dubber prep --speakers`), so
+//! the first dash of every cue in a film is not one made-up speaker. [`voiced_texts`] writes a
+//! speaker the text does not show as a voice span, so that reading a written file back finds
+//! every speaker again.
 
 use std::borrow::Cow;
 
@@ -135,15 +136,11 @@ pub fn first_start(display: &str) -> TurnStart {
         .unwrap_or_default()
 }
 
-/// The speaker of a turn opened by `start`: voice span, label, the source's `given` speaker, then
-/// `-1`/`-2` for a dash turn (`-2` only right after a `-1`).
-pub fn resolve(start: &TurnStart, given: Option<&str>, previous: Option<&str>) -> Option<String> {
+/// The speaker of a turn opened by `start`: voice span, label, else the source's `given`
+/// speaker. A dialogue dash alone names nobody.
+pub fn resolve(start: &TurnStart, given: Option<&str>) -> Option<String> {
     let named = start.voice.as_deref().or(start.label.as_deref()).or(given);
-    match named {
-        Some(name) => Some(name.to_string()),
-        None if start.dash => Some(if previous == Some("-1") { "-2" } else { "-1" }.into()),
-        None => None,
-    }
+    named.map(str::to_string)
 }
 
 /// A speaker name as dubber keeps it: white space folded, no `<` or `>` (which would end a voice
@@ -161,22 +158,19 @@ pub fn with_voice(text: &str, speaker: &str) -> String {
 }
 
 /// The text to write for each segment so that reading the file back gives every segment its
-/// speaker: the text itself when it shows the speaker (label, voice span, or the dash numbering
-/// reproduces it), else the text in a voice span naming the speaker.
+/// speaker: the text itself when it shows the speaker (label or voice span), else the text in a
+/// voice span naming the speaker.
 pub fn voiced_texts(segments: &[Segment]) -> Vec<Cow<'_, str>> {
-    let mut previous: Option<String> = None;
     segments
         .iter()
         .map(|s| {
-            let shown = resolve(&first_start(&s.text), None, previous.as_deref());
-            let text = match &s.speaker {
+            let shown = resolve(&first_start(&s.text), None);
+            match &s.speaker {
                 Some(speaker) if shown.as_deref() != Some(speaker.as_str()) => {
                     Cow::Owned(with_voice(&s.text, speaker))
                 }
                 _ => Cow::Borrowed(s.text.as_str()),
-            };
-            previous = s.speaker.clone().or(shown);
-            text
+            }
         })
         .collect()
 }
@@ -418,16 +412,12 @@ mod tests {
     }
 
     #[test]
-    fn speakers_resolve_and_dashes_alternate() {
-        assert_eq!(
-            resolve(&named("JOHN"), Some("S1"), None),
-            Some("JOHN".into())
-        );
-        assert_eq!(resolve(&dash(), Some("S1"), None), Some("S1".into()));
-        assert_eq!(resolve(&dash(), None, None), Some("-1".into()));
-        assert_eq!(resolve(&dash(), None, Some("-1")), Some("-2".into()));
-        assert_eq!(resolve(&dash(), None, Some("-2")), Some("-1".into()));
-        assert_eq!(resolve(&TurnStart::default(), None, Some("-1")), None);
+    fn speakers_resolve_and_dashes_name_nobody() {
+        assert_eq!(resolve(&named("JOHN"), Some("S1")), Some("JOHN".into()));
+        assert_eq!(resolve(&dash(), Some("S1")), Some("S1".into()));
+        // A dash opens a turn; who speaks it comes from the audio, not a made-up name.
+        assert_eq!(resolve(&dash(), None), None);
+        assert_eq!(resolve(&TurnStart::default(), None), None);
     }
 
     #[test]
@@ -439,9 +429,9 @@ mod tests {
         };
         let segments = vec![
             seg("JOHN: Hi.", Some("JOHN")),
-            seg("- Yes.", Some("-1")),
-            seg("- No.", Some("-2")),
-            seg("Bonjour.", Some("-1")),
+            seg("- Yes.", Some("SPEAKER_1")),
+            seg("- No.", None),
+            seg("Bonjour.", Some("SPEAKER_2")),
             seg("Hello.", Some("SPEAKER_00")),
             seg("Plain.", None),
         ];
@@ -453,9 +443,9 @@ mod tests {
             texts,
             vec![
                 "JOHN: Hi.",
-                "- Yes.",
+                "<v SPEAKER_1>- Yes.</v>",
                 "- No.",
-                "<v -1>Bonjour.</v>",
+                "<v SPEAKER_2>Bonjour.</v>",
                 "<v SPEAKER_00>Hello.</v>",
                 "Plain."
             ]

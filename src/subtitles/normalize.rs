@@ -94,7 +94,7 @@ const MIN_CUE_MS: u64 = 1000;
 /// 6. a cue holding several speaker turns becomes one segment per turn, sharing its time by
 ///    characters (kept whole when its window is too short to share);
 /// 7. each segment's speaker is read from its text ([`turns::resolve`]): a label or voice span,
-///    else the speaker the cue came with, else `-1`/`-2` for a dialogue dash.
+///    else the speaker the cue came with (a dialogue dash names nobody: the audio decides).
 ///
 /// Normalising its own output changes nothing.
 pub fn normalize(cues: Vec<Cue>) -> (Vec<Segment>, Vec<Fix>) {
@@ -198,9 +198,7 @@ fn split_turns(segments: Vec<(usize, Segment)>, fixes: &mut Vec<Fix>) -> Vec<Seg
             }
         }
         for mut piece in pieces {
-            let previous = out.last().and_then(|s| s.speaker.as_deref());
-            piece.speaker =
-                turns::resolve(&turns::first_start(&piece.text), given.as_deref(), previous);
+            piece.speaker = turns::resolve(&turns::first_start(&piece.text), given.as_deref());
             out.push(piece);
         }
     }
@@ -294,7 +292,7 @@ mod tests {
                 (5000, 6000, "- Good."),
             ]
         );
-        assert_eq!(speakers(&segs), vec![Some("-1"), Some("-2"), Some("-1")]);
+        assert_eq!(speakers(&segs), vec![None, None, None]);
         assert_eq!(segs[1].spoken_text(), "Yes.");
     }
 
@@ -328,6 +326,9 @@ mod tests {
             cue(9, 4000, 5000, "[door slams]"),
         ]);
         let mut segs = segs;
+        // The dialogue's speakers, as diarization found them from the audio.
+        segs[0].speaker = Some("SPEAKER_1".into());
+        segs[1].speaker = Some("SPEAKER_2".into());
         // Translated or sentence-split lines lose their marks but keep their speaker.
         segs[0].text = "Tu viens ?".into();
         segs.push(Segment::new(6000, 7000, "Hello.").with_speaker(Some("SPEAKER_00".into())));
@@ -346,7 +347,7 @@ mod tests {
             assert_eq!(normalize(parse(&again, format).unwrap()).0, back);
         }
         let srt = write(&segs, Format::Srt);
-        assert!(srt.contains("\n<v -1>Tu viens ?</v>\n"), "{srt}");
-        assert!(srt.contains("\n- Yes.\n"), "{srt}");
+        assert!(srt.contains("\n<v SPEAKER_1>Tu viens ?</v>\n"), "{srt}");
+        assert!(srt.contains("\n<v SPEAKER_2>- Yes.</v>\n"), "{srt}");
     }
 }
