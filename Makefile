@@ -23,8 +23,10 @@ demo: build
 	$(DUBBER) run out/demo.mp4 --workdir out/demo.dub --force
 	@echo "Dubbed: out/demo.dubbed.mp4 (subtitles: out/demo.dub/subs.srt, report: out/demo.dub/report.json)"
 
-# A missing local model fails the tests (they never skip); setup installs the models first.
+# A missing local model fails the tests (they never skip); setup installs the models first, and
+# the real recordings the tests use (not kept in the repository).
 test: setup
+	@bash scripts/setup-test-media.sh
 	cargo test -j$(CARGO_JOBS)
 
 lint:

@@ -7,7 +7,9 @@ mod local_common;
 use std::collections::BTreeSet;
 use std::path::Path;
 
-use local_common::conversation::{Conversation, Voice, attribution, script, shuffled};
+use local_common::conversation::{
+    Conversation, Turn, Voice, attribution, attribution_by_turn, script, shuffled,
+};
 use local_common::{chunk_voices, dubber_offline, require_models};
 
 /// What a finished run left: each line (start ms, end ms, speaker) from segments.json, and each
@@ -155,6 +157,185 @@ fn three_speakers_are_found_and_dubbed_with_three_voices() {
         11,
         0.90,
     );
+}
+
+/// Two men who differ in accent and pitch (espeak-ng US English low, British English high).
+#[test]
+fn two_speakers_of_one_sex_are_told_apart_by_accent_and_pitch() {
+    check_conversation(
+        &[Voice::EspeakAt("en-us", 30), Voice::EspeakAt("en-gb", 70)],
+        16,
+        13,
+        0.90,
+    );
+}
+
+/// A US man at low pitch and a British woman at high pitch, 24 turns (about 80 s): the case the
+/// GE2E encoder and its fixed threshold heard as one speaker.
+#[test]
+fn a_low_man_and_a_high_woman_are_two_speakers() {
+    check_conversation(
+        &[Voice::EspeakAt("en-us", 25), Voice::EspeakAt("en-gb+f3", 75)],
+        24,
+        17,
+        0.95,
+    );
+}
+
+/// Where scripts/setup-test-media.sh put the phone call (a WAV and its STM transcript), or a
+/// failure naming that script.
+fn phone_call() -> (std::path::PathBuf, std::path::PathBuf) {
+    let root = std::env::var_os("DUBBER_TEST_MEDIA")
+        .map(std::path::PathBuf::from)
+        .unwrap_or_else(|| {
+            std::path::PathBuf::from(std::env::var_os("HOME").expect("HOME is set"))
+                .join(".cache/dubber/test-media")
+        })
+        .join("phone-call");
+    let (wav, stm) = (root.join("sample.wav"), root.join("sample.stm"));
+    assert!(
+        wav.is_file() && stm.is_file(),
+        "the phone-call recording is missing, so this test cannot run: run \
+         scripts/setup-test-media.sh (make test does)"
+    );
+    (wav, stm)
+}
+
+/// The lines of an STM transcript as turns (speakers numbered in order of appearance).
+fn stm_turns(stm: &Path) -> Vec<Turn> {
+    let text = std::fs::read_to_string(stm).unwrap();
+    let mut names: Vec<String> = Vec::new();
+    text.lines()
+        .filter(|l| !l.trim().is_empty())
+        .map(|l| {
+            let f: Vec<&str> = l.split_whitespace().collect();
+            let speaker = names.iter().position(|n| n == f[2]).unwrap_or_else(|| {
+                names.push(f[2].to_string());
+                names.len() - 1
+            });
+            let ms = |s: &str| (s.parse::<f64>().unwrap() * 1000.0).round() as u64;
+            Turn {
+                speaker,
+                text: f[5..].join(" "),
+                start_ms: ms(f[3]),
+                end_ms: ms(f[4]),
+            }
+        })
+        .collect()
+}
+
+/// A real recording, not made by a synthesiser: a telephone call between two women
+/// (pyannote.audio's sample, 13 lines), through `dubber prep` with the defaults (Whisper finds
+/// the lines, diarization their speakers).
+#[test]
+fn a_real_phone_call_between_two_women_is_two_speakers() {
+    require_models();
+    let (wav, stm) = phone_call();
+    let dir = tempfile::tempdir().unwrap();
+    let video = dir.path().join("call.mp4");
+    let status = std::process::Command::new("ffmpeg")
+        .args(["-hide_banner", "-loglevel", "error", "-y", "-i"])
+        .arg(&wav)
+        .args(["-f", "lavfi", "-i", "testsrc2=size=160x120:rate=10:duration=30"])
+        .args(["-map", "1:v", "-map", "0:a", "-c:v", "libx264", "-preset", "ultrafast"])
+        .args(["-c:a", "aac", "-ar", "48000", "-shortest"])
+        .arg(&video)
+        .status()
+        .expect("ffmpeg runs");
+    assert!(status.success());
+    let out = dubber_offline(dir.path(), &["prep", video.to_str().unwrap()]);
+    let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
+    assert!(out.status.success(), "dubber prep failed:\n{stderr}");
+    let segments = json(&dir.path().join("call.dub/segments.json"));
+    let lines: Vec<(u64, u64, Option<String>)> = segments
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| {
+            let speaker = s["speaker"].as_str().map(str::to_string);
+            (secs_ms(&s["start"]), secs_ms(&s["end"]), speaker)
+        })
+        .collect();
+    let found: BTreeSet<Option<String>> = lines.iter().map(|l| l.2.clone()).collect();
+    let truth = stm_turns(&stm);
+    let right = attribution_by_turn(&truth, &lines);
+    eprintln!(
+        "phone call: speakers found {found:?}, {} lines, {}/{} of the transcript's lines right",
+        lines.len(),
+        right.right,
+        right.of
+    );
+    assert_eq!(truth.len(), 13);
+    assert_eq!(found.len(), 2, "{lines:?}\n{stderr}");
+    assert!(stderr.contains("2 speakers found"), "{stderr}");
+    assert!(right.right >= 11, "{lines:?}\n{truth:?}");
+}
+
+/// A cue of dialogue dashes is two turns: split in two lines whose speakers are found from the
+/// audio like any other line's, and no speaker is ever named after a dash.
+#[test]
+fn a_cue_of_dialogue_dashes_is_two_turns_whose_speakers_come_from_the_audio() {
+    require_models();
+    let dir = tempfile::tempdir().unwrap();
+    let conv = conversation(&[Voice::Piper, Voice::Espeak("en-us+f3")], 10, 23);
+    // Turns 4 and 5 (two speakers) are one cue of two dashes, as a film's subtitles write them.
+    let (a, b) = (&conv.turns[4], &conv.turns[5]);
+    assert_ne!(a.speaker, b.speaker);
+    let mut cues: Vec<dubber::Segment> = Vec::new();
+    for (k, t) in conv.turns.iter().enumerate() {
+        match k {
+            4 => cues.push(dubber::Segment::new(
+                a.start_ms,
+                b.end_ms,
+                &format!("- {}\n- {}", a.text, b.text),
+            )),
+            5 => {}
+            _ => cues.push(dubber::Segment::new(t.start_ms, t.end_ms, &t.text)),
+        }
+    }
+    let srt = dir.path().join("talk.srt");
+    std::fs::write(
+        &srt,
+        dubber::subtitles::write(&cues, dubber::subtitles::Format::Srt),
+    )
+    .unwrap();
+    let video = dir.path().join("talk.mp4");
+    conv.write_video(&video);
+    let args = ["prep", video.to_str().unwrap(), "--subtitles", srt.to_str().unwrap()];
+    let out = dubber_offline(dir.path(), &args);
+    let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
+    assert!(out.status.success(), "dubber prep failed:\n{stderr}");
+    let work = dir.path().join("talk.dub");
+    let segments = json(&work.join("segments.json"));
+    let lines: Vec<(u64, u64, Option<String>)> = segments
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| {
+            let speaker = s["speaker"].as_str().map(str::to_string);
+            (secs_ms(&s["start"]), secs_ms(&s["end"]), speaker)
+        })
+        .collect();
+    // The cue is two lines, each with a speaker of the audio, the two not the same.
+    assert_eq!(lines.len(), conv.turns.len(), "{lines:?}");
+    let (first, second) = (&lines[4], &lines[5]);
+    assert!(first.2.is_some() && second.2.is_some(), "{lines:?}");
+    assert_ne!(first.2, second.2, "{lines:?}");
+    let right = attribution(&conv.turns, &lines);
+    assert_eq!(right.right, right.of, "{lines:?}\n{:?}", conv.turns);
+    // No speaker named after a dash anywhere.
+    for (file, shown) in [
+        ("segments.json", "\"speaker\": \"-"),
+        ("subs.srt", "<v -"),
+        ("cast.toml", "[speakers.-"),
+        ("cast.toml", "[speakers.\"-"),
+    ] {
+        let text = std::fs::read_to_string(work.join(file)).unwrap();
+        assert!(!text.contains(shown), "{file}:\n{text}");
+    }
+    for l in &lines {
+        assert!(!l.2.as_deref().unwrap_or("").starts_with('-'), "{lines:?}");
+    }
 }
 
 #[test]

@@ -12,7 +12,7 @@ use std::sync::OnceLock;
 use dubber::Segment;
 use dubber::local_tts::{PiperVoice, init_onnxruntime};
 
-use super::{espeak_voice, piper_voice, resample, trim_silence, write_wav};
+use super::{espeak_voice_at, piper_voice, resample, trim_silence, write_wav};
 
 /// The sample rate of everything here: what diarization reads.
 const RATE: u32 = 16_000;
@@ -63,6 +63,8 @@ pub enum Voice {
     Piper,
     /// An espeak-ng voice and variant (`en-us+f3`: a woman; `en-gb+m3`: another man).
     Espeak(&'static str),
+    /// An espeak-ng voice at a pitch (`-p`, 0–99; 50 is the voice's own).
+    EspeakAt(&'static str, u8),
 }
 
 impl Voice {
@@ -73,9 +75,10 @@ impl Voice {
                 let (samples, rate) = piper().speak(text, speed).expect("Piper speaks");
                 trim_silence(&resample(&samples, rate, RATE))
             }
-            Voice::Espeak(voice) => {
+            Voice::Espeak(voice) => Voice::EspeakAt(voice, 50).speak(text, speed),
+            Voice::EspeakAt(voice, pitch) => {
                 let wpm = (160.0 * speed) as u32;
-                resample(&espeak_voice(voice, wpm, text), 22_050, RATE)
+                resample(&espeak_voice_at(voice, wpm, pitch, text), 22_050, RATE)
             }
         }
     }
@@ -384,13 +387,46 @@ pub fn attribution(turns: &[Turn], lines: &[(u64, u64, Option<String>)]) -> Attr
         };
     }
     let uniform: Vec<Option<&str>> = named.into_iter().map(Option::flatten).collect();
+    Attribution {
+        right: best_mapping(turns, &uniform),
+        of: turns.len() + stray,
+    }
+}
+
+/// Scores `lines` against `turns` the other way round, as a listener checks a real recording
+/// whose lines were cut differently: each turn is given the name of the line that overlaps it
+/// most, and a turn is right when that name is the one mapped to its speaker (names mapped one
+/// to one, the mapping that gets the most turns right). A turn no line overlaps is wrong.
+pub fn attribution_by_turn(turns: &[Turn], lines: &[(u64, u64, Option<String>)]) -> Attribution {
+    let named: Vec<Option<&str>> = turns
+        .iter()
+        .map(|t| {
+            lines
+                .iter()
+                .map(|(start, end, name)| {
+                    (end.min(&t.end_ms).saturating_sub(*start.max(&t.start_ms)), name)
+                })
+                .filter(|(o, _)| *o > 0)
+                .max_by_key(|(o, _)| *o)
+                .and_then(|(_, name)| name.as_deref())
+        })
+        .collect();
+    Attribution {
+        right: best_mapping(turns, &named),
+        of: turns.len(),
+    }
+}
+
+/// How many of `turns` are right when each carries the name in `uniform` (`None`: wrong), with
+/// names mapped one to one to true speakers, the mapping that gets the most right.
+fn best_mapping(turns: &[Turn], uniform: &[Option<&str>]) -> usize {
     let mut names: Vec<&str> = uniform.iter().flatten().copied().collect();
     names.sort_unstable();
     names.dedup();
     let speakers = turns.iter().map(|t| t.speaker + 1).max().unwrap_or(0);
     // right[n][s]: turns of speaker s whose lines are all named names[n].
     let mut right = vec![vec![0; speakers]; names.len()];
-    for (turn, name) in turns.iter().zip(&uniform) {
+    for (turn, name) in turns.iter().zip(uniform) {
         if let Some(name) = name {
             let n = names.binary_search(name).unwrap();
             right[n][turn.speaker] += 1;
@@ -417,10 +453,7 @@ pub fn attribution(turns: &[Turn], lines: &[(u64, u64, Option<String>)]) -> Attr
             .sum();
         best = best.max(score);
     }
-    Attribution {
-        right: best,
-        of: turns.len() + stray,
-    }
+    best
 }
 
 /// [`attribution`] of diarized segments.

@@ -74,10 +74,16 @@ pub fn espeak(text: &str) -> Vec<f32> {
 /// Speaks `text` with an espeak-ng voice (`de`, `fr+m3`) at `speed` words a minute (22050 Hz
 /// mono), trimmed to the speech itself.
 pub fn espeak_voice(voice: &str, speed: u32, text: &str) -> Vec<f32> {
+    espeak_voice_at(voice, speed, 50, text)
+}
+
+/// [`espeak_voice`] at `pitch` (espeak-ng's `-p`, 0–99; 50 is the voice's own).
+pub fn espeak_voice_at(voice: &str, speed: u32, pitch: u8, text: &str) -> Vec<f32> {
     let dir = tempfile::tempdir().unwrap();
     let wav = dir.path().join("s.wav");
     let status = Command::new("espeak-ng")
-        .args(["-v", voice, "-s", &speed.to_string(), "-w"])
+        .args(["-v", voice, "-s", &speed.to_string(), "-p", &pitch.to_string()])
+        .arg("-w")
         .arg(&wav)
         .arg(text)
         .status()
