@@ -14,7 +14,7 @@ use std::sync::OnceLock;
 use dubber::Segment;
 use dubber::models::DataDir;
 use dubber::speakers::{
-    DEFAULT_THRESHOLD, DiarizeOptions, Ge2eEncoder, SpeakerCount, SpeakerEncoder, diarize,
+    DiarizeOptions, Ge2eEncoder, SpeakerCount, SpeakerEncoder, diarize,
     load_state_dict,
 };
 use local_common::conversation::{
@@ -125,10 +125,11 @@ fn same_voice_lines_are_alike_and_different_voices_are_not() {
     }
     // Clustering compares averages over groups of lines: the mean similarity of one voice's
     // lines must clear the threshold, that of two voices stay under it, each with a margin.
+    let threshold = encoder().same_speaker_threshold();
     assert!(
-        worst_same > DEFAULT_THRESHOLD + 0.05 && best_different < DEFAULT_THRESHOLD - 0.05,
+        worst_same > threshold + 0.05 && best_different < threshold - 0.05,
         "one voice's lines average ≥ {worst_same:.3}, two voices' ≤ {best_different:.3}, \
-         threshold {DEFAULT_THRESHOLD}"
+         threshold {threshold}"
     );
 }
 

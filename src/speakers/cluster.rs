@@ -2,43 +2,30 @@
 //! similarity, each item weighted by its speech duration.
 //!
 //! Why this method: it needs no number of speakers (it stops when the two most similar clusters
-//! are less alike than [`DEFAULT_THRESHOLD`]), yet can be forced to any number; averaging over all
-//! pairs keeps one odd line (a laugh, a line over loud music) from chaining two voices together
-//! as single linkage would, and weighting by duration lets long, reliable lines dominate short,
-//! noisy ones. Spectral clustering with an eigengap was the alternative; with one speaker there
-//! is no gap to find, and a one-voice recording must come out as one speaker.
+//! are less alike than a threshold), yet can be forced to any number; averaging over all pairs
+//! keeps one odd window (a laugh, a word over loud music) from chaining two voices together as
+//! single linkage would, and weighting by duration lets long, reliable windows dominate short,
+//! noisy ones. The threshold is the encoder's ([`super::SpeakerEncoder::same_speaker_threshold`]):
+//! it is a property of a model's score scale, calibrated once per model, not per recording.
 //!
-//! The threshold was calibrated with the GE2E encoder on synthetic voices
-//! (`tests/diarize.rs`, six lines of 1–3 s per voice at three speeds, cosine of line pairs):
+//! Spectral clustering with the count from the normalised maximum eigengap (NME-SC) was the
+//! alternative. It needs an eigendecomposition of the full affinity matrix (cubic in the windows:
+//! a 2-hour film's ~10,000 windows are out of reach on 2 cores), and a one-speaker recording has
+//! no gap to find, while a one-voice talk must come out as one speaker. An encoder trained with
+//! a margin loss (ECAPA's AAM-softmax) puts different speakers near cosine 0 and the same speaker
+//! well above, on every recording alike, so one calibrated threshold holds.
 //!
-//! | pairs of lines                                   | mean        | min – max   |
-//! |--------------------------------------------------|-------------|-------------|
-//! | one voice (Piper joe; espeak en-us, +f3, +f4, en-gb+m3) | 0.76–0.79 | 0.57–0.89 |
-//! | joe vs a female espeak voice                     | 0.38–0.39   | 0.26–0.50   |
-//! | joe vs a male espeak voice                       | 0.49–0.50   | 0.38–0.61   |
-//! | espeak male vs female (en-us/en-gb+m3 vs +f3/+f4) | 0.55–0.58  | 0.44–0.72   |
-//! | espeak en-us vs en-gb+m3; +f3 vs +f4             | 0.76–0.78   | 0.56–0.95   |
+//! Clusters holding less than [`MIN_SPEAKER_WEIGHT`] of speech after the automatic stop are
+//! folded into their nearest cluster: a lone two-second stretch whose embedding wandered is far
+//! likelier than a speaker who says only that. Items under [`RELIABLE_WEIGHT`] are not clustered
+//! but join the cluster they are most like afterwards: a short window is noisy and often pulled
+//! the same way by the same kind of sound, and left to cluster freely, a speaker's exclamations
+//! can form a speaker of their own.
 //!
-//! Single pairs overlap (0.57 same voice, 0.72 different), but clustering compares averages
-//! over groups of lines, and those do not: one voice averages ≥ 0.76, different voices ≤ 0.58,
-//! so [`DEFAULT_THRESHOLD`] is 0.65, between them with a margin of ~0.1 each side. The last row
-//! is two variants of one synthesiser and one sex, which this encoder hears as one voice. With
-//! it, two- and three-voice conversations over music and a one-voice talk come out right (see
-//! the tests). Clusters holding less than [`MIN_SPEAKER_WEIGHT`] of speech after the
-//! automatic stop are folded into their nearest cluster: a lone two-second line whose embedding
-//! wandered is far likelier than a speaker who says only that.
-//!
-//! Lines under [`RELIABLE_WEIGHT`] (1.5 s) are not clustered but join the cluster they are most
-//! like afterwards: before this rule, a 24-minute two-voice test found a third "speaker" made of
-//! one voice's repeated "No way!".
-//!
-//! Cost: the similarity matrix is `n²` floats (a 2-hour film's ~2,000 lines: 16 MB) and each
-//! merge updates one row, with each item's best partner cached, so it runs in about `n²` steps.
+//! Cost: the similarity matrix is `n²` floats and each merge updates one row, with each item's
+//! best partner cached, so it runs in about `n²` steps (the caller bounds `n`).
 
 use super::Embedding;
-
-/// Average-linkage cosine similarity below which two clusters are different speakers.
-pub const DEFAULT_THRESHOLD: f32 = 0.65;
 
 /// Least speech (in the weights' unit, seconds) a cluster found automatically must hold to be
 /// a speaker of its own.

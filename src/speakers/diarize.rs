@@ -1,20 +1,30 @@
 //! Diarization of timed lines: who speaks each line of a recording.
 //!
-//! Lines are the units, because a dub gives one voice per line and prep already has them with
-//! their times. Each spoken line's audio is read from the speech WAV (by seeking, a batch of
-//! lines at a time, so memory stays flat on a 2-hour film) and embedded. A long line (over
-//! [`CHANGE_MIN_MS`]) is also scanned for a change of voice: its window embeddings are split in
-//! two where the two sides' mean voices differ most, and when they differ enough the two halves
-//! are clustered as separate units; if they land in different clusters the line is split in two
-//! at its nearest text boundary (`split`), otherwise it stays whole. Units are clustered
-//! (`cluster`) with their speech duration as weight (lines under a second count a fifth as
-//! much: a short embedding is noisy). Lines with no spoken text take no speaker; lines with text
-//! but no sound take their nearest voiced neighbour's. Speakers are named `SPEAKER_1`,
-//! `SPEAKER_2`, … in order of first appearance.
+//! Lines are the units a dub gives voices to, because prep already has them with their times.
+//! Each spoken line's audio is read from the speech WAV (by seeking, a batch of lines at a time,
+//! so memory stays flat on a 2-hour film) and embedded window by window (the encoder's windows,
+//! about 1.5 s).
+//!
+//! **The count comes from windows, not lines.** The speakers are found by clustering the full
+//! windows of every line (`cluster`, average linkage, stopped by the encoder's calibrated
+//! [`SpeakerEncoder::same_speaker_threshold`] or at `--speakers N`), so that every second of
+//! speech has the same say: a film's many half-second lines ("Yes.", "No way!") give short,
+//! noisy windows that may join a speaker but never found one, and a long monologue is not one
+//! vote. At most [`MAX_COUNTED_WINDOWS`] windows are clustered (evenly spread when there are
+//! more), which bounds the similarity matrix on a 2-hour input.
+//!
+//! **Lines are then given to the nearest speaker.** Each speaker's voice is the mean of its
+//! windows; a line (its windows' mean) goes to the speaker it is most like. A long line (over
+//! [`CHANGE_MIN_MS`]) is also scanned for a change of voice: its windows are split in two where
+//! the two sides' mean voices differ most, and when they differ enough each side is given its
+//! own speaker; if the two sides go to different speakers the line is split in two at its
+//! nearest text boundary (`split`), otherwise it stays whole. Lines with no spoken text take no
+//! speaker; lines with text but no sound take their nearest voiced neighbour's. Speakers are
+//! named `SPEAKER_1`, `SPEAKER_2`, … in order of first appearance.
 
 use std::path::Path;
 
-use super::cluster::{DEFAULT_THRESHOLD, Stop, cluster};
+use super::cluster::{Stop, cluster};
 use super::split::split_at_fraction;
 use super::wavspan::SpanReader;
 use super::{Embedding, SpeakerEncoder, SpeakerError, WindowEmbedding};
@@ -28,11 +38,17 @@ const LINES_PER_BATCH: usize = 64;
 const CHANGE_MIN_WINDOWS: usize = 2;
 /// RMS under which a line's audio counts as silent (-70 dBFS).
 const SILENCE_RMS: f32 = 3e-4;
+/// Windows shorter than this (seconds of audio: the tail of a line, a short line) do not take
+/// part in the count.
+const COUNTED_WINDOW_SECS: f32 = 1.0;
+/// Most windows clustered to find the speakers: the similarity matrix is this squared (36 MB of
+/// floats), about 2.5 hours of speech at one window every 0.75 s before any is left out.
+pub const MAX_COUNTED_WINDOWS: usize = 3_000;
 
 /// How many speakers to find.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum SpeakerCount {
-    /// As many as the voices differ (the clustering threshold decides).
+    /// As many as the voices differ (the encoder's calibrated threshold decides).
     #[default]
     Auto,
     /// Exactly this many (at least 1).
@@ -60,25 +76,17 @@ impl std::str::FromStr for SpeakerCount {
 }
 
 /// Options of [`diarize`].
-#[derive(Debug, Clone, Copy, PartialEq)]
+#[derive(Debug, Clone, Copy, PartialEq, Default)]
 pub struct DiarizeOptions {
     /// How many speakers.
     pub speakers: SpeakerCount,
-    /// Average cosine similarity under which two groups of lines are different speakers.
-    pub threshold: f32,
+    /// Average cosine similarity under which two groups of windows are different speakers;
+    /// `None`: the encoder's own ([`SpeakerEncoder::same_speaker_threshold`]).
+    pub threshold: Option<f32>,
     /// Cosine similarity of the two sides of a long line under which they are tried as two
-    /// voices (confirmed only if they cluster apart).
-    pub change_threshold: f32,
-}
-
-impl Default for DiarizeOptions {
-    fn default() -> Self {
-        Self {
-            speakers: SpeakerCount::Auto,
-            threshold: DEFAULT_THRESHOLD,
-            change_threshold: DEFAULT_THRESHOLD,
-        }
-    }
+    /// voices (confirmed only if they go to different speakers); `None`: the same as
+    /// `threshold`.
+    pub change_threshold: Option<f32>,
 }
 
 /// What one speaker says.
@@ -101,11 +109,10 @@ pub struct Diarization {
     pub speakers: Vec<SpeakerStats>,
 }
 
-/// One clustered unit: a whole line or one side of a line with a change of voice.
+/// One unit given a speaker: a whole line or one side of a line with a change of voice.
 struct Unit {
     line: usize,
     embedding: Embedding,
-    weight: f32,
 }
 
 /// Where a long line's voice may change: as a fraction of its duration.
@@ -120,6 +127,10 @@ pub fn diarize(
     segments: &[Segment],
     options: &DiarizeOptions,
 ) -> Result<Diarization, SpeakerError> {
+    let threshold = options
+        .threshold
+        .unwrap_or_else(|| encoder.same_speaker_threshold());
+    let change_threshold = options.change_threshold.unwrap_or(threshold);
     let stop = match options.speakers {
         SpeakerCount::Off => {
             return Ok(Diarization {
@@ -133,11 +144,13 @@ pub fn diarize(
             ));
         }
         SpeakerCount::Exactly(n) => Stop::Count(n),
-        SpeakerCount::Auto => Stop::Threshold(options.threshold),
+        SpeakerCount::Auto => Stop::Threshold(threshold),
     };
     let mut reader = SpanReader::open(wav, encoder.sample_rate())?;
-    let rate = encoder.sample_rate() as usize;
+    let rate = encoder.sample_rate() as f32;
     let mut units: Vec<Unit> = Vec::new();
+    // Every window with its length in seconds; those of at least COUNTED_WINDOW_SECS are counted.
+    let mut windows: Vec<(Embedding, f32)> = Vec::new();
     let mut changes: Vec<Option<Change>> = (0..segments.len()).map(|_| None).collect();
     let mut voiced = vec![false; segments.len()];
     let spoken: Vec<usize> = (0..segments.len())
@@ -154,29 +167,26 @@ pub fn diarize(
             }
         }
         let refs: Vec<&[f32]> = audio.iter().map(Vec::as_slice).collect();
-        let windows = encoder.embed_windows(&refs)?;
-        for ((&i, a), ws) in lines.iter().zip(&audio).zip(&windows) {
+        let embedded = encoder.embed_windows(&refs)?;
+        for ((&i, a), ws) in lines.iter().zip(&audio).zip(embedded) {
             voiced[i] = true;
-            let secs = a.len() as f32 / rate as f32;
-            let weight = if secs < 1.0 { 0.2 * secs } else { secs };
             let change = (segments[i].duration_ms() > CHANGE_MIN_MS)
-                .then(|| find_change(ws, options.change_threshold))
+                .then(|| find_change(&ws, change_threshold))
                 .flatten();
             match change {
                 Some((k, left, right)) => {
                     let at = (ws[k - 1].end.min(a.len()) + ws[k].start) as f64 / 2.0;
-                    let fraction = (at / a.len() as f64).clamp(0.0, 1.0);
+                    changes[i] = Some(Change {
+                        fraction: (at / a.len() as f64).clamp(0.0, 1.0),
+                    });
                     units.push(Unit {
                         line: i,
                         embedding: left,
-                        weight: weight * fraction as f32,
                     });
                     units.push(Unit {
                         line: i,
                         embedding: right,
-                        weight: weight * (1.0 - fraction as f32),
                     });
-                    changes[i] = Some(Change { fraction });
                 }
                 None => {
                     let embedding = Embedding::mean(ws.iter().map(|w| (&w.embedding, 1.0)))
@@ -187,18 +197,69 @@ pub fn diarize(
                     units.push(Unit {
                         line: i,
                         embedding,
-                        weight,
                     });
                 }
             }
+            for w in ws {
+                let secs = (w.end.min(a.len()).saturating_sub(w.start)) as f32 / rate;
+                windows.push((w.embedding, secs));
+            }
         }
     }
-    let items: Vec<(Embedding, f32)> = units
+    let voices = speaker_voices(&windows, stop);
+    let labels: Vec<usize> = units
         .iter()
-        .map(|u| (u.embedding.clone(), u.weight))
+        .map(|u| nearest(&voices, &u.embedding))
         .collect();
-    let labels = cluster(&items, stop);
     Ok(assemble(segments, &units, &labels, &changes, &voiced))
+}
+
+/// The speakers' voices (one mean embedding each) found by clustering the counted windows (all
+/// windows when too few are long enough), in order of first appearance.
+fn speaker_voices(windows: &[(Embedding, f32)], stop: Stop) -> Vec<Embedding> {
+    let mut counted: Vec<&(Embedding, f32)> = windows
+        .iter()
+        .filter(|(_, secs)| *secs >= COUNTED_WINDOW_SECS)
+        .collect();
+    let needed = match stop {
+        Stop::Count(k) => k.max(1),
+        Stop::Threshold(_) => 1,
+    };
+    if counted.len() < needed {
+        counted = windows.iter().collect();
+    }
+    if counted.len() > MAX_COUNTED_WINDOWS {
+        // Evenly spread over the recording, so every part of it is heard.
+        let step = counted.len() as f64 / MAX_COUNTED_WINDOWS as f64;
+        counted = (0..MAX_COUNTED_WINDOWS)
+            .map(|k| counted[(k as f64 * step) as usize])
+            .collect();
+    }
+    let items: Vec<(Embedding, f32)> = counted.into_iter().cloned().collect();
+    let labels = cluster(&items, stop);
+    let speakers = labels.iter().max().map_or(0, |m| m + 1);
+    (0..speakers)
+        .filter_map(|s| {
+            Embedding::mean(
+                items
+                    .iter()
+                    .zip(&labels)
+                    .filter(|(_, l)| **l == s)
+                    .map(|((e, w), _)| (e, *w)),
+            )
+        })
+        .collect()
+}
+
+/// The index of the voice in `voices` most like `embedding` (0 when there is none).
+fn nearest(voices: &[Embedding], embedding: &Embedding) -> usize {
+    (0..voices.len())
+        .max_by(|&a, &b| {
+            voices[a]
+                .cosine(embedding)
+                .total_cmp(&voices[b].cosine(embedding))
+        })
+        .unwrap_or(0)
 }
 
 /// The split point `k` (windows `..k` and `k..`) where the two sides' mean voices are least
@@ -342,6 +403,9 @@ mod tests {
             }
             fn sample_rate(&self) -> u32 {
                 16_000
+            }
+            fn same_speaker_threshold(&self) -> f32 {
+                0.5
             }
             fn embed(&self, _: &[&[f32]]) -> Result<Vec<Embedding>, SpeakerError> {
                 panic!("not called")

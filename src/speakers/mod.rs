@@ -13,8 +13,8 @@
 //! - [`Ge2eEncoder`] (`ge2e`, `lstm`, `mel`): Resemblyzer's GE2E encoder (Apache-2.0, 17 MB, a
 //!   3-layer LSTM over 40 power-mel bins) in pure Rust, read from its PyTorch file by
 //!   `torch_legacy` (with its `pickle` machine);
-//! - `cluster`: groups embeddings into speakers (agglomerative, average linkage, calibrated
-//!   stopping threshold);
+//! - `cluster`: groups embeddings into speakers (agglomerative, average linkage, stopped by the
+//!   encoder's calibrated threshold);
 //! - [`diarize()`] (`diarize`, `wavspan`, `split`): reads each line's audio from the WAV (seeking,
 //!   never the whole file), embeds it, splits lines where the voice changes, clusters, names.
 
@@ -30,7 +30,7 @@ mod wavspan;
 
 use std::path::PathBuf;
 
-pub use cluster::{DEFAULT_THRESHOLD, MIN_SPEAKER_WEIGHT};
+pub use cluster::MIN_SPEAKER_WEIGHT;
 pub use diarize::{Diarization, DiarizeOptions, SpeakerCount, SpeakerStats, diarize};
 pub use ge2e::Ge2eEncoder;
 pub use torch_legacy::{Tensor, load_state_dict};
@@ -86,6 +86,10 @@ pub trait SpeakerEncoder: Send + Sync {
     fn name(&self) -> &str;
     /// Sample rate the utterances must have (mono).
     fn sample_rate(&self) -> u32;
+    /// Average cosine similarity of two groups of this model's window embeddings at or above
+    /// which they are one speaker: a property of the model's score scale, calibrated once per
+    /// model (see each model's module).
+    fn same_speaker_threshold(&self) -> f32;
     /// One embedding per utterance.
     fn embed(&self, utterances: &[&[f32]]) -> Result<Vec<Embedding>, SpeakerError>;
     /// The embeddings of overlapping windows along each utterance (in order), from which a
