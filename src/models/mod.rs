@@ -9,6 +9,7 @@
 //! <data dir>/models/whisper/<name>/{model.bin,config.json,tokenizer.json,vocabulary.txt}
 //! <data dir>/models/vad/silero_vad_v6.onnx
 //! <data dir>/models/speaker/resemblyzer-ge2e.pt
+//! <data dir>/models/ecapa/ecapa-voxceleb.ckpt
 //! <data dir>/voices/<name>.onnx, <name>.onnx.json
 //! ```
 //!
@@ -29,9 +30,9 @@ pub mod fetch;
 
 pub use catalog::{InstalledModel, ModelKind};
 pub use datadir::{
-    DEFAULT_PIPER_VOICE, DEFAULT_WHISPER_MODEL, DataDir, HOME_ENV, MULTILINGUAL_WHISPER_MODEL,
-    ModelError, ORT_DYLIB_ENV, PIPER_VOICE_ENV, SETUP_COMMAND, SPEAKER_MODEL_FILE, VAD_MODEL_FILE,
-    WHISPER_MODEL_ENV, voice_config_path,
+    DEFAULT_PIPER_VOICE, DEFAULT_WHISPER_MODEL, DataDir, ECAPA_MODEL_FILE, HOME_ENV,
+    MULTILINGUAL_WHISPER_MODEL, ModelError, ORT_DYLIB_ENV, PIPER_VOICE_ENV, SETUP_COMMAND,
+    SPEAKER_MODEL_FILE, VAD_MODEL_FILE, WHISPER_MODEL_ENV, voice_config_path,
 };
 
 /// Writes `bytes` zero bytes at `path`, making its folders (a stand-in model file for tests).

@@ -20,20 +20,24 @@
 
 mod cluster;
 mod diarize;
+pub mod ecapa;
 mod ge2e;
 mod lstm;
 pub mod mel;
 mod pickle;
 mod split;
 mod torch_legacy;
+mod torch_zip;
 mod wavspan;
 
 use std::path::PathBuf;
 
 pub use cluster::MIN_SPEAKER_WEIGHT;
 pub use diarize::{Diarization, DiarizeOptions, SpeakerCount, SpeakerStats, diarize};
+pub use ecapa::EcapaEncoder;
 pub use ge2e::Ge2eEncoder;
 pub use torch_legacy::{Tensor, load_state_dict};
+pub use torch_zip::load_zip_state_dict;
 
 /// A voice embedding: unit length, compared by cosine similarity (a dot product).
 #[derive(Debug, Clone, PartialEq)]

@@ -1,7 +1,8 @@
 //! The minimal pickle machine the legacy `torch.save` reader (`torch_legacy`) runs: protocol 2,
 //! the ~30 opcodes a checkpoint of float tensors uses (listed with Python's `pickletools.dis` on
-//! Resemblyzer's `pretrained.pt`), and only three globals (`collections.OrderedDict`,
-//! `torch._utils._rebuild_tensor_v2`, `torch.FloatStorage`). Nothing is ever called or imported:
+//! Resemblyzer's `pretrained.pt` and SpeechBrain's ECAPA `embedding_model.ckpt`), and only four
+//! globals (`collections.OrderedDict`, `torch._utils._rebuild_tensor_v2`, `torch.FloatStorage`,
+//! `torch.LongStorage`). Nothing is ever called or imported:
 //! a `REDUCE` of a known global builds a plain value, anything else is an error. Errors are
 //! plain messages; the caller adds the file.
 
@@ -25,17 +26,22 @@ pub enum Value {
     List(Vec<Value>),
     /// A dict or an `OrderedDict`, items in insertion order.
     Dict(Vec<(Value, Value)>),
-    /// A global the machine knows: `collections.OrderedDict`, `torch._utils._rebuild_tensor_v2`
-    /// or `torch.FloatStorage`.
+    /// A global the machine knows: `collections.OrderedDict`, `torch._utils._rebuild_tensor_v2`,
+    /// `torch.FloatStorage` or `torch.LongStorage`.
     Global(&'static str),
     /// A storage named by a persistent id.
     Storage {
         key: String,
         numel: usize,
+        /// `torch.FloatStorage` (f32); otherwise `torch.LongStorage` (i64, e.g. a batch
+        /// norm's `num_batches_tracked`), which no encoder reads.
+        float: bool,
     },
     /// A tensor view into a storage, not yet materialised.
     TensorRef {
         key: String,
+        /// Whether the storage holds f32 (see [`Value::Storage`]).
+        float: bool,
         offset: usize,
         shape: Vec<usize>,
         stride: Vec<usize>,
@@ -195,6 +201,7 @@ impl<'r, R: Read> Unpickler<'r, R> {
                         ("collections", "OrderedDict") => "OrderedDict",
                         ("torch._utils", "_rebuild_tensor_v2") => "_rebuild_tensor_v2",
                         ("torch", "FloatStorage") => "FloatStorage",
+                        ("torch", "LongStorage") => "LongStorage",
                         _ => return Err(format!("refusing global {module}.{name}")),
                     };
                     self.stack.push(Value::Global(global));
@@ -278,27 +285,43 @@ impl<'r, R: Read> Unpickler<'r, R> {
     }
 }
 
-/// `('storage', torch.FloatStorage, key, location, numel, view_metadata)` → a storage.
+/// `('storage', torch.FloatStorage, key, location, numel)` (zip checkpoints) or the same with a
+/// sixth item `view_metadata = None` (legacy checkpoints) → a storage; `torch.LongStorage` too.
 fn persistent_storage(pid: Value) -> Result<Value, String> {
-    match pid {
-        Value::Tuple(t) => match t.as_slice() {
-            [
-                Value::Str(kind),
-                Value::Global("FloatStorage"),
-                Value::Str(key),
-                Value::Str(_location),
-                Value::Int(numel),
-                Value::None,
-            ] if kind == "storage" => Ok(Value::Storage {
-                key: key.clone(),
-                numel: usize::try_from(*numel).map_err(|_| "negative storage size")?,
-            }),
-            _ => Err(format!(
-                "unsupported persistent id {t:?} (only FloatStorage is read)"
-            )),
-        },
-        other => Err(format!("persistent id {other:?} is not a tuple")),
+    let Value::Tuple(t) = pid else {
+        return Err(format!("persistent id {pid:?} is not a tuple"));
+    };
+    let (kind, global, key, numel) = match t.as_slice() {
+        [
+            Value::Str(kind),
+            Value::Global(g),
+            Value::Str(key),
+            Value::Str(_location),
+            Value::Int(n),
+        ]
+        | [
+            Value::Str(kind),
+            Value::Global(g),
+            Value::Str(key),
+            Value::Str(_location),
+            Value::Int(n),
+            Value::None,
+        ] => (kind, *g, key, n),
+        _ => return Err(format!("unsupported persistent id {t:?}")),
+    };
+    let float = match global {
+        "FloatStorage" => true,
+        "LongStorage" => false,
+        other => return Err(format!("unsupported storage type {other}")),
+    };
+    if kind != "storage" {
+        return Err(format!("unsupported persistent id kind {kind:?}"));
     }
+    Ok(Value::Storage {
+        key: key.clone(),
+        numel: usize::try_from(*numel).map_err(|_| "negative storage size")?,
+        float,
+    })
 }
 
 /// Calls one of the known globals.
@@ -311,7 +334,7 @@ fn reduce(callable: Value, args: Value) -> Result<Value, String> {
         (
             Value::Global("_rebuild_tensor_v2"),
             [
-                Value::Storage { key, numel },
+                Value::Storage { key, numel, float },
                 Value::Int(offset),
                 Value::Tuple(size),
                 Value::Tuple(stride),
@@ -337,6 +360,7 @@ fn reduce(callable: Value, args: Value) -> Result<Value, String> {
             }
             Ok(Value::TensorRef {
                 key: key.clone(),
+                float: *float,
                 offset,
                 shape,
                 stride,

@@ -116,6 +116,7 @@ pub fn load_state_dict(path: &Path, entry: &str) -> Result<HashMap<String, Tenso
             Value::Str(name),
             Value::TensorRef {
                 key,
+                float,
                 offset,
                 shape,
                 stride,
@@ -126,6 +127,9 @@ pub fn load_state_dict(path: &Path, entry: &str) -> Result<HashMap<String, Tenso
                 "'{entry}' holds something other than named tensors"
             )));
         };
+        if !float {
+            return Err(bad(format!("tensor {name} is not float32")));
+        }
         let Some(Some(storage)) = wanted.get(key) else {
             return Err(bad(format!(
                 "tensor {name}: storage {key} is not in the file"
@@ -146,7 +150,12 @@ pub fn load_state_dict(path: &Path, entry: &str) -> Result<HashMap<String, Tenso
 
 /// The elements of the strided view `(offset, shape, stride)` of `storage`, row-major; `None`
 /// when the view reaches past the storage.
-fn gather(storage: &[f32], offset: usize, shape: &[usize], stride: &[usize]) -> Option<Vec<f32>> {
+pub(super) fn gather(
+    storage: &[f32],
+    offset: usize,
+    shape: &[usize],
+    stride: &[usize],
+) -> Option<Vec<f32>> {
     let numel: usize = shape.iter().product();
     if numel == 0 {
         return Some(Vec::new());
