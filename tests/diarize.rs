@@ -1,4 +1,4 @@
-//! Speaker diarization with the installed GE2E encoder on generated speech: how alike the
+//! Speaker diarization with the installed default encoder (ECAPA-TDNN) on generated speech: how alike the
 //! encoder finds lines of one voice and of different voices (the figures the clustering
 //! threshold was calibrated on), and whole conversations (two and three voices taking turns over
 //! a quiet music bed, one voice talking alone) diarized end to end from a WAV file.
@@ -14,7 +14,7 @@ use std::sync::OnceLock;
 use dubber::Segment;
 use dubber::models::DataDir;
 use dubber::speakers::{
-    DiarizeOptions, Ge2eEncoder, SpeakerCount, SpeakerEncoder, diarize,
+    DiarizeOptions, EcapaEncoder, SpeakerCount, SpeakerEncoder, diarize,
     load_state_dict,
 };
 use local_common::conversation::{
@@ -24,11 +24,12 @@ use local_common::conversation::{
 /// Fixes the gaps between turns, so a failure can be replayed.
 const SEED: u64 = 0x2545_F491_4F6C_DD1D;
 
-fn encoder() -> &'static Ge2eEncoder {
-    static ENCODER: OnceLock<Ge2eEncoder> = OnceLock::new();
+/// The default speaker encoder (ECAPA-TDNN).
+fn encoder() -> &'static EcapaEncoder {
+    static ENCODER: OnceLock<EcapaEncoder> = OnceLock::new();
     ENCODER.get_or_init(|| {
         let data = DataDir::from_env().expect("data dir");
-        Ge2eEncoder::from_data_dir(&data).unwrap_or_else(|e| {
+        EcapaEncoder::from_data_dir(&data).unwrap_or_else(|e| {
             panic!("the speaker model is missing, run scripts/setup-models.sh: {e}")
         })
     })

@@ -41,6 +41,8 @@ pub const SAMPLE_RATE: u32 = 16_000;
 pub const WINDOW_SAMPLES: usize = 24_000;
 /// Samples between window starts (0.75 s: windows overlap by half).
 pub const STEP_SAMPLES: usize = 12_000;
+/// Average-linkage cosine similarity of windows at or above which two groups are one speaker.
+pub const SAME_SPEAKER_THRESHOLD: f32 = 0.45;
 /// Threads the work is shared among (the target machine has 2 cores).
 pub const MAX_THREADS: usize = 4;
 
@@ -166,6 +168,10 @@ impl SpeakerEncoder for EcapaEncoder {
 
     fn sample_rate(&self) -> u32 {
         SAMPLE_RATE
+    }
+
+    fn same_speaker_threshold(&self) -> f32 {
+        SAME_SPEAKER_THRESHOLD
     }
 
     fn embed(&self, utterances: &[&[f32]]) -> Result<Vec<Embedding>, SpeakerError> {
