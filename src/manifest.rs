@@ -23,9 +23,10 @@ pub struct Manifest {
     /// What each TTS request speaks, with the windows it covers.
     pub chunks: Vec<Chunk>,
     /// The language prep heard the speech in, when it transcribed (synth copies it into
-    /// `report.json`, with its warning when the detection was unsure).
+    /// `report.json`, with its warning when the detection was unsure). Boxed: most manifests
+    /// have none.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub language: Option<HeardLanguage>,
+    pub language: Option<Box<HeardLanguage>>,
 }
 
 /// [`GroupOptions`] in seconds, as written to the manifest.

@@ -365,7 +365,7 @@ fn write_outputs(
     let segments_path = workdir.segments_json();
     fsutil::write_json_atomic(&segments_path, &segments).map_err(io_err(&segments_path))?;
     let manifest = Manifest {
-        language,
+        language: language.map(Box::new),
         ..Manifest::build(&segments, &opts.grouping)
     };
     let manifest_path = workdir.manifest_json();
