@@ -2,9 +2,12 @@
 //! person to review and for tools to read. A superset of the Python API's `sentences_groups.json`
 //! (its lists of segment indices are `sentence_groups` here). Times are in seconds.
 
+use std::path::Path;
+
 use serde::{Deserialize, Serialize};
 
 use crate::segment::{Chunk, Segment, ms_to_secs};
+use crate::stt::HeardLanguage;
 use crate::text::{self, GroupOptions};
 
 /// Current schema version; bumped on any incompatible change.
@@ -19,6 +22,11 @@ pub struct Manifest {
     pub sentence_groups: Vec<Vec<usize>>,
     /// What each TTS request speaks, with the windows it covers.
     pub chunks: Vec<Chunk>,
+    /// The language prep heard the speech in, when it transcribed (synth copies it into
+    /// `report.json`, with its warning when the detection was unsure). Boxed: most manifests
+    /// have none.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub language: Option<Box<HeardLanguage>>,
 }
 
 /// [`GroupOptions`] in seconds, as written to the manifest.
@@ -55,6 +63,18 @@ impl Manifest {
             options: opts.into(),
             sentence_groups: sentences.into_iter().map(|r| r.collect()).collect(),
             chunks,
+            language: None,
         }
+    }
+
+    /// The `language` of the manifest at `path`; `None` when it has none or cannot be read (a
+    /// manifest from before the key, or none at all).
+    pub fn read_language(path: &Path) -> Option<HeardLanguage> {
+        #[derive(Deserialize)]
+        struct LanguageOnly {
+            language: Option<HeardLanguage>,
+        }
+        let text = std::fs::read(path).ok()?;
+        serde_json::from_slice::<LanguageOnly>(&text).ok()?.language
     }
 }

@@ -6,7 +6,6 @@
 //! download). Symphonia is defensive, but a panic in a codec on hostile input must not take the
 //! whole run down, so decoding runs under `catch_unwind` as a last line of defence.
 
-use super::pcm::le_i16;
 use super::{AudioError, Clip};
 use std::io::Cursor;
 use symphonia::core::audio::SampleBuffer;
@@ -55,6 +54,13 @@ pub fn decode_pcm16(bytes: &[u8], rate: u32) -> Result<Clip, AudioError> {
     }
     let samples = le_i16(bytes).map(|s| f32::from(s) / 32768.0).collect();
     Ok(Clip { rate, samples })
+}
+
+/// Little-endian 16-bit samples; a trailing odd byte is ignored (callers check the length).
+pub(crate) fn le_i16(bytes: &[u8]) -> impl Iterator<Item = i16> + '_ {
+    bytes
+        .chunks_exact(2)
+        .map(|b| i16::from_le_bytes([b[0], b[1]]))
 }
 
 fn decode_inner(bytes: Vec<u8>, hint: Option<&str>) -> Result<Clip, String> {

@@ -18,6 +18,7 @@ use std::borrow::Cow;
 use std::io::Cursor;
 use std::time::Duration;
 
+use super::decode::le_i16;
 use super::wav::i16_wav_bytes;
 
 /// Decoded 16-bit samples, interleaved when there is more than one channel.
@@ -92,13 +93,6 @@ impl Pcm {
         }
         Ok(first)
     }
-}
-
-/// Little-endian 16-bit samples; a trailing odd byte is ignored (callers check the length).
-pub(crate) fn le_i16(bytes: &[u8]) -> impl Iterator<Item = i16> + '_ {
-    bytes
-        .chunks_exact(2)
-        .map(|b| i16::from_le_bytes([b[0], b[1]]))
 }
 
 fn non_empty(pcm: Pcm) -> Result<Pcm, String> {

@@ -1,7 +1,8 @@
-//! Flags → library configuration and engines, once per run: the one place that holds the defaults
-//! table and loads `.env`; keys and servers from the environment come through
-//! [`dubber::credentials`]. The library never sees clap; subcommands get
-//! typed options and engines from here and call one library function each.
+//! Flags → library configuration and engines, once per run, and the one place that loads `.env`;
+//! keys and servers from the environment come through [`dubber::credentials`]. The library never
+//! sees clap; subcommands get typed options and engines from here and call one library function
+//! each. The flags' defaults are in [`super::flags`], each TTS engine's default model and voice in
+//! [`super::voices`] (which loads the engines), so neither needs this module back.
 
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -29,9 +30,8 @@ use super::flags::{
     BackgroundArg, FitModeArg, GroupingArgs, LlmArgs, ModeArg, Provider, SpeakersArgs, SttArgs,
     SttProvider, SynthFlags, TimelineArgs, TranslateWith, TtsArgs, WordsArgs,
 };
+use super::voices::{self, tts_defaults};
 
-/// The chat model for polish, translation, shortening and YouTube assets.
-pub const DEFAULT_CHAT_MODEL: &str = "gpt-4o-mini";
 /// The model of OpenAI-compatible transcription servers.
 pub const DEFAULT_STT_MODEL_OPENAI: &str = "whisper-1";
 
@@ -66,20 +66,6 @@ pub fn load_dotenv() -> Vec<String> {
         }
     }
     ignored
-}
-
-/// The defaults table: each TTS engine's model and voice when the flags name none. Local voices
-/// have no model name; Piper's voice is resolved in the data dir (`default`).
-pub fn tts_defaults(provider: Provider) -> (&'static str, &'static str) {
-    match provider {
-        Provider::Piper => ("piper", "default"),
-        Provider::Espeak => ("espeak-ng", "en-us"),
-        Provider::Openai => ("gpt-4o-mini-tts", "onyx"),
-        Provider::Elevenlabs => (
-            dubber::tts::elevenlabs::DEFAULT_MODEL,
-            "21m00Tcm4TlvDq8ikWAM",
-        ),
-    }
 }
 
 /// The provider's name, as prices and messages spell it.
@@ -153,7 +139,7 @@ pub fn synth_options(flags: &SynthFlags, output: Option<PathBuf>) -> Result<Synt
         grouping: grouping(&flags.grouping)?,
         policy: policy(&flags.timeline)?,
         request,
-        casting: super::voices::casting(
+        casting: voices::casting(
             tts.provider,
             tts.voice.as_deref(),
             tts.tts_model.as_deref(),

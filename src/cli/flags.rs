@@ -116,11 +116,14 @@ pub enum TranslateWith {
     Llm,
 }
 
+/// The chat model for polish, translation, shortening and YouTube assets.
+pub const DEFAULT_CHAT_MODEL: &str = "gpt-4o-mini";
+
 /// Which chat model polishes, translates, shortens and writes YouTube assets.
 #[derive(Debug, Args, Clone)]
 pub struct LlmArgs {
     /// Chat model, as the server names it.
-    #[arg(long, value_name = "MODEL", default_value = super::config::DEFAULT_CHAT_MODEL)]
+    #[arg(long, value_name = "MODEL", default_value = DEFAULT_CHAT_MODEL)]
     pub llm_model: String,
     /// Base URL of an OpenAI-compatible chat server, e.g. http://localhost:11434/v1 for Ollama
     /// (also OPENAI_BASE_URL) [default: https://api.openai.com/v1]. OPENAI_API_KEY is sent when

@@ -36,6 +36,8 @@ pub enum Event<'a> {
         original: Option<&'a std::path::Path>,
         /// What the transcriber did, when prep transcribed.
         transcription: Option<&'a dubber::stt::SttReport>,
+        /// Said when the language detection was unsure.
+        language_warning: Option<&'a str>,
         /// The lines' speakers in the order they first speak (none: one voice).
         speakers: &'a [String],
     },
@@ -58,6 +60,8 @@ pub enum Event<'a> {
         result: Result<&'a std::path::Path, String>,
         /// (speaker, `engine:voice`) of each speaker, for a video that finished.
         cast: &'a [(String, String)],
+        /// Said when the language detection was unsure, for a video that finished.
+        language_warning: Option<&'a str>,
     },
     /// `youtube` wrote its files; `source` says who wrote them (offline, model, offline_fallback).
     YoutubeDone {
@@ -95,6 +99,7 @@ impl Event<'_> {
                 subs,
                 original,
                 transcription,
+                language_warning,
                 speakers,
             } => json!({
                 "event": "prep_done",
@@ -106,6 +111,7 @@ impl Event<'_> {
                 "original": original,
                 "language": transcription.and_then(|t| t.language.as_deref()),
                 "transcription": transcription,
+                "language_warning": language_warning,
             }),
             Event::Wrote { event, path } => json!({ "event": event, "output": path }),
             Event::Models { installed } => json!({ "event": "models", "installed": installed }),
@@ -117,6 +123,7 @@ impl Event<'_> {
                 "requests": outcome.requests,
                 "cache_hits": outcome.cache_hits,
                 "summary": outcome.report.summary,
+                "language": outcome.report.language,
                 "cast": cast_json(&outcome.cast),
             }),
             Event::VideoDone {
@@ -124,6 +131,7 @@ impl Event<'_> {
                 seconds,
                 result,
                 cast,
+                language_warning,
             } => {
                 let (status, detail) = match result {
                     Ok(out) => ("ok", out.display().to_string()),
@@ -132,6 +140,7 @@ impl Event<'_> {
                 json!({
                     "event": "video_done", "video": video, "status": status, "detail": detail,
                     "seconds": seconds, "cast": cast_json(cast),
+                    "language_warning": language_warning,
                 })
             }
             Event::YoutubeDone {
@@ -181,6 +190,12 @@ impl Output {
             OutputMode::Quiet => {}
             _ => human(),
         }
+    }
+
+    /// A warning about `video` that is no error: a `warning` event under `--json`, a line on
+    /// stderr otherwise, nothing under `--quiet`.
+    pub fn warn(&self, video: &str, message: &str) {
+        self.progress().warn(video, message);
     }
 
     /// Announce what paid work will cost before it starts: the table on stderr (stdout stays the

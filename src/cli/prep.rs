@@ -120,6 +120,14 @@ pub fn run(args: PrepArgs, out: &Output) -> Result<()> {
     for fix in &outcome.fixes {
         tracing::warn!("{}:{fix}", from.display());
     }
+    let language_warning = outcome
+        .manifest
+        .language
+        .as_ref()
+        .and_then(|l| l.warning.as_deref());
+    if let Some(warning) = language_warning {
+        out.warn(&args.video.display().to_string(), warning);
+    }
     let subs = workdir.subs_srt();
     let original = workdir.subs_orig_srt();
     let original = outcome.translated.then_some(original.as_path());
@@ -136,6 +144,7 @@ pub fn run(args: PrepArgs, out: &Output) -> Result<()> {
             subs: &subs,
             original,
             transcription: outcome.transcription.as_deref(),
+            language_warning,
             speakers: &speakers,
         },
         || {

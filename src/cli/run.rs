@@ -5,8 +5,9 @@ use std::path::PathBuf;
 
 use anyhow::{Result, bail};
 use clap::Args;
+use dubber::pipeline::run::{Dubbed, Engines};
 use dubber::pipeline::{
-    Burn, DubOptions, DubResult, PrepOptions, RunInputs, Workdir, dub_all, plan_jobs, run::Engines,
+    Burn, DubOptions, DubResult, PrepOptions, RunInputs, Workdir, dub_all, plan_jobs,
 };
 
 use super::flags::{BurnMode, SpeakersArgs, SttArgs, SynthFlags};
@@ -133,6 +134,11 @@ pub fn run(args: RunArgs, out: &Output) -> Result<()> {
     report(&results, out)
 }
 
+/// The warning of an unsure language detection, from the video's report.
+fn language_warning(dubbed: &Dubbed) -> Option<&str> {
+    dubbed.synth.report.language.as_ref()?.warning.as_deref()
+}
+
 /// Say how each video ended (a table for several), and fail if any video failed.
 fn report(results: &[DubResult], out: &Output) -> Result<()> {
     let several = results.len() > 1;
@@ -147,6 +153,7 @@ fn report(results: &[DubResult], out: &Output) -> Result<()> {
                 seconds: r.seconds,
                 result,
                 cast: r.outcome.as_ref().map_or(&[], |d| d.synth.cast.as_slice()),
+                language_warning: r.outcome.as_ref().ok().and_then(language_warning),
             },
             || {
                 if let (false, Ok(dubbed)) = (several, &r.outcome) {
@@ -175,6 +182,11 @@ fn report(results: &[DubResult], out: &Output) -> Result<()> {
                     dubbed.output.display()
                 ),
                 Err(e) => eprintln!("{name:<32} {:<7} {:>8.1}  {e:#}", "FAILED", r.seconds),
+            }
+        }
+        for r in results {
+            if let Some(warning) = r.outcome.as_ref().ok().and_then(language_warning) {
+                eprintln!("warning: {}: {warning}", r.video.display());
             }
         }
     }

@@ -1,7 +1,8 @@
 //! Flags → TTS engines and the cast, once per run: the engine the flags name, the loader of every
 //! voice a cast names (built when a video's speakers need it), and how automatic casting chooses
 //! (the pool of the flags' engine, in the dub's language). Apart from `config` because voices are
-//! their own concern: which engines exist, how each is loaded, and which voices casting may pick.
+//! their own concern: which engines exist, each one's default model and voice, how each is loaded,
+//! and which voices casting may pick.
 
 use anyhow::{Context, Result};
 use dubber::cast::{EngineKind, PoolSpec, Voice};
@@ -10,8 +11,21 @@ use dubber::models::{DataDir, ModelKind};
 use dubber::pipeline::Casting;
 use dubber::tts::{AnyEngine, ElevenLabsTts, EspeakTts, OpenAiTts, PiperTts, Routed, SynthError};
 
-use super::config::tts_defaults;
 use super::flags::{Provider, TtsArgs};
+
+/// The defaults table: each TTS engine's model and voice when the flags name none. Local voices
+/// have no model name; Piper's voice is resolved in the data dir (`default`).
+pub fn tts_defaults(provider: Provider) -> (&'static str, &'static str) {
+    match provider {
+        Provider::Piper => ("piper", "default"),
+        Provider::Espeak => ("espeak-ng", "en-us"),
+        Provider::Openai => ("gpt-4o-mini-tts", "onyx"),
+        Provider::Elevenlabs => (
+            dubber::tts::elevenlabs::DEFAULT_MODEL,
+            "21m00Tcm4TlvDq8ikWAM",
+        ),
+    }
+}
 
 /// The cast's engine for a provider.
 fn engine_kind(provider: Provider) -> EngineKind {

@@ -18,7 +18,7 @@ use crate::pipeline::state::{Fingerprint, State, Step, sha256_hex};
 use crate::pipeline::transcribe::{TranscribeError, transcribe_video};
 use crate::pipeline::workdir::{Workdir, WorkdirError};
 use crate::segment::Segment;
-use crate::stt::{SttReport, Task, TranscribeOptions, Transcriber};
+use crate::stt::{HeardLanguage, SttReport, Task, TranscribeOptions, Transcriber};
 use crate::subtitles::{self, Fix, SubtitleError};
 use crate::text::{self, GroupOptions};
 
@@ -134,7 +134,8 @@ pub struct PrepOutcome {
     pub fixes: Vec<Fix>,
     /// True when `subs.orig.srt` holds the original lines (prep translated).
     pub translated: bool,
-    /// What the transcriber did (language heard, what it dropped), when prep transcribed.
+    /// What the transcriber did (language heard, what it dropped), when prep transcribed; the
+    /// language, with its warning when the detection was unsure, is also `manifest.language`.
     pub transcription: Option<Box<SttReport>>,
 }
 
@@ -180,7 +181,8 @@ pub async fn prepare<M: ChatModel>(
             original = Some(std::mem::replace(&mut segments, translated));
         }
     }
-    let mut outcome = write_outputs(workdir, segments, fixes, opts)?;
+    let language = transcription.as_deref().and_then(SttReport::heard_language);
+    let mut outcome = write_outputs(workdir, segments, fixes, language, opts)?;
     if let Some(casting) = &opts.casting {
         let (workdir, casting, video, segments) = (
             workdir.clone(),
@@ -338,12 +340,14 @@ fn write_original(workdir: &Workdir, original: Option<&[Segment]>) -> Result<(),
     }
 }
 
-/// Write `subs.srt`, `segments.json` and `manifest.json` for `segments`. Refuses to overwrite a
-/// `subs.srt` that a person edited since prep last wrote it, unless `opts.force`.
+/// Write `subs.srt`, `segments.json` and `manifest.json` (with the `language` the speech was
+/// heard in, when prep transcribed) for `segments`. Refuses to overwrite a `subs.srt` that a
+/// person edited since prep last wrote it, unless `opts.force`.
 fn write_outputs(
     workdir: &Workdir,
     segments: Vec<Segment>,
     fixes: Vec<Fix>,
+    language: Option<HeardLanguage>,
     opts: &PrepOptions,
 ) -> Result<PrepOutcome, PrepError> {
     workdir.create().map_err(io_err(workdir.root()))?;
@@ -360,7 +364,10 @@ fn write_outputs(
     fsutil::write_atomic(&subs_path, srt.as_bytes()).map_err(io_err(&subs_path))?;
     let segments_path = workdir.segments_json();
     fsutil::write_json_atomic(&segments_path, &segments).map_err(io_err(&segments_path))?;
-    let manifest = Manifest::build(&segments, &opts.grouping);
+    let manifest = Manifest {
+        language: language.map(Box::new),
+        ..Manifest::build(&segments, &opts.grouping)
+    };
     let manifest_path = workdir.manifest_json();
     fsutil::write_json_atomic(&manifest_path, &manifest).map_err(io_err(&manifest_path))?;
     state.set(Step::PrepSubtitles, sha256_hex(srt.as_bytes()));

@@ -285,6 +285,10 @@ pub async fn dub_one<S: Synthesizer>(
                 let from = job.subtitles.as_deref().unwrap_or(&job.video);
                 progress.warn(&label, &format!("{}:{fix}", from.display()));
             }
+            // Also in report.json and the run's summary, from manifest.json.
+            if let Some(warning) = outcome.manifest.language.and_then(|l| l.warning) {
+                progress.warn(&label, &warning);
+            }
         }
     }
     // With --burn, the dubbed video is an intermediate in the work directory.

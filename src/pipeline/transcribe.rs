@@ -145,7 +145,13 @@ pub async fn transcribe_video<T: Transcriber + ?Sized>(
 /// Says what the transcriber heard and dropped.
 fn log_report(video: &Path, report: &SttReport) {
     let language = match (&report.language_name, report.language_probability) {
-        (Some(name), Some(p)) => format!("{name} (detected, p = {p:.2})"),
+        (Some(name), Some(p)) => match &report.language_runner_up {
+            Some(next) => format!(
+                "{name} (detected, p = {p:.2}; next {}, p = {:.2})",
+                next.name, next.probability
+            ),
+            None => format!("{name} (detected, p = {p:.2})"),
+        },
         (Some(name), None) => format!("{name} (given)"),
         (None, _) => "not detected".to_string(),
     };

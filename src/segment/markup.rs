@@ -197,8 +197,13 @@ fn entity_at(s: &str) -> Option<(char, usize)> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    // The tests speak through the whole spoken-text path, turns included.
-    use crate::segment::turns::spoken_text;
+
+    /// What this module leaves to speak of a line without turn marks (the whole path, turns
+    /// included, is `turns::spoken_text`, tested there: `turns` builds on this module, never the
+    /// other way round).
+    fn spoken_text(display: &str) -> String {
+        without_descriptions(&strip_markup(display))
+    }
 
     #[test]
     fn removes_markup_keeps_words() {

@@ -409,6 +409,9 @@ mod tests {
         assert_eq!(spoken("Warning: hot"), "Warning: hot");
         assert_eq!(spoken("Meet at 10:30."), "Meet at 10:30.");
         assert_eq!(spoken("It's -5 degrees."), "It's -5 degrees.");
+        // Markup, descriptions and lyrics go on the way (markup's own tests hold the details).
+        assert_eq!(spoken("<i>[door\nslams]</i>\nWho's there?"), "Who's there?");
+        assert_eq!(spoken("- Listen. ♪ la la ♪ Nice."), "Listen. Nice.");
     }
 
     #[test]

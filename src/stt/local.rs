@@ -10,6 +10,7 @@
 
 use std::sync::Arc;
 
+use super::heard::{HeardLanguage, LanguageGuess};
 use super::languages;
 use super::speech_map::SpeechMap;
 use super::vad::{SileroVad, SpeechSpan, VadOptions};
@@ -46,6 +47,9 @@ pub struct SttReport {
     /// The detector's probability that the speech is English (for the English-only check).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub english_probability: Option<f32>,
+    /// The detector's second choice (named when the first is unsure).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub language_runner_up: Option<LanguageGuess>,
     /// The model that detected the language (`whisper:base`).
     pub detected_by: Option<String>,
     /// Length of the recording.
@@ -60,6 +64,21 @@ pub struct SttReport {
     /// repeats dropped), at the top level of the JSON.
     #[serde(flatten)]
     pub decoding: DecodeCounts,
+}
+
+impl SttReport {
+    /// The language the lines are in and how it was chosen (with a warning when the detector was
+    /// unsure); `None` when no language is known.
+    pub fn heard_language(&self) -> Option<HeardLanguage> {
+        let code = self.language.as_deref()?;
+        Some(match self.language_probability {
+            Some(p) => HeardLanguage::detected(
+                LanguageGuess::new(code, p),
+                self.language_runner_up.clone(),
+            ),
+            None => HeardLanguage::given(code),
+        })
+    }
 }
 
 /// Local Whisper with voice-activity detection and language handling; cheap to clone.
@@ -200,10 +219,12 @@ impl LocalStt {
                         code,
                         probability,
                         english_probability,
+                        runner_up,
                     }) = &detected
                     {
                         report.language_probability = Some(*probability);
                         report.english_probability = Some(*english_probability);
+                        report.language_runner_up.clone_from(runner_up);
                         report.detected_by = Some(format!("whisper:{}", detector.name()));
                         tracing::debug!(
                             "language heard: {} ({code}, p = {probability:.2})",

@@ -8,6 +8,7 @@
 
 pub mod activity;
 pub mod align;
+pub mod heard;
 pub mod languages;
 pub mod local;
 pub mod mel;
@@ -23,6 +24,7 @@ use std::future::Future;
 use std::path::PathBuf;
 use std::pin::Pin;
 
+pub use heard::{HeardLanguage, LanguageGuess, SURE_LANGUAGE};
 pub use local::{LocalStt, SttReport, Transcript};
 pub use openai::OpenAiTranscriber;
 pub use vad::{SileroVad, VadOptions};

@@ -17,6 +17,7 @@ use ct2rs::sys::{ComputeType, Config, Device, StorageView, Whisper, WhisperOptio
 
 use super::activity::Activity;
 use super::align;
+use super::heard::LanguageGuess;
 use super::mel::{FRAMES_PER_WINDOW, HOP, MelExtractor, SAMPLES_PER_WINDOW};
 use super::quality::{self, Scores, TEMPERATURES};
 use super::tokens::SpecialTokens;
@@ -66,6 +67,9 @@ pub struct DetectedLanguage {
     /// The model's probability that the speech is English (0–1), to tell "surely not English"
     /// from "unsure".
     pub english_probability: f32,
+    /// The model's second choice, to name when the first is unsure.
+    #[serde(default)]
+    pub runner_up: Option<LanguageGuess>,
 }
 
 /// What decoding dropped or repeated, for the report.
@@ -213,14 +217,20 @@ impl Engine {
         let all = detected.first().map_or(&[][..], Vec::as_slice);
         let best = all.first();
         let english = all.iter().find(|d| d.language == "<|en|>");
-        Ok(DetectedLanguage {
-            code: best
-                .map_or("en", |d| d.language.as_str())
+        let code = |token: &str| {
+            token
                 .trim_start_matches("<|")
                 .trim_end_matches("|>")
-                .to_string(),
+                .to_string()
+        };
+        Ok(DetectedLanguage {
+            code: code(best.map_or("en", |d| d.language.as_str())),
             probability: best.map_or(0.0, |d| d.probability),
             english_probability: english.map_or(0.0, |d| d.probability),
+            // ct2rs orders the choices from best to worst.
+            runner_up: all
+                .get(1)
+                .map(|d| LanguageGuess::new(&code(&d.language), d.probability)),
         })
     }
 

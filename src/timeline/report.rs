@@ -12,8 +12,15 @@
 //!              "speed", "shift", "borrowed", "voice_speed", "speaker"?, "voice",
 //!              "warnings": [{"kind", ...}]}],
 //!  "background": {"mode", "method", "reason"?, "channels", "layout", "rate",
-//!                 "dialogue_lufs"?, "dub_lufs"?, "dub_gain_db"}}
+//!                 "dialogue_lufs"?, "dub_lufs"?, "dub_gain_db"},
+//!  "language"?: {"code", "name", "detected", "probability"?,
+//!                "runner_up"?: {"code", "name", "probability"}, "warning"?}}
 //! ```
+//!
+//! `language` ([`crate::stt::HeardLanguage`]) is the language prep heard the speech in, when it
+//! transcribed: `detected` with the detector's `probability` and second choice, or named
+//! (`--stt-language`); `warning` says that the detection was unsure, naming both languages and
+//! `--stt-language`.
 //!
 //! `background` ([`crate::background::BackgroundReport`]) says how the original audio was
 //! treated: `mode` as asked (`duck`, `mix`, `none`, `separate`), `method` as done (`duck`, `mix`,
@@ -30,6 +37,7 @@
 use super::plan::{Plan, Warning};
 use super::policy::Policy;
 use crate::segment::{Chunk, Window};
+use crate::stt::HeardLanguage;
 use serde::{Deserialize, Serialize};
 use std::path::Path;
 
@@ -43,6 +51,10 @@ pub struct Report {
     /// How the original audio was treated under the dub (written once it is mixed).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub background: Option<crate::background::BackgroundReport>,
+    /// The language prep heard the speech in (from `manifest.json`; absent when prep imported
+    /// subtitles), with a `warning` when the detection was unsure.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub language: Option<HeardLanguage>,
 }
 
 /// How well the speech fitted, over the lines with speech (chunks with text and audio).
@@ -216,6 +228,7 @@ pub fn report(plan: &Plan, chunks: &[Chunk], policy: &Policy) -> Report {
         summary,
         chunks: chunk_reports,
         background: None,
+        language: None,
     }
 }
 
@@ -276,10 +289,15 @@ impl Report {
                 })
                 .collect(),
         };
+        let warning = self
+            .language
+            .as_ref()
+            .and_then(|l| l.warning.as_deref())
+            .map_or_else(String::new, |w| format!("\nwarning: {w}"));
         format!(
             "{} of {} lines fitted; speed max {:.2}×, mean {:.2}×; {} above 1.15×, {} at the cap; \
              {} overflow(s), drift total {:.2} s, max {:.2} s; start error p50 {:.0} ms, p99 {:.0} ms; \
-             track {:.3} s{}{}",
+             track {:.3} s{}{}{}",
             s.lines_fitted,
             s.lines,
             s.max_speed,
@@ -294,6 +312,7 @@ impl Report {
             s.track_seconds,
             background,
             speakers,
+            warning,
         )
     }
 

@@ -423,6 +423,7 @@ pub(crate) async fn fit_and_render<S: Synthesizer>(
         })
         .collect();
     report.set_voices(speakers, &voices);
+    report.language = crate::manifest::Manifest::read_language(&workdir.manifest_json());
     for failed in &result.failed {
         if let Some(c) = report.chunks.get_mut(failed.index) {
             c.text = requests[failed.index].text.clone();
