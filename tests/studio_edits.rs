@@ -292,9 +292,16 @@ async fn a_line_has_a_limit_and_errors_are_json_everywhere() {
         "{message}"
     );
     let (code, error) = api.patch("3", json!({ "text": "a".repeat(100_000) })).await;
+    assert_eq!(code, StatusCode::BAD_REQUEST);
+    let message = error["error"].as_str().unwrap();
+    assert!(
+        message.contains("100000 characters long: a line holds at most 1000"),
+        "{message}"
+    );
+    let (code, error) = api.patch("3", json!({ "text": "a".repeat(2 << 20) })).await;
     assert_eq!(code, StatusCode::PAYLOAD_TOO_LARGE);
     assert!(
-        error["error"].as_str().unwrap().contains("65536 bytes"),
+        error["error"].as_str().unwrap().contains("1048576 bytes"),
         "{error}"
     );
     assert_eq!((s.subs(), s.tts.stats.requests()), (subs, requests));

@@ -10,9 +10,9 @@ use axum::middleware::Next;
 use axum::response::Response;
 use serde_json::json;
 
-/// The largest request body the server reads: an edit's JSON, with room to spare for a line of
-/// the longest text an edit accepts.
-pub const MAX_BODY: usize = 64 << 10;
+/// The largest request body the server reads: far more than an edit's JSON holds for the longest
+/// line an edit accepts, so a line too long is answered by the edit's own limit, which names it.
+pub const MAX_BODY: usize = 1 << 20;
 
 /// The most of a plain-text error body read to make its message.
 const MAX_ERROR_TEXT: usize = 16 << 10;
