@@ -20,6 +20,7 @@ pub fn write_wav(path: &Path, clip: &Clip) -> Result<(), AudioError> {
     if clip.rate == 0 {
         return Err(AudioError::InvalidRate { rate: 0 });
     }
+    fits_a_wav(1, clip.rate, clip.samples.len()).map_err(wav_err)?;
     let writer = hound::WavWriter::create(path, spec(1, clip.rate)).map_err(wav_err)?;
     write_samples(
         writer,
@@ -55,6 +56,7 @@ pub(crate) fn i16_wav_bytes(
     len: usize,
     samples: impl Iterator<Item = i16>,
 ) -> Result<Vec<u8>, hound::Error> {
+    fits_a_wav(channels, sample_rate, len)?;
     let mut cursor = Cursor::new(Vec::with_capacity(44 + len * 2));
     let writer = hound::WavWriter::new(&mut cursor, spec(channels, sample_rate))?;
     write_samples(writer, len, samples)?;
@@ -120,6 +122,28 @@ fn spec(channels: u16, sample_rate: u32) -> hound::WavSpec {
     }
 }
 
+/// The most bytes of samples a canonical WAV holds: its RIFF size (the data and 36 bytes of
+/// header) is a u32.
+const MAX_WAV_DATA: u64 = u32::MAX as u64 - 36;
+
+/// `len` 16-bit samples fit in one WAV file, or an error that says how much audio that was
+/// (hound would overflow its counters, a panic, past 4 GiB).
+fn fits_a_wav(channels: u16, sample_rate: u32, len: usize) -> Result<(), hound::Error> {
+    let bytes = (len as u64).saturating_mul(2);
+    if bytes <= MAX_WAV_DATA {
+        return Ok(());
+    }
+    let frames = len as f64 / f64::from(channels.max(1));
+    Err(hound::Error::IoError(std::io::Error::new(
+        std::io::ErrorKind::InvalidInput,
+        format!(
+            "{:.1} hours of audio ({bytes} bytes of samples) is more than a WAV file holds \
+             ({MAX_WAV_DATA} bytes)",
+            frames / f64::from(sample_rate.max(1)) / 3600.0
+        ),
+    )))
+}
+
 fn write_samples<W: Write + Seek>(
     mut writer: hound::WavWriter<W>,
     len: usize,
@@ -148,6 +172,18 @@ mod tests {
         let back: Vec<i16> = reader.into_samples().map(Result::unwrap).collect();
         assert_eq!(back, vec![0, 16384, -16384, 32767, -32767]);
         assert_eq!(pcm16_bytes(&[0.5]), 16384i16.to_le_bytes().to_vec());
+    }
+
+    #[test]
+    fn audio_past_what_a_wav_holds_is_an_error_not_a_panic() {
+        // 2^31 samples: 4 GiB of data, never assembled: the size is refused first.
+        let err = i16_wav_bytes(1, 24_000, 1 << 31, std::iter::empty()).unwrap_err();
+        let message = err.to_string();
+        assert!(message.contains("24.9 hours of audio"), "{message}");
+        assert!(message.contains("more than a WAV file holds"), "{message}");
+        let largest = usize::try_from(MAX_WAV_DATA / 2).unwrap();
+        assert!(fits_a_wav(1, 24_000, largest).is_ok());
+        assert!(fits_a_wav(1, 24_000, largest + 1).is_err());
     }
 
     #[test]

@@ -181,9 +181,22 @@ impl PcmWriter {
         rate: u32,
         mask: u32,
     ) -> Result<Self, BackgroundError> {
+        // The header's block size is a u16 and its byte rate a u32: refuse what they cannot hold
+        // rather than overflow.
+        let sizes = channels
+            .checked_mul(2)
+            .filter(|&block| block > 0)
+            .and_then(|block| Some((block, rate.checked_mul(u32::from(block))?)));
+        let Some((block, byte_rate)) = sizes else {
+            return Err(BackgroundError::Wav {
+                path: target.to_path_buf(),
+                reason: format!(
+                    "{channels} channel(s) at {rate} Hz is more than a WAV header holds"
+                ),
+            });
+        };
         let tmp = TempFile::beside(target);
         let mut file = BufWriter::new(File::create(tmp.path()).map_err(io_err(tmp.path()))?);
-        let block = 2 * channels;
         let mut h = Vec::with_capacity(HEADER as usize);
         h.extend_from_slice(b"RIFF");
         h.extend_from_slice(&0u32.to_le_bytes());
@@ -195,7 +208,7 @@ impl PcmWriter {
         h.extend_from_slice(&0xFFFEu16.to_le_bytes());
         h.extend_from_slice(&channels.to_le_bytes());
         h.extend_from_slice(&rate.to_le_bytes());
-        h.extend_from_slice(&(rate * u32::from(block)).to_le_bytes());
+        h.extend_from_slice(&byte_rate.to_le_bytes());
         h.extend_from_slice(&block.to_le_bytes());
         h.extend_from_slice(&16u16.to_le_bytes());
         h.extend_from_slice(&22u16.to_le_bytes());
@@ -278,6 +291,22 @@ impl PcmWriter {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_header_past_what_wav_holds_is_an_error_not_a_panic() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("big.wav");
+        for (channels, rate) in [(0, 48_000), (40_000, 48_000), (8, u32::MAX)] {
+            let Err(err) = PcmWriter::create(&path, channels, rate, 0) else {
+                panic!("{channels} channels at {rate} Hz were accepted");
+            };
+            assert!(
+                err.to_string().contains("more than a WAV header holds"),
+                "{err}"
+            );
+        }
+        assert!(!path.exists());
+    }
 
     #[test]
     fn frames_round_trip_and_hound_reads_the_header() {

@@ -7,7 +7,7 @@ use clap::Args;
 use dubber::llm::LineEditor;
 use dubber::pipeline::synth::session::Session;
 use dubber::pipeline::{Workdir, output_beside};
-use dubber::studio::{Studio, StudioOptions};
+use dubber::studio::{Listener, Studio};
 
 use super::flags::{LlmArgs, SynthFlags, WorkdirArgs};
 use super::output::Output;
@@ -52,21 +52,15 @@ pub fn run(args: StudioArgs, out: &Output) -> Result<()> {
         }
     };
     super::block_on(async {
+        // The port first: a busy one fails now, not after the whole dub is rendered.
+        let listener = Listener::bind(args.port).await?;
         if !out.is_quiet() {
             eprintln!("synthesizing what is missing and rendering the dub track…");
         }
         let session = Session::open(&args.video, &workdir, engine, opts)
             .await
             .context("opening the work directory")?;
-        let studio = Studio::bind(
-            session,
-            editor,
-            StudioOptions {
-                port: args.port,
-                output,
-            },
-        )
-        .await?;
+        let studio = Studio::new(listener, session, editor, output)?;
         println!("{}", studio.url());
         if !args.no_open {
             open_browser(studio.url());

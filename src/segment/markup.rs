@@ -167,6 +167,21 @@ pub fn fold_whitespace(s: &str) -> String {
     out
 }
 
+/// `text` without the `<v Name>` voice spans it opens with (nested ones too) and the `</v>` that
+/// close them at its end: the words of a line whose speaker is kept apart from its text.
+pub fn without_voice_spans(text: &str) -> &str {
+    let mut rest = text.trim();
+    while let Some(after) = rest
+        .strip_prefix("<v")
+        .filter(|r| r.starts_with([' ', '.', '\t']))
+        && let Some(end) = after.find('>')
+    {
+        rest = after[end + 1..].trim_start();
+        rest = rest.strip_suffix("</v>").unwrap_or(rest).trim_end();
+    }
+    rest
+}
+
 /// `<i>`, `</b>`, `<font color="red">`, `<c.yellow>`, `<v Speaker>`, `<00:00:01.000>`: a tag
 /// starts with a letter, `/` or a digit (VTT timestamps) and holds no further `<`.
 fn looks_like_tag(inner: &str) -> bool {
@@ -217,6 +232,17 @@ mod tests {
         assert_eq!(spoken_text("x < y and y > z"), "x < y and y > z");
         assert_eq!(spoken_text("  \n "), "");
         assert_eq!(spoken_text("{not markup}"), "{not markup}");
+    }
+
+    #[test]
+    fn voice_spans_come_off_nested_or_not() {
+        assert_eq!(
+            without_voice_spans("<v CAT><v BOB><v ANN>Hi.</v></v></v>"),
+            "Hi."
+        );
+        assert_eq!(without_voice_spans("<v.loud Ann Lee>Hello</v>"), "Hello");
+        assert_eq!(without_voice_spans("<i>Hi.</i>"), "<i>Hi.</i>");
+        assert_eq!(without_voice_spans("<vote>"), "<vote>");
     }
 
     #[test]

@@ -1,7 +1,11 @@
 //! The JSON interface the page uses (and scripts may): the project, edits to one line, a shorter
 //! wording from the chat model, and the export. Errors answer `{"error": "..."}` with the status
 //! that says whose fault it is: 400 a bad request (nothing changed), 404 no such line, 502 the
-//! engine or the chat model failed (the message names the setting to fix).
+//! engine or the chat model failed (the edit was undone), 500 the server failed.
+//!
+//! An edit or an export runs in a task of its own: axum drops a handler's future when its client
+//! goes away, and an edit stopped there would leave subs.srt saved but the track and the session
+//! not. The task runs to the end (or undoes the edit), and `/api/status` says how it ended.
 
 use std::sync::Arc;
 
@@ -50,7 +54,9 @@ impl From<EditError> for ApiError {
         let status = match &e {
             EditError::NoLine { .. } => StatusCode::NOT_FOUND,
             EditError::Invalid(_) => StatusCode::BAD_REQUEST,
-            EditError::Stage(_) | EditError::Llm(_) => StatusCode::BAD_GATEWAY,
+            EditError::NotSynthesized { .. } | EditError::Stage(_) | EditError::Llm(_) => {
+                StatusCode::BAD_GATEWAY
+            }
         };
         ApiError(status, chain(&e))
     }
@@ -108,34 +114,81 @@ pub fn parse_edit(body: &[u8]) -> Result<LineEdit, ApiError> {
     })
 }
 
+/// A line id from the path: a whole number.
+fn line_id(id: &str) -> Result<usize, ApiError> {
+    id.parse().map_err(|_| {
+        ApiError(
+            StatusCode::NOT_FOUND,
+            format!("there is no line {id:?}: lines are numbered from 1"),
+        )
+    })
+}
+
 /// `PATCH /api/lines/{id}`: apply the edit, answer the updated project. Edits run one at a time:
 /// one that arrives during a render waits for it.
 pub async fn edit_line<S: Synthesizer + 'static, M: ChatModel + 'static>(
     State(app): State<Arc<App<S, M>>>,
-    Path(id): Path<usize>,
+    Path(id): Path<String>,
     body: Bytes,
 ) -> Result<Response, ApiError> {
+    let id = line_id(&id)?;
     let edit = parse_edit(&body)?;
+    let task = tokio::spawn(edit_to_the_end(app.clone(), id, edit));
+    match task.await {
+        Ok(project) => Ok(Json(&*project?).into_response()),
+        Err(stopped) => {
+            // A bug: the session still holds the lines from before the edit; so must subs.srt.
+            let undone = app.session.lock().await.save_subtitles();
+            let message = format!(
+                "line {id}: the edit stopped ({stopped}); {}",
+                match undone {
+                    Ok(()) => "subs.srt is as before".to_string(),
+                    Err(e) => format!("subs.srt could not be restored: {}", chain(&e)),
+                }
+            );
+            app.end(message.clone());
+            Err(ApiError(StatusCode::INTERNAL_SERVER_ERROR, message))
+        }
+    }
+}
+
+/// Apply an edit under the session's lock, publish the project and say how it ended.
+async fn edit_to_the_end<S: Synthesizer + 'static, M: ChatModel + 'static>(
+    app: Arc<App<S, M>>,
+    id: usize,
+    edit: LineEdit,
+) -> Result<Arc<super::Project>, ApiError> {
     let mut session = app.session.lock().await;
-    app.set_status(Some(format!("line {id}: synthesizing and rendering")));
-    let outcome = session.edit(id, &edit).await;
-    app.set_status(None);
-    let outcome = outcome?;
-    tracing::info!(
-        "line {id} edited: {} TTS request(s), synthesized in {:.2} s, rendered in {:.2} s",
-        outcome.requests,
-        outcome.synth_secs,
-        outcome.render_secs
-    );
-    let project = app.publish(&session);
-    Ok(Json(&*project).into_response())
+    app.begin(format!("line {id}: synthesizing and rendering"));
+    match session.edit(id, &edit).await {
+        Ok(outcome) => {
+            tracing::info!(
+                "line {id} edited: {} TTS request(s), synthesized in {:.2} s, rendered in {:.2} s",
+                outcome.requests,
+                outcome.synth_secs,
+                outcome.render_secs
+            );
+            let project = app.publish(&session);
+            app.end(format!(
+                "line {id}: edited ({} TTS request(s)); the dub track is version {}",
+                outcome.requests, project.version
+            ));
+            Ok(project)
+        }
+        Err(e) => {
+            let error = ApiError::from(e);
+            app.end(format!("line {id}: not changed: {}", error.1));
+            Err(error)
+        }
+    }
 }
 
 /// `POST /api/lines/{id}/shorten`: a shorter wording from the chat model, not applied.
 pub async fn shorten_line<S: Synthesizer + 'static, M: ChatModel + 'static>(
     State(app): State<Arc<App<S, M>>>,
-    Path(id): Path<usize>,
+    Path(id): Path<String>,
 ) -> Result<Response, ApiError> {
+    let id = line_id(&id)?;
     let Some(editor) = app.editor.as_ref() else {
         return Err(ApiError(
             StatusCode::BAD_GATEWAY,
@@ -147,21 +200,35 @@ pub async fn shorten_line<S: Synthesizer + 'static, M: ChatModel + 'static>(
     Ok(Json(json!({ "id": id, "text": text })).into_response())
 }
 
-/// `POST /api/export`: mix and mux the dubbed video, answer `{"path"}`.
+/// `POST /api/export`: mix and mux the dubbed video, answer `{"path"}`. Like an edit, it runs to
+/// the end whether or not its client waits.
 pub async fn export<S: Synthesizer + 'static, M: ChatModel + 'static>(
     State(app): State<Arc<App<S, M>>>,
 ) -> Result<Response, ApiError> {
-    let mut session = app.session.lock().await;
-    app.set_status(Some("exporting the dubbed video".into()));
-    let done = session.export(&app.output).await;
-    app.set_status(None);
-    let path = done.map_err(|e| ApiError(StatusCode::BAD_GATEWAY, chain(&e)))?;
+    let exporting = app.clone();
+    let task = tokio::spawn(async move {
+        let app = exporting;
+        let mut session = app.session.lock().await;
+        app.begin("exporting the dubbed video".into());
+        let done = session.export(&app.output).await;
+        match &done {
+            Ok(path) => app.end(format!("exported {}", path.display())),
+            Err(e) => app.end(format!("the export failed: {}", chain(e))),
+        }
+        done.map_err(|e| ApiError(StatusCode::BAD_GATEWAY, chain(&e)))
+    });
+    let path = task.await.map_err(|stopped| {
+        let message = format!("the export stopped: {stopped}");
+        app.end(message.clone());
+        ApiError(StatusCode::INTERNAL_SERVER_ERROR, message)
+    })??;
     Ok(Json(json!({ "path": path.display().to_string() })).into_response())
 }
 
-/// `GET /api/status`: what the server is doing (`busy`: a sentence, or null).
+/// `GET /api/status`: `busy`, what the server is doing (a sentence, or null), and `last`, how the
+/// last edit or export ended (or null).
 pub async fn status<S: Synthesizer + 'static, M: ChatModel + 'static>(
     State(app): State<Arc<App<S, M>>>,
 ) -> Response {
-    Json(json!({ "busy": app.status() })).into_response()
+    Json(app.status()).into_response()
 }

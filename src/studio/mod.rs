@@ -8,10 +8,13 @@
 //!
 //! The session sits behind one async mutex: edits (and the export) run one at a time, so two tabs
 //! never write subs.srt at once and an edit that arrives during a render waits for it. What the
-//! page reads is a snapshot published after each render, so reading never waits.
+//! page reads is a snapshot published after each render, so reading never waits. An edit runs in
+//! a task of its own, to the end, whether or not its client waits for the answer; `/api/status`
+//! says how the last one ended. Every error is answered as `{"error": ...}` ([`errors`]).
 
 pub mod api;
 pub mod auth;
+pub mod errors;
 pub mod media;
 pub mod page;
 pub mod project;
@@ -22,7 +25,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, RwLock};
 
 use axum::Router;
-use axum::extract::State;
+use axum::extract::{DefaultBodyLimit, State};
 use axum::http::HeaderMap;
 use axum::response::Response;
 use axum::routing::{get, patch, post};
@@ -60,7 +63,7 @@ pub struct App<S, M> {
     session: tokio::sync::Mutex<Session<S>>,
     snapshot: RwLock<Arc<Project>>,
     version: AtomicU64,
-    status: Mutex<Option<String>>,
+    status: Mutex<Status>,
     editor: Option<LineEditor<M>>,
     output: PathBuf,
 }
@@ -85,18 +88,65 @@ impl<S: Synthesizer, M> App<S, M> {
         project
     }
 
-    fn set_status(&self, busy: Option<String>) {
+    fn with_status<T>(&self, change: impl FnOnce(&mut Status) -> T) -> T {
         match self.status.lock() {
-            Ok(mut s) => *s = busy,
-            Err(poisoned) => *poisoned.into_inner() = busy,
+            Ok(mut s) => change(&mut s),
+            Err(poisoned) => change(&mut poisoned.into_inner()),
         }
     }
 
-    fn status(&self) -> Option<String> {
-        match self.status.lock() {
-            Ok(s) => s.clone(),
-            Err(poisoned) => poisoned.into_inner().clone(),
-        }
+    /// Work under way: `busy` says what.
+    fn begin(&self, busy: String) {
+        self.with_status(|s| s.busy = Some(busy));
+    }
+
+    /// The work under way ended: `last` says how.
+    fn end(&self, last: String) {
+        self.with_status(|s| {
+            *s = Status {
+                busy: None,
+                last: Some(last),
+            }
+        });
+    }
+
+    fn status(&self) -> Status {
+        self.with_status(|s| s.clone())
+    }
+}
+
+/// What `/api/status` answers.
+#[derive(Debug, Clone, Default, serde::Serialize)]
+pub struct Status {
+    /// What the server is doing, or null.
+    pub busy: Option<String>,
+    /// How the last edit or export ended (applied, or refused or undone and why), or null.
+    pub last: Option<String>,
+}
+
+/// A port on 127.0.0.1 taken before the slow work of opening a session (the first render), so
+/// that a busy port fails at once.
+pub struct Listener {
+    listener: tokio::net::TcpListener,
+    port: u16,
+}
+
+impl Listener {
+    /// Listen on 127.0.0.1:`port`; 0 picks a free port.
+    pub async fn bind(port: u16) -> Result<Listener, StudioError> {
+        let addr = SocketAddr::from((Ipv4Addr::LOCALHOST, port));
+        let listener = tokio::net::TcpListener::bind(addr)
+            .await
+            .map_err(|source| StudioError::Bind { addr, source })?;
+        let port = listener
+            .local_addr()
+            .map_err(|source| StudioError::Bind { addr, source })?
+            .port();
+        Ok(Listener { listener, port })
+    }
+
+    pub fn port(&self) -> u16 {
+        self.port
     }
 }
 
@@ -120,28 +170,38 @@ impl Studio {
         S: Synthesizer + 'static,
         M: ChatModel + 'static,
     {
-        let addr = SocketAddr::from((Ipv4Addr::LOCALHOST, opts.port));
-        let listener = tokio::net::TcpListener::bind(addr)
-            .await
-            .map_err(|source| StudioError::Bind { addr, source })?;
-        let port = listener
-            .local_addr()
-            .map_err(|source| StudioError::Bind { addr, source })?
-            .port();
+        let listener = Listener::bind(opts.port).await?;
+        Studio::new(listener, session, editor, opts.output)
+    }
+
+    /// Serve `session` on a port already taken; `output` is where the export writes.
+    pub fn new<S, M>(
+        listener: Listener,
+        session: Session<S>,
+        editor: Option<LineEditor<M>>,
+        output: PathBuf,
+    ) -> Result<Studio, StudioError>
+    where
+        S: Synthesizer + 'static,
+        M: ChatModel + 'static,
+    {
+        let Listener { listener, port } = listener;
         let token = auth::new_token().map_err(|e| StudioError::Token(e.to_string()))?;
         let app = Arc::new(App {
             snapshot: RwLock::new(Arc::new(Project::of(&session, 0))),
             session: tokio::sync::Mutex::new(session),
             version: AtomicU64::new(0),
-            status: Mutex::new(None),
+            status: Mutex::new(Status::default()),
             editor,
-            output: opts.output,
+            output,
         });
         let guard = Arc::new(auth::Guard {
             token: token.clone(),
             port,
         });
-        let router = routes(app).layer(axum::middleware::from_fn_with_state(guard, auth::check));
+        let router = routes(app)
+            .layer(axum::middleware::from_fn_with_state(guard, auth::check))
+            .layer(axum::middleware::from_fn(errors::as_json));
         Ok(Studio {
             listener,
             router,
@@ -182,6 +242,7 @@ fn routes<S: Synthesizer + 'static, M: ChatModel + 'static>(app: Arc<App<S, M>>)
         .route("/api/export", post(api::export::<S, M>))
         .route("/media/video", get(video::<S, M>))
         .route("/media/dub", get(dub::<S, M>))
+        .layer(DefaultBodyLimit::max(errors::MAX_BODY))
         .with_state(app)
 }
 

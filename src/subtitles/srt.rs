@@ -14,10 +14,12 @@ fn is_cue_number(line: &str) -> bool {
 pub fn parse(content: &str) -> Result<Vec<Cue>, ParseError> {
     let content = content.strip_prefix('\u{feff}').unwrap_or(content);
     let lines: Vec<&str> = content.lines().collect();
-    let starts_cue = |i: usize| {
-        looks_like_timing(lines[i])
-            || (is_cue_number(lines[i]) && lines.get(i + 1).is_some_and(|l| looks_like_timing(l)))
+    // Inside a cue's text only a cue number followed by a timing line starts the next cue: a line
+    // of text with an arrow (`2 -> 3 steps`, `a --> b`) is text.
+    let numbered_cue = |i: usize| {
+        is_cue_number(lines[i]) && lines.get(i + 1).is_some_and(|l| looks_like_timing(l))
     };
+    let starts_cue = |i: usize| looks_like_timing(lines[i]) || numbered_cue(i);
     let mut cues: Vec<Cue> = Vec::new();
     let mut i = 0;
     while i < lines.len() {
@@ -56,7 +58,7 @@ pub fn parse(content: &str) -> Result<Vec<Cue>, ParseError> {
             parse_timing(lines[timing_at]).map_err(|m| ParseError::new(timing_at + 1, m))?;
         let mut text_lines = Vec::new();
         i = timing_at + 1;
-        while i < lines.len() && !lines[i].trim().is_empty() && !starts_cue(i) {
+        while i < lines.len() && !lines[i].trim().is_empty() && !numbered_cue(i) {
             text_lines.push(lines[i].trim());
             i += 1;
         }
@@ -74,15 +76,34 @@ fn truncate(s: &str) -> String {
 
 /// Write segments as SRT: cues numbered from 1, `,` before milliseconds, blank lines inside a
 /// text removed (they would end the cue), LF line ends; a speaker the text does not show is
-/// written as a `<v Name>` voice span ([`turns::voiced_texts`]).
+/// written as a `<v Name>` voice span ([`turns::voiced_texts`]). A text can never form a cue of
+/// its own: see [`cue_text`].
 pub fn write(segments: &[Segment]) -> String {
     let mut out = String::new();
     let texts = turns::voiced_texts(segments);
     for (i, (s, text)) in segments.iter().zip(&texts).enumerate() {
         out.push_str(&format!("{}\n", i + 1));
-        push_cue(&mut out, s.start_ms, s.end_ms, ',', text);
+        push_cue(&mut out, s.start_ms, s.end_ms, ',', &cue_text(text));
     }
     out
+}
+
+/// `text` as a cue's text that [`parse`] reads back as that one cue's text: lines trimmed, blank
+/// lines dropped (they end a cue), and a line that looks like a timing line folded onto a cue
+/// number before it (`7` then `00:00:01,000 --> …` would start a new cue; `7 00:00:01,000 --> …`
+/// is text).
+pub fn cue_text(text: &str) -> String {
+    let mut lines: Vec<String> = Vec::new();
+    for line in text.lines().map(str::trim).filter(|l| !l.is_empty()) {
+        let mut line = line.to_string();
+        while looks_like_timing(&line)
+            && let Some(number) = lines.pop_if(|previous| is_cue_number(previous))
+        {
+            line = format!("{number} {line}");
+        }
+        lines.push(line);
+    }
+    lines.join("\n")
 }
 
 #[cfg(test)]
@@ -112,6 +133,41 @@ mod tests {
         let cues = parse(src).unwrap();
         assert_eq!(cues.len(), 2);
         assert_eq!(cues[1].segment.text, "Two");
+    }
+
+    #[test]
+    fn text_never_forms_a_cue_and_arrows_in_text_are_text() {
+        let texts = [
+            "check the\n7\n99:00:00,000 --> 99:00:05,000\nPAST END",
+            "2 -> 3 steps",
+            "a --> b",
+            "first\n2 -> 3 steps",
+            "00:00:01,000 --> 00:00:02,000",
+            "7\n7\n00:00:01,000 --> 00:00:02,000",
+            "One.\n\n\nTwo.",
+        ];
+        let segments: Vec<Segment> = texts
+            .iter()
+            .enumerate()
+            .map(|(i, t)| Segment::new(i as u64 * 1000, i as u64 * 1000 + 500, *t))
+            .collect();
+        let cues = parse(&write(&segments)).unwrap();
+        assert_eq!(cues.len(), texts.len());
+        let read: Vec<&str> = cues.iter().map(|c| c.segment.text.as_str()).collect();
+        assert_eq!(
+            read,
+            vec![
+                "check the\n7 99:00:00,000 --> 99:00:05,000\nPAST END",
+                "2 -> 3 steps",
+                "a --> b",
+                "first\n2 -> 3 steps",
+                "00:00:01,000 --> 00:00:02,000",
+                "7 7 00:00:01,000 --> 00:00:02,000",
+                "One.\nTwo.",
+            ]
+        );
+        let ends: Vec<u64> = cues.iter().map(|c| c.segment.end_ms).collect();
+        assert_eq!(ends, vec![500, 1500, 2500, 3500, 4500, 5500, 6500]);
     }
 
     #[test]

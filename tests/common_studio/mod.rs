@@ -121,13 +121,20 @@ impl Running {
 
 /// Start a studio over a fresh work directory.
 pub async fn start() -> Running {
+    start_in(Mode::Segment).await
+}
+
+/// Start a studio whose timing is `mode` (chunks of several lines unless [`Mode::Segment`]).
+pub async fn start_in(mode: Mode) -> Running {
     let tts = TestServer::start(Faults::default()).await;
     let dir = tempfile::tempdir().unwrap();
     let video = make_video(dir.path());
     let workdir = Workdir::new(dir.path().join("talk.dub"));
     workdir.create().unwrap();
     std::fs::write(workdir.subs_srt(), srt()).unwrap();
-    let (url, token, port, server) = serve(&tts, dir.path(), &video, &workdir).await;
+    let mut opts = options(dir.path());
+    opts.policy.mode = mode;
+    let (url, token, port, server) = serve_with(&tts, dir.path(), &video, &workdir, opts).await;
     Running {
         tts,
         dir,
@@ -147,10 +154,19 @@ pub async fn serve(
     video: &Path,
     workdir: &Workdir,
 ) -> (String, String, u16, tokio::task::JoinHandle<()>) {
+    serve_with(tts, dir, video, workdir, options(dir)).await
+}
+
+/// [`serve`] with these synth options.
+pub async fn serve_with(
+    tts: &TestServer,
+    dir: &Path,
+    video: &Path,
+    workdir: &Workdir,
+    opts: SynthOptions,
+) -> (String, String, u16, tokio::task::JoinHandle<()>) {
     let engine = OpenAiTts::new(&tts.openai_base(), Some("sk-test".into())).unwrap();
-    let session = Session::open(video, workdir, engine, options(dir))
-        .await
-        .unwrap();
+    let session = Session::open(video, workdir, engine, opts).await.unwrap();
     let studio = Studio::bind::<_, OpenAiChat>(
         session,
         None,

@@ -9,6 +9,7 @@
 //!
 //! This module only orchestrates; each step that decides something lives in its own module.
 
+mod edit;
 mod output;
 pub mod session;
 pub mod shorten;

@@ -14,6 +14,8 @@
 
 use std::path::{Path, PathBuf};
 
+pub use super::edit::{EditError, LineEdit, MAX_LINE_CHARS};
+use super::edit::{apply, as_saved};
 use super::timing::VideoTiming;
 use super::voices::{cast_for, requests_of};
 use super::{
@@ -21,37 +23,13 @@ use super::{
     read_reviewed_subtitles,
 };
 use crate::Chunk;
-use crate::llm::{ChatModel, LineEditor, LlmError, char_budget};
+use crate::llm::{ChatModel, LineEditor, char_budget};
 use crate::media::Probe;
 use crate::pipeline::cast::{chunk_speakers, load_voices};
 use crate::pipeline::workdir::{Workdir, WorkdirLock};
-use crate::segment::{MAX_MEDIA_MS, Segment};
-use crate::subtitles;
+use crate::segment::Segment;
 use crate::timeline::{self, Plan, Policy, Report};
-use crate::tts::{BatchOptions, BatchRunner, Cache, Synthesizer};
-
-/// A change to one line; fields left `None` keep their value.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct LineEdit {
-    pub text: Option<String>,
-    pub start_ms: Option<u64>,
-    pub end_ms: Option<u64>,
-    /// `Some(None)` (or an empty name) clears the speaker.
-    pub speaker: Option<Option<String>>,
-}
-
-/// Why an edit was refused or failed. Refused edits change nothing.
-#[derive(Debug, thiserror::Error)]
-pub enum EditError {
-    #[error("there is no line {id}: lines are numbered 1 to {lines}")]
-    NoLine { id: usize, lines: usize },
-    #[error("{0}")]
-    Invalid(String),
-    #[error(transparent)]
-    Stage(#[from] SynthStageError),
-    #[error(transparent)]
-    Llm(#[from] LlmError),
-}
+use crate::tts::{BatchOptions, BatchRunner, Cache, FailedLine, Synthesizer, TtsError};
 
 /// What an edit did.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -188,30 +166,75 @@ impl<S: Synthesizer> Session<S> {
     }
 
     /// Apply `edit` to line `id`: save subs.srt, synthesize what changed, re-plan and re-render
-    /// the voice track. An invalid edit changes nothing; one whose synthesis fails is undone
-    /// (subs.srt and the track are as before) and the error says what to fix.
+    /// the voice track. An invalid edit changes nothing, and one that subs.srt would read back
+    /// otherwise (moved, merged, split, dropped) is invalid: line `id` is always the `id`-th cue
+    /// of subs.srt. An edit whose synthesis fails is undone (subs.srt and the track are as
+    /// before) and the error names the lines that failed.
     pub async fn edit(&mut self, id: usize, edit: &LineEdit) -> Result<EditOutcome, EditError> {
         let index = self.index_of(id)?;
-        let mut segments = self.segments.clone();
-        apply(&mut segments[index], edit, self.video_secs)?;
+        let mut edited = self.segments.clone();
+        apply(&mut edited, index, edit, self.video_secs)?;
+        let (srt, segments) = as_saved(&edited, id, edit.speaker.is_some())?;
         let path = self.workdir.subs_srt();
-        subtitles::write_file(&path, &segments).map_err(SynthStageError::from)?;
-        let before = self.requests;
-        let result = match read_reviewed_subtitles(&self.workdir) {
-            Ok(segments) => self.render(segments).await,
-            Err(e) => Err(e),
+        let io = |source| SynthStageError::Io {
+            path: path.clone(),
+            source,
         };
-        match result {
+        crate::fsutil::write_atomic(&path, srt.as_bytes()).map_err(io)?;
+        let before = self.requests;
+        match self.render(segments.clone()).await {
             Ok((synth_secs, render_secs)) => Ok(EditOutcome {
                 requests: self.requests - before,
                 synth_secs,
                 render_secs,
             }),
             Err(e) => {
-                subtitles::write_file(&path, &self.segments).map_err(SynthStageError::from)?;
-                Err(e.into())
+                self.save_subtitles()?;
+                Err(match e {
+                    SynthStageError::LinesFailed { failed, .. } => {
+                        self.failed_lines(&segments, failed)
+                    }
+                    SynthStageError::Tts(TtsError::Fatal {
+                        index,
+                        text,
+                        source,
+                    }) => {
+                        let failed = FailedLine {
+                            index,
+                            text,
+                            error: source,
+                            attempts: 1,
+                        };
+                        self.failed_lines(&segments, vec![failed])
+                    }
+                    e => e.into(),
+                })
             }
         }
+    }
+
+    /// Write subs.srt from the session's lines: what undoes an edit that was saved and then
+    /// failed (or stopped).
+    pub fn save_subtitles(&self) -> Result<(), SynthStageError> {
+        let path = self.workdir.subs_srt();
+        crate::subtitles::write_file(&path, &self.segments).map_err(SynthStageError::from)
+    }
+
+    /// The lines (1-based ids) each failed request spoke: a request is a chunk, which may speak
+    /// several lines.
+    fn failed_lines(&self, segments: &[Segment], failed: Vec<FailedLine>) -> EditError {
+        let chunks = chunks_for_mode(segments, &self.opts.grouping, self.policy.mode);
+        let failed = failed
+            .into_iter()
+            .map(|f| {
+                let ids = chunks
+                    .get(f.index)
+                    .map(|c| c.segments.iter().map(|i| i + 1).collect())
+                    .unwrap_or_default();
+                (ids, f)
+            })
+            .collect();
+        EditError::NotSynthesized { failed }
     }
 
     /// Chunks for `segments`, their clips through the cache, the plan and `dub.wav`; the session
@@ -322,96 +345,5 @@ impl<S: Synthesizer> Session<S> {
             .iter()
             .position(|c| c.segments.contains(&index))?;
         Some((&self.chunks[at], self.report.chunks.get(at)?))
-    }
-}
-
-/// Apply `edit` to `segment`, or say why it cannot be applied.
-fn apply(segment: &mut Segment, edit: &LineEdit, video_secs: f64) -> Result<(), EditError> {
-    if let Some(text) = &edit.text {
-        let text = clean_text(text);
-        if text.is_empty() {
-            return Err(EditError::Invalid(
-                "text is empty: a line needs something to say".into(),
-            ));
-        }
-        segment.text = text;
-    }
-    let start = edit.start_ms.unwrap_or(segment.start_ms);
-    let end = edit.end_ms.unwrap_or(segment.end_ms);
-    let secs = crate::segment::ms_to_secs;
-    if end <= start {
-        return Err(EditError::Invalid(format!(
-            "end ({} s) must be after start ({} s)",
-            secs(end),
-            secs(start)
-        )));
-    }
-    let video_ms = (video_secs * 1000.0).round().min(MAX_MEDIA_MS as f64) as u64;
-    if end > video_ms {
-        return Err(EditError::Invalid(format!(
-            "end ({} s) is past the video's end ({} s)",
-            secs(end),
-            secs(video_ms)
-        )));
-    }
-    (segment.start_ms, segment.end_ms) = (start, end);
-    if let Some(speaker) = &edit.speaker {
-        segment.speaker = speaker
-            .as_deref()
-            .map(str::trim)
-            .filter(|s| !s.is_empty())
-            .map(str::to_string);
-    }
-    Ok(())
-}
-
-/// A line's text as subs.srt can hold it: no blank lines (they would end the cue), no
-/// carriage returns, no white space at the ends.
-fn clean_text(text: &str) -> String {
-    text.replace('\r', "")
-        .lines()
-        .map(str::trim)
-        .filter(|l| !l.is_empty())
-        .collect::<Vec<_>>()
-        .join("\n")
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn an_end_before_the_start_is_refused_and_changes_nothing() {
-        let mut s = Segment::new(1000, 2000, "Hello.");
-        let err = apply(
-            &mut s,
-            &LineEdit {
-                end_ms: Some(500),
-                text: Some("Changed.".into()),
-                ..LineEdit::default()
-            },
-            10.0,
-        )
-        .unwrap_err();
-        assert!(err.to_string().contains("must be after start"), "{err}");
-        assert_eq!(s.end_ms, 2000);
-    }
-
-    #[test]
-    fn text_loses_blank_lines_and_an_empty_speaker_clears_it() {
-        let mut s = Segment::new(0, 1000, "a").with_speaker(Some("ANN".into()));
-        let edit = LineEdit {
-            text: Some(" One.\r\n\r\n Two. ".into()),
-            speaker: Some(Some(" ".into())),
-            ..LineEdit::default()
-        };
-        apply(&mut s, &edit, 10.0).unwrap();
-        assert_eq!(s.text, "One.\nTwo.");
-        assert_eq!(s.speaker, None);
-        let past = LineEdit {
-            end_ms: Some(11_000),
-            ..LineEdit::default()
-        };
-        assert!(apply(&mut s, &past, 10.0).is_err());
     }
 }
