@@ -189,7 +189,7 @@ pub fn synth_options(flags: &SynthFlags, output: Option<PathBuf>) -> Result<Synt
 pub fn speaker_finding(args: &SpeakersArgs) -> SpeakerFinding {
     let model = match args.speakers {
         SpeakerCount::Off => None,
-        _ => DataDir::from_env().and_then(|d| d.speaker_model()).ok(),
+        _ => DataDir::from_env().and_then(|d| d.ecapa_model()).ok(),
     };
     SpeakerFinding {
         count: args.speakers,

@@ -15,15 +15,16 @@ use std::path::{Path, PathBuf};
 use crate::media::{self, MediaError};
 use crate::pipeline::workdir::Workdir;
 use crate::segment::Segment;
-use crate::speakers::{DiarizeOptions, Ge2eEncoder, SpeakerCount, SpeakerError, diarize};
+use crate::speakers::{DiarizeOptions, EcapaEncoder, SpeakerCount, SpeakerError, diarize};
 
 /// How prep finds speakers (`dubber prep --speakers auto|N|off`).
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct SpeakerFinding {
     /// How many speakers to find; `Off` keeps the lines as they are.
     pub count: SpeakerCount,
-    /// The speaker encoder's weights (`DataDir::speaker_model`); `None` when not installed: with
-    /// `Auto`, prep then warns and keeps one voice; asking for a number of speakers fails.
+    /// The speaker encoder's weights (`DataDir::ecapa_model`: SpeechBrain's ECAPA-TDNN
+    /// checkpoint); `None` when not installed: with `Auto`, prep then warns and keeps one voice;
+    /// asking for a number of speakers fails.
     pub model: Option<PathBuf>,
 }
 
@@ -88,7 +89,7 @@ pub async fn find_speakers(
                 return Ok(segments);
             }
         }
-        let encoder = Ge2eEncoder::load(&model)?;
+        let encoder = EcapaEncoder::load(&model)?;
         let found = diarize(&encoder, &speech, &segments, &options)?;
         let count = found.speakers.len();
         let plural = if count == 1 { "" } else { "s" };

@@ -15,7 +15,8 @@
 //!
 //! An utterance is embedded whole, as SpeechBrain's `encode_batch` does; its windows
 //! ([`EcapaEncoder::embed_windows`]) are 1.5 s long, at most [`STEP_SAMPLES`] apart and spread
-//! evenly from its start to its end, each featurised and embedded as an utterance of its own. Windows and
+//! evenly from its start to its end, each featurised and embedded as an utterance of its own
+//! (an utterance up to [`WHOLE_SAMPLES`] long is one window, the whole of it). Windows and
 //! utterances are shared among up to [`MAX_THREADS`] threads.
 //!
 //! Checked against SpeechBrain 1.x itself (`scripts/dev/ecapa_reference.py`, the vectors in
@@ -39,8 +40,12 @@ use weights::{EMBEDDING, Weights};
 pub const SAMPLE_RATE: u32 = 16_000;
 /// Samples per window of [`EcapaEncoder::embed_windows`] (1.5 s).
 pub const WINDOW_SAMPLES: usize = 24_000;
-/// Samples between window starts (0.75 s: windows overlap by half).
-pub const STEP_SAMPLES: usize = 12_000;
+/// Most samples between window starts (1 s: windows overlap by a third or more).
+pub const STEP_SAMPLES: usize = 16_000;
+/// Utterances up to this long (3 s) are one window, embedded whole: the whole gives a better
+/// embedding than the mean of its windows at half the cost, and a change of voice needs two
+/// windows on each side (`diarize`), which a line this short does not have anyway.
+pub const WHOLE_SAMPLES: usize = 2 * WINDOW_SAMPLES;
 /// Threads the work is shared among (the target machine has 2 cores).
 pub const MAX_THREADS: usize = 4;
 
@@ -143,10 +148,10 @@ impl EcapaEncoder {
 }
 
 /// The windows `(start, end)` of an utterance of `n` samples: the whole of it when it is no
-/// longer than a window, else as few windows of [`WINDOW_SAMPLES`] as start at most
+/// longer than [`WHOLE_SAMPLES`], else as few windows of [`WINDOW_SAMPLES`] as start at most
 /// [`STEP_SAMPLES`] apart, spread evenly from the start to the end of the utterance.
 pub fn windows(n: usize) -> Vec<(usize, usize)> {
-    if n <= WINDOW_SAMPLES {
+    if n <= WHOLE_SAMPLES {
         return vec![(0, n)];
     }
     let span = n - WINDOW_SAMPLES;
@@ -206,15 +211,19 @@ mod tests {
     #[test]
     fn windows_cover_the_utterance_and_end_with_it() {
         assert_eq!(windows(0), vec![(0, 0)]);
-        assert_eq!(windows(24_000), vec![(0, 24_000)]);
-        assert_eq!(windows(30_000), vec![(0, 24_000), (6_000, 30_000)]);
+        assert_eq!(windows(48_000), vec![(0, 48_000)]);
         assert_eq!(
-            windows(40_000),
-            vec![(0, 24_000), (8_000, 32_000), (16_000, 40_000)]
+            windows(50_000),
+            vec![(0, 24_000), (13_000, 37_000), (26_000, 50_000)]
         );
         assert_eq!(
-            windows(48_000),
-            vec![(0, 24_000), (12_000, 36_000), (24_000, 48_000)]
+            windows(72_000),
+            vec![
+                (0, 24_000),
+                (16_000, 40_000),
+                (32_000, 56_000),
+                (48_000, 72_000)
+            ]
         );
         let w = windows(100_000);
         assert_eq!(w.first(), Some(&(0, 24_000)));
