@@ -90,7 +90,7 @@ fn the_checkpoint_reads_as_torch_saved_it() {
     );
     assert_eq!(
         at("mfa.conv.conv.weight", &[3072, 3072, 1], 9_437_183),
-        -0.066_804_387
+        -0.066_804_39
     );
     assert_eq!(at("fc.conv.bias", &[192], 191), -0.015_513_029);
     assert_eq!(
