@@ -23,8 +23,9 @@ use crate::speakers::{DiarizeOptions, EcapaEncoder, SpeakerCount, SpeakerError, 
 pub struct SpeakerFinding {
     /// How many speakers to find; `Off` keeps the lines as they are.
     pub count: SpeakerCount,
-    /// The speaker encoder's weights (`DataDir::ecapa_model`); `None` when not installed: with
-    /// `Auto`, prep then warns and keeps one voice; asking for a number of speakers fails.
+    /// The speaker encoder's weights (`DataDir::ecapa_model`: SpeechBrain's ECAPA-TDNN
+    /// checkpoint); `None` when not installed: with `Auto`, prep then warns and keeps one voice;
+    /// asking for a number of speakers fails.
     pub model: Option<PathBuf>,
 }
 
