@@ -14,8 +14,7 @@ use std::sync::OnceLock;
 use dubber::Segment;
 use dubber::models::DataDir;
 use dubber::speakers::{
-    DiarizeOptions, EcapaEncoder, SpeakerCount, SpeakerEncoder, diarize,
-    load_state_dict,
+    DiarizeOptions, EcapaEncoder, SpeakerCount, SpeakerEncoder, diarize, load_state_dict,
 };
 use local_common::conversation::{
     Attribution, Conversation, LINES, Line, Voice, attribution_of, script,

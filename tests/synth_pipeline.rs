@@ -307,7 +307,10 @@ const SDH_SRT: &str = "1\n00:00:01,000 --> 00:00:04,000\n[MUSIC PLAYING]\n\n\
 
 /// [`SDH_SRT`] with the dialogue's two turns labelled: three named speakers.
 fn labelled_srt() -> String {
-    SDH_SRT.replace("- Are you coming? - Yes.", "- ANN: Are you coming? - BOB: Yes.")
+    SDH_SRT.replace(
+        "- Are you coming? - Yes.",
+        "- ANN: Are you coming? - BOB: Yes.",
+    )
 }
 
 /// Subtitles for the hard of hearing: descriptions, lyrics, labels and dashes are shown but not

@@ -194,10 +194,7 @@ pub fn diarize(
                             path: wav.to_path_buf(),
                             reason: format!("{} gave no embedding for line {i}", encoder.name()),
                         })?;
-                    units.push(Unit {
-                        line: i,
-                        embedding,
-                    });
+                    units.push(Unit { line: i, embedding });
                 }
             }
             for w in ws {

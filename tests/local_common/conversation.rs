@@ -404,7 +404,10 @@ pub fn attribution_by_turn(turns: &[Turn], lines: &[(u64, u64, Option<String>)])
             lines
                 .iter()
                 .map(|(start, end, name)| {
-                    (end.min(&t.end_ms).saturating_sub(*start.max(&t.start_ms)), name)
+                    (
+                        end.min(&t.end_ms).saturating_sub(*start.max(&t.start_ms)),
+                        name,
+                    )
                 })
                 .filter(|(o, _)| *o > 0)
                 .max_by_key(|(o, _)| *o)

@@ -82,7 +82,14 @@ pub fn espeak_voice_at(voice: &str, speed: u32, pitch: u8, text: &str) -> Vec<f3
     let dir = tempfile::tempdir().unwrap();
     let wav = dir.path().join("s.wav");
     let status = Command::new("espeak-ng")
-        .args(["-v", voice, "-s", &speed.to_string(), "-p", &pitch.to_string()])
+        .args([
+            "-v",
+            voice,
+            "-s",
+            &speed.to_string(),
+            "-p",
+            &pitch.to_string(),
+        ])
         .arg("-w")
         .arg(&wav)
         .arg(text)
