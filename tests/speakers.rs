@@ -290,7 +290,7 @@ fn a_cue_of_dialogue_dashes_is_two_turns_whose_speakers_come_from_the_audio() {
             4 => cues.push(dubber::Segment::new(
                 a.start_ms,
                 b.end_ms,
-                &format!("- {}\n- {}", a.text, b.text),
+                format!("- {}\n- {}", a.text, b.text),
             )),
             5 => {}
             _ => cues.push(dubber::Segment::new(t.start_ms, t.end_ms, &t.text)),
