@@ -230,14 +230,14 @@ fn hard_of_hearing_subtitles_keep_their_text_but_speak_only_dialogue() {
         .iter()
         .map(|c| c["text"].as_str().unwrap())
         .collect();
-    // The music is a silent chunk of its own; labels and dashes are not spoken.
+    // The music is a silent chunk of its own; labels and dashes are not spoken. The dash lines
+    // name nobody (and JOHN's label means no diarization), so one voice speaks them together.
     assert_eq!(
         texts,
         vec![
             "",
             "Hello.",
-            "Are you coming?",
-            "Yes.",
+            "Are you coming? Yes.",
             "Warning: hot. Meet at 10:30."
         ]
     );

@@ -31,6 +31,19 @@ fn secs_ms(v: &serde_json::Value) -> u64 {
     (v.as_f64().expect("a time in seconds") * 1000.0).round() as u64
 }
 
+/// Each line prep left in `work`'s segments.json: start ms, end ms, speaker.
+fn prepared_lines(work: &Path) -> Vec<(u64, u64, Option<String>)> {
+    json(&work.join("segments.json"))
+        .as_array()
+        .expect("segments.json is an array")
+        .iter()
+        .map(|s| {
+            let speaker = s["speaker"].as_str().map(str::to_string);
+            (secs_ms(&s["start"]), secs_ms(&s["end"]), speaker)
+        })
+        .collect()
+}
+
 /// `dubber run NAME.mp4` (plus `extra` flags) in `dir` on the conversation.
 fn dub(dir: &Path, name: &str, conv: &Conversation, extra: &[&str]) -> Dubbed {
     let video = dir.join(format!("{name}.mp4"));
@@ -41,19 +54,7 @@ fn dub(dir: &Path, name: &str, conv: &Conversation, extra: &[&str]) -> Dubbed {
     let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
     assert!(out.status.success(), "dubber run failed:\n{stderr}");
     let work = dir.join(format!("{name}.dub"));
-    let segments = json(&work.join("segments.json"));
-    let lines = segments
-        .as_array()
-        .expect("segments.json is an array")
-        .iter()
-        .map(|s| {
-            (
-                secs_ms(&s["start"]),
-                secs_ms(&s["end"]),
-                s["speaker"].as_str().map(str::to_string),
-            )
-        })
-        .collect();
+    let lines = prepared_lines(&work);
     let voices = chunk_voices(&work);
     let events = String::from_utf8_lossy(&out.stdout).into_owned();
     let done: serde_json::Value = events
@@ -249,16 +250,7 @@ fn a_real_phone_call_between_two_women_is_two_speakers() {
     let out = dubber_offline(dir.path(), &["prep", video.to_str().unwrap()]);
     let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
     assert!(out.status.success(), "dubber prep failed:\n{stderr}");
-    let segments = json(&dir.path().join("call.dub/segments.json"));
-    let lines: Vec<(u64, u64, Option<String>)> = segments
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|s| {
-            let speaker = s["speaker"].as_str().map(str::to_string);
-            (secs_ms(&s["start"]), secs_ms(&s["end"]), speaker)
-        })
-        .collect();
+    let lines = prepared_lines(&dir.path().join("call.dub"));
     let found: BTreeSet<Option<String>> = lines.iter().map(|l| l.2.clone()).collect();
     let truth = stm_turns(&stm);
     let right = attribution_by_turn(&truth, &lines);
@@ -314,16 +306,7 @@ fn a_cue_of_dialogue_dashes_is_two_turns_whose_speakers_come_from_the_audio() {
     let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
     assert!(out.status.success(), "dubber prep failed:\n{stderr}");
     let work = dir.path().join("talk.dub");
-    let segments = json(&work.join("segments.json"));
-    let lines: Vec<(u64, u64, Option<String>)> = segments
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|s| {
-            let speaker = s["speaker"].as_str().map(str::to_string);
-            (secs_ms(&s["start"]), secs_ms(&s["end"]), speaker)
-        })
-        .collect();
+    let lines = prepared_lines(&work);
     // The cue is two lines, each with a speaker of the audio, the two not the same.
     assert_eq!(lines.len(), conv.turns.len(), "{lines:?}");
     let (first, second) = (&lines[4], &lines[5]);
