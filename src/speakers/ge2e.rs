@@ -244,20 +244,7 @@ impl SpeakerEncoder for Ge2eEncoder {
             }
             spans.push(span);
         }
-        let mut embeddings = self.embed_mels(&mels).into_iter();
-        Ok(spans
-            .into_iter()
-            .map(|span| {
-                span.into_iter()
-                    .zip(embeddings.by_ref())
-                    .map(|((start, end), embedding)| WindowEmbedding {
-                        start,
-                        end,
-                        embedding,
-                    })
-                    .collect()
-            })
-            .collect())
+        Ok(WindowEmbedding::regroup(spans, self.embed_mels(&mels)))
     }
 }
 

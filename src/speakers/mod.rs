@@ -84,6 +84,32 @@ pub struct WindowEmbedding {
     pub embedding: Embedding,
 }
 
+impl WindowEmbedding {
+    /// The windows of each utterance from their spans (`(start, end)` per window, utterance by
+    /// utterance) and the embeddings of all windows in the same order, flat: how an encoder that
+    /// embeds every window of a call in one batch hands them back.
+    pub fn regroup(
+        spans: Vec<Vec<(usize, usize)>>,
+        embeddings: Vec<Embedding>,
+    ) -> Vec<Vec<WindowEmbedding>> {
+        let mut embeddings = embeddings.into_iter();
+        spans
+            .into_iter()
+            .map(|windows| {
+                windows
+                    .into_iter()
+                    .zip(embeddings.by_ref())
+                    .map(|((start, end), embedding)| WindowEmbedding {
+                        start,
+                        end,
+                        embedding,
+                    })
+                    .collect()
+            })
+            .collect()
+    }
+}
+
 /// Turns speech into voice embeddings; one implementation per model.
 pub trait SpeakerEncoder: Send + Sync {
     /// Short name of the model, for reports.

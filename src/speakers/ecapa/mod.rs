@@ -203,20 +203,7 @@ impl SpeakerEncoder for EcapaEncoder {
             .zip(&spans)
             .flat_map(|(u, ws)| ws.iter().map(move |&(s, e)| &u[s..e]))
             .collect();
-        let mut embeddings = self.embed_pieces(&pieces).into_iter();
-        Ok(spans
-            .into_iter()
-            .map(|ws| {
-                ws.into_iter()
-                    .zip(embeddings.by_ref())
-                    .map(|((start, end), embedding)| WindowEmbedding {
-                        start,
-                        end,
-                        embedding,
-                    })
-                    .collect()
-            })
-            .collect())
+        Ok(WindowEmbedding::regroup(spans, self.embed_pieces(&pieces)))
     }
 }
 
