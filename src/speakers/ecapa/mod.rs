@@ -32,17 +32,22 @@
 //! `tests/fixtures/ecapa/`): see `tests/ecapa.rs`.
 
 mod fbank;
-mod net;
+mod graph;
 mod weights;
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
+use std::sync::Mutex;
+use std::sync::atomic::{AtomicUsize, Ordering};
+
+use ort::session::Session;
+use ort::value::Tensor;
 
 pub use fbank::Fbank;
+pub use graph::MIN_FRAMES;
 
 use super::torch_zip::load_zip_state_dict;
 use super::{Embedding, SpeakerEncoder, SpeakerError, WindowEmbedding};
 use crate::models::DataDir;
-use net::{Scratch, forward};
 use weights::{EMBEDDING, Weights};
 
 /// Sample rate of the model.
@@ -58,36 +63,62 @@ pub const WHOLE_SAMPLES: usize = 2 * WINDOW_SAMPLES;
 /// Average-linkage cosine similarity of windows at or above which two groups are one speaker
 /// (calibration in the module doc).
 pub const SAME_SPEAKER_THRESHOLD: f32 = 0.30;
-/// Threads the work is shared among (the target machine has 2 cores).
+/// Sessions (one thread each) the work is shared among at most (the target machine has 2
+/// cores; one session per core measured faster than one session with two threads, whose
+/// convolutions of a few hundred frames split poorly).
 pub const MAX_THREADS: usize = 4;
+/// Pieces of equal length run through the network together, at most this many: one larger
+/// product per convolution instead of several small ones.
+pub const BATCH: usize = 8;
 
-/// The ECAPA-TDNN encoder with its weights loaded (~83 MB of f32).
+/// The ECAPA-TDNN encoder with its graph built (~83 MB of f32 per session).
 pub struct EcapaEncoder {
-    weights: Weights,
+    sessions: Vec<Mutex<Session>>,
     fbank: Fbank,
-    threads: usize,
+    path: PathBuf,
 }
 
 impl std::fmt::Debug for EcapaEncoder {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("EcapaEncoder")
-            .field("threads", &self.threads)
+            .field("path", &self.path)
+            .field("sessions", &self.sessions.len())
             .finish_non_exhaustive()
     }
 }
 
 impl EcapaEncoder {
-    /// Loads SpeechBrain's `embedding_model.ckpt` (a torch zip checkpoint) from `path`.
+    /// Loads SpeechBrain's `embedding_model.ckpt` (a torch zip checkpoint) from `path`, with a
+    /// session per available core (at most [`MAX_THREADS`]).
     pub fn load(path: &Path) -> Result<Self, SpeakerError> {
-        let tensors = load_zip_state_dict(path)?;
-        let weights = Weights::from_tensors(tensors, path)?;
         let threads = std::thread::available_parallelism()
             .map_or(2, |n| n.get())
             .min(MAX_THREADS);
+        Self::load_with_threads(path, threads)
+    }
+
+    /// Loads the checkpoint at `path` with `threads` sessions of one thread each (at least one).
+    pub fn load_with_threads(path: &Path, threads: usize) -> Result<Self, SpeakerError> {
+        let tensors = load_zip_state_dict(path)?;
+        let weights = Weights::from_tensors(tensors, path)?;
+        let runtime_error = |e: String| SpeakerError::Model {
+            path: path.to_path_buf(),
+            reason: e,
+        };
+        let environment = crate::onnx::runtime(None).map_err(runtime_error)?;
+        let sessions = (0..threads.max(1))
+            .map(|_| {
+                let builder = Session::builder(environment)?
+                    .with_intra_threads(1)?
+                    .with_inter_threads(1)?;
+                graph::session(&weights, &builder).map(Mutex::new)
+            })
+            .collect::<ort::Result<Vec<_>>>()
+            .map_err(|e| runtime_error(format!("cannot build the network: {e}")))?;
         Ok(Self {
-            weights,
+            sessions,
             fbank: Fbank::new(),
-            threads,
+            path: path.to_path_buf(),
         })
     }
 
@@ -97,65 +128,100 @@ impl EcapaEncoder {
         Self::load(&data.ecapa_model()?)
     }
 
-    /// Uses at most `threads` threads (at least one).
-    pub fn with_threads(mut self, threads: usize) -> Self {
-        self.threads = threads.max(1);
-        self
-    }
-
     /// The raw (not unit-length) embedding of one piece of audio, as SpeechBrain's
     /// `encode_batch` returns it.
-    pub fn embed_raw(&self, audio: &[f32]) -> Vec<f32> {
-        self.embed_one(audio, &mut Scratch::default())
+    pub fn embed_raw(&self, audio: &[f32]) -> Result<Vec<f32>, SpeakerError> {
+        let mut raw = self.run(0, &[audio])?;
+        Ok(raw.pop().unwrap_or_else(|| vec![0.0; EMBEDDING]))
     }
 
-    fn embed_one(&self, audio: &[f32], scratch: &mut Scratch) -> Vec<f32> {
-        let feats = self.fbank.compute(audio);
-        forward(
-            &self.weights,
-            &feats,
-            Fbank::frames_for(audio.len()),
-            scratch,
-        )
-    }
-
-    /// Embeds every piece of audio, on up to `threads` threads, in order.
-    fn embed_pieces(&self, pieces: &[&[f32]]) -> Vec<Embedding> {
-        if pieces.is_empty() {
-            return Vec::new();
+    /// The raw embeddings of `pieces`, all of one length, through session `session`.
+    fn run(&self, session: usize, pieces: &[&[f32]]) -> Result<Vec<Vec<f32>>, SpeakerError> {
+        let Some(first) = pieces.first() else {
+            return Ok(Vec::new());
+        };
+        let frames = Fbank::frames_for(first.len());
+        let mut feats = Vec::with_capacity(pieces.len() * fbank::N_MELS * frames);
+        for piece in pieces {
+            debug_assert_eq!(piece.len(), first.len());
+            feats.extend(self.fbank.compute(piece));
         }
-        // Longest first, handed out one at a time, so the threads finish together.
-        let mut order: Vec<usize> = (0..pieces.len()).collect();
+        let error = |e: ort::Error| SpeakerError::Model {
+            path: self.path.clone(),
+            reason: format!("the network failed: {e}"),
+        };
+        let input = Tensor::from_array(([pieces.len(), fbank::N_MELS, frames], feats))
+            .map_err(error)?;
+        let mut session = self.sessions[session]
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        let outputs = session
+            .run(ort::inputs![graph::INPUT => input])
+            .map_err(error)?;
+        let (_, values) = outputs[graph::OUTPUT]
+            .try_extract_tensor::<f32>()
+            .map_err(error)?;
+        Ok(values.chunks_exact(EMBEDDING).map(<[f32]>::to_vec).collect())
+    }
+
+    /// Embeds every piece of audio, the sessions sharing the work, in order.
+    fn embed_pieces(&self, pieces: &[&[f32]]) -> Result<Vec<Embedding>, SpeakerError> {
+        // Too short for the network's padding: repeated until long enough (a piece of a few
+        // tens of milliseconds says little about a voice either way).
+        let min_samples = (MIN_FRAMES - 1) * fbank::HOP;
+        let tiled: Vec<Option<Vec<f32>>> = pieces
+            .iter()
+            .map(|p| {
+                (!p.is_empty() && p.len() < min_samples)
+                    .then(|| p.iter().copied().cycle().take(min_samples).collect())
+            })
+            .collect();
+        let pieces: Vec<&[f32]> = pieces
+            .iter()
+            .zip(&tiled)
+            .map(|(p, t)| t.as_deref().unwrap_or(p))
+            .collect();
+        // Batches of equal length, longest first, handed out one at a time, so the sessions
+        // finish together.
+        let mut order: Vec<usize> = (0..pieces.len()).filter(|&i| !pieces[i].is_empty()).collect();
         order.sort_by_key(|&i| std::cmp::Reverse(pieces[i].len()));
-        let next = std::sync::atomic::AtomicUsize::new(0);
-        let threads = self.threads.min(pieces.len()).max(1);
-        let mut out: Vec<Option<Embedding>> = vec![None; pieces.len()];
+        let batches: Vec<&[usize]> = order
+            .chunk_by(|&a, &b| pieces[a].len() == pieces[b].len())
+            .flat_map(|same| same.chunks(BATCH))
+            .collect();
+        let next = AtomicUsize::new(0);
+        let workers = self.sessions.len().min(batches.len()).max(1);
+        let mut out: Vec<Embedding> = vec![Embedding(vec![0.0; EMBEDDING]); pieces.len()];
         std::thread::scope(|scope| {
-            let jobs: Vec<_> = (0..threads)
-                .map(|_| {
-                    scope.spawn(|| {
-                        let mut scratch = Scratch::default();
+            let jobs: Vec<_> = (0..workers)
+                .map(|session| {
+                    let (next, batches, pieces) = (&next, &batches, &pieces);
+                    scope.spawn(move || {
                         let mut done = Vec::new();
                         loop {
-                            let k = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-                            let Some(&i) = order.get(k) else { break };
-                            let raw = self.embed_one(pieces[i], &mut scratch);
-                            done.push((i, Embedding::normalized(raw)));
+                            let k = next.fetch_add(1, Ordering::Relaxed);
+                            let Some(batch) = batches.get(k) else { break };
+                            let audio: Vec<&[f32]> = batch.iter().map(|&i| pieces[i]).collect();
+                            let raw = self.run(session, &audio)?;
+                            done.extend(batch.iter().copied().zip(raw));
                         }
-                        done
+                        Ok::<_, SpeakerError>(done)
                     })
                 })
                 .collect();
             for job in jobs {
                 match job.join() {
-                    Ok(done) => done.into_iter().for_each(|(i, e)| out[i] = Some(e)),
+                    Ok(done) => {
+                        for (i, raw) in done? {
+                            out[i] = Embedding::normalized(raw);
+                        }
+                    }
                     Err(panic) => std::panic::resume_unwind(panic),
                 }
             }
-        });
-        out.into_iter()
-            .map(|e| e.unwrap_or_else(|| Embedding(vec![0.0; EMBEDDING])))
-            .collect()
+            Ok::<_, SpeakerError>(())
+        })?;
+        Ok(out)
     }
 }
 
@@ -190,7 +256,7 @@ impl SpeakerEncoder for EcapaEncoder {
     }
 
     fn embed(&self, utterances: &[&[f32]]) -> Result<Vec<Embedding>, SpeakerError> {
-        Ok(self.embed_pieces(utterances))
+        self.embed_pieces(utterances)
     }
 
     fn embed_windows(
@@ -203,7 +269,7 @@ impl SpeakerEncoder for EcapaEncoder {
             .zip(&spans)
             .flat_map(|(u, ws)| ws.iter().map(move |&(s, e)| &u[s..e]))
             .collect();
-        Ok(WindowEmbedding::regroup(spans, self.embed_pieces(&pieces)))
+        Ok(WindowEmbedding::regroup(spans, self.embed_pieces(&pieces)?))
     }
 }
 
