@@ -172,6 +172,21 @@ fn a_low_man_and_a_british_woman_are_two_speakers() {
     );
 }
 
+/// Two men who differ in accent and pitch: Piper's joe (American, a natural voice) and
+/// espeak-ng's Scottish voice raised to `-p 75`, 24 turns. (Two espeak-ng men are no such
+/// pair: whatever the accent and pitch, ECAPA scores its variants of one sex 0.52–0.73 against
+/// each other, as alike as one voice's own lines, 0.61–0.74; they share one synthetic vocal
+/// tract. The real phone call below is the same-sex case on human voices.)
+#[test]
+fn two_men_of_different_accent_and_pitch_are_two_speakers() {
+    check_conversation(
+        &[Voice::Piper, Voice::EspeakAt("en-gb-scotland", 75)],
+        24,
+        19,
+        0.90,
+    );
+}
+
 /// Where scripts/setup-test-media.sh put the phone call (a WAV and its STM transcript), or a
 /// failure naming that script.
 fn phone_call() -> (std::path::PathBuf, std::path::PathBuf) {

@@ -14,7 +14,7 @@
 //! the same at every frame, so its share of `asp.tdnn` is a 1-frame convolution added to the
 //! per-frame part. Reflect padding needs more frames than the widest pad, hence [`MIN_FRAMES`].
 
-use ort::editor::{Graph, Model, ONNX_DOMAIN, Node, Opset};
+use ort::editor::{Graph, Model, Node, ONNX_DOMAIN, Opset};
 use ort::memory::Allocator;
 use ort::operator::Attribute;
 use ort::session::Session;
@@ -183,7 +183,12 @@ impl Builder {
         let w = self.constant(&d.w, &[d.cout, d.cin, 1])?;
         let bias = self.constant(&d.bias, &[d.cout])?;
         let attributes = vec![Attribute::new("kernel_shape", vec![1i64])?];
-        self.node_to("Conv", &[x.to_string(), w, bias], &[out.to_string()], attributes)
+        self.node_to(
+            "Conv",
+            &[x.to_string(), w, bias],
+            &[out.to_string()],
+            attributes,
+        )
     }
 
     fn dense(&mut self, d: &Dense, x: &str) -> OrtResult<String> {
@@ -273,6 +278,10 @@ impl Builder {
         let weighted = self.node("Mul", &[weights, squares], vec![])?;
         let wvar = self.sum_over_time(&weighted)?;
         let wstd = self.std_of(&wvar)?;
-        self.node("Concat", &[wmean, wstd], vec![Attribute::new("axis", 1i64)?])
+        self.node(
+            "Concat",
+            &[wmean, wstd],
+            vec![Attribute::new("axis", 1i64)?],
+        )
     }
 }
