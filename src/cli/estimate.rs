@@ -27,7 +27,7 @@ pub struct EstimateArgs {
     #[arg(long, value_name = "NAME", value_parser = super::flags::encoding_label)]
     pub subtitles_encoding: Option<String>,
     /// TTS provider (a local engine costs nothing).
-    #[arg(long = "tts", value_enum, value_name = "P", default_value_t = Provider::Openai)]
+    #[arg(long = "tts", value_parser = super::flags::tts_provider(), value_name = "P", default_value = "openai")]
     pub tts: Provider,
     /// TTS model [default: gpt-4o-mini-tts for openai, eleven_multilingual_v2 for elevenlabs]
     #[arg(long, value_name = "MODEL")]

@@ -46,7 +46,7 @@ pub struct PrepArgs {
     pub speakers: SpeakersArgs,
     /// The TTS engine whose voices the lines' speakers are cast with into cast.toml (see
     /// `synth --tts`).
-    #[arg(long = "tts", value_enum, default_value_t = Provider::Piper)]
+    #[arg(long = "tts", value_parser = super::flags::tts_provider(), default_value = "piper")]
     pub provider: Provider,
     /// A cast file (e.g. one shared by a series): its speakers keep its voices, the others are
     /// cast automatically into the work directory's cast.toml.
