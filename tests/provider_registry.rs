@@ -122,7 +122,7 @@ async fn a_registered_provider_dubs_and_casts_lines() {
 
     let dir = tempfile::tempdir().unwrap();
     let video = video(dir.path());
-    let workdir = Workdir::for_video(&video, None);
+    let workdir = Workdir::for_video(&video, Some(&dir.path().join("talk.dub")));
     std::fs::create_dir_all(workdir.root()).unwrap();
     let srt = "1\n00:00:00,500 --> 00:00:02,500\nGood morning to you.\n\n\
                2\n00:00:03,500 --> 00:00:05,500\nJOHN: The river is high.\n";

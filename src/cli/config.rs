@@ -8,14 +8,15 @@ use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
 
+use super::data::{data_dir, require_data_dir};
 use anyhow::{Context, Result, bail};
+use dubber::Segment;
 use dubber::cost::{Engine, Estimate, PriceTable, RunPlan};
 use dubber::credentials;
 use dubber::llm::{ChatConfig, EditOptions, Glossary, OpenAiChat, ReplyCache, Translation};
 use dubber::media::MuxOptions;
-use dubber::models::DataDir;
 use dubber::models::{MULTILINGUAL_WHISPER_MODEL, SETUP_COMMAND, WHISPER_MODEL_ENV};
-use dubber::pipeline::synth::{Background, SynthOptions, read_reviewed_subtitles};
+use dubber::pipeline::synth::{Background, SynthOptions};
 use dubber::pipeline::{SpeakerFinding, TextEdits, Workdir};
 use dubber::speakers::SpeakerCount;
 use dubber::stt::{
@@ -77,18 +78,6 @@ pub fn load_dotenv() -> Vec<String> {
         }
     }
     ignored
-}
-
-/// The data dir the environment names (`DUBBER_HOME`, else the platform's), resolved once per
-/// process: every part of the CLI asks here. `None` when the environment names none.
-pub fn data_dir() -> Option<&'static DataDir> {
-    static DATA: std::sync::OnceLock<Option<DataDir>> = std::sync::OnceLock::new();
-    DATA.get_or_init(|| DataDir::from_env().ok()).as_ref()
-}
-
-/// [`data_dir`], or the error saying none is named.
-pub fn require_data_dir() -> Result<&'static DataDir, dubber::models::ModelError> {
-    data_dir().ok_or(dubber::models::ModelError::NoDataDir)
 }
 
 /// Seconds from a flag as whole milliseconds.
@@ -385,10 +374,9 @@ pub fn text_edits(words: &WordsArgs) -> Result<TextEdits> {
     })
 }
 
-/// What synthesizing `workdir`'s subs.srt costs at most with the voice `tts` names, and the
-/// minutes of audio it covers; `None` when subs.srt cannot be read (synth says so itself).
-pub fn synth_estimate(tts: &TtsArgs, workdir: &Workdir) -> Option<(Estimate, f64)> {
-    let segments = read_reviewed_subtitles(workdir).ok()?;
+/// What synthesizing `segments` (subs.srt, as the synth context read it) costs at most with the
+/// voice `tts` names, and the minutes of audio it covers.
+pub fn synth_estimate(tts: &TtsArgs, segments: &[Segment]) -> (Estimate, f64) {
     let server_var = tts.provider.provider().base_url_var;
     let base = tts.base_url.clone().or_else(|| {
         server_var
@@ -399,7 +387,7 @@ pub fn synth_estimate(tts: &TtsArgs, workdir: &Workdir) -> Option<(Estimate, f64
     let engine = tts_cost_engine(tts.provider, tts.tts_model.as_deref(), base.as_deref());
     let audio_ms = segments.last().map_or(0, |s| s.end_ms);
     let plan = RunPlan {
-        segments: Some(&segments),
+        segments: Some(segments),
         audio_ms,
         stt: None,
         chat: None,
@@ -409,5 +397,5 @@ pub fn synth_estimate(tts: &TtsArgs, workdir: &Workdir) -> Option<(Estimate, f64
         edit_options: EditOptions::default(),
     };
     let estimate = dubber::cost::estimate(&plan, &PriceTable::default());
-    Some((estimate, audio_ms as f64 / 60_000.0))
+    (estimate, audio_ms as f64 / 60_000.0)
 }

@@ -29,7 +29,7 @@ pub enum ModelsCommand {
 }
 
 pub fn run(args: ModelsArgs, out: &Output) -> Result<()> {
-    let data = super::config::require_data_dir()?;
+    let data = super::data::require_data_dir()?;
     match args.command {
         ModelsCommand::List => {
             let installed: Vec<String> = data.installed()?.iter().map(|m| m.to_string()).collect();
@@ -71,7 +71,7 @@ pub fn run(args: ModelsArgs, out: &Output) -> Result<()> {
                 }
                 bar.set_position(done);
             };
-            let fetched = super::block_on(fetch(&data, &model, &progress))??;
+            let fetched = super::block_on(fetch(data, &model, &progress))??;
             bar.finish_and_clear();
             for url in &fetched.unverified {
                 tracing::warn!(

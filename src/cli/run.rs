@@ -115,12 +115,11 @@ pub fn run(args: RunArgs, out: &Output) -> Result<()> {
         transcriber: transcriber.as_deref(),
     };
     // Paid engines: say what each video's synthesis costs at most before its first request.
-    let announce = |workdir: &Workdir| {
-        if let Some((estimate, minutes)) = config::synth_estimate(&args.synth.tts, workdir) {
-            out.announce_cost(&estimate, minutes);
-        }
+    let announce = |_: &Workdir, segments: &[dubber::Segment]| {
+        let (estimate, minutes) = config::synth_estimate(&args.synth.tts, segments);
+        out.announce_cost(&estimate, minutes);
     };
-    let before_synth: Option<&(dyn Fn(&Workdir) + Sync)> =
+    let before_synth: Option<&(dyn Fn(&Workdir, &[dubber::Segment]) + Sync)> =
         (!args.synth.tts.no_tts).then_some(&announce);
     let progress = out.progress();
     let results = super::block_on(dub_all(

@@ -5,7 +5,7 @@ use std::path::PathBuf;
 use anyhow::Result;
 use clap::Args;
 use dubber::llm::LineEditor;
-use dubber::pipeline::synth::synth_with_shortening;
+use dubber::pipeline::synth::{SynthContext, synth_in};
 use dubber::pipeline::{Workdir, output_beside};
 
 use super::flags::{LlmArgs, SynthFlags, WorkdirArgs};
@@ -39,12 +39,13 @@ pub fn run(args: SynthArgs, out: &Output) -> Result<()> {
         .clone()
         .unwrap_or_else(|| output_beside(&args.video, "dubbed", None));
     let opts = config::synth_options(&args.synth, Some(output))?;
-    if !args.synth.tts.no_tts
-        && let Some((estimate, minutes)) = config::synth_estimate(&args.synth.tts, &workdir)
-    {
+    let engine = voices::tts_engine(&args.synth.tts)?;
+    // Subtitles read, video probed, work directory locked and cache opened: once, here.
+    let context = super::block_on(SynthContext::open(&args.video, &workdir, &opts))??;
+    if !args.synth.tts.no_tts {
+        let (estimate, minutes) = config::synth_estimate(&args.synth.tts, context.segments());
         out.announce_cost(&estimate, minutes);
     }
-    let engine = voices::tts_engine(&args.synth.tts)?;
     let shortener = match args.shorten {
         true => {
             let (model, cache) = config::chat(&args.llm, &workdir)?;
@@ -52,7 +53,8 @@ pub fn run(args: SynthArgs, out: &Output) -> Result<()> {
         }
         false => None,
     };
-    let outcome = super::block_on(synth_with_shortening(
+    let outcome = super::block_on(synth_in(
+        context,
         &args.video,
         &workdir,
         &engine,

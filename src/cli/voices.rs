@@ -10,7 +10,7 @@ use dubber::models::ModelKind;
 use dubber::pipeline::Casting;
 use dubber::tts::{AnyEngine, EngineSpec, Routed, SynthError};
 
-use super::config::data_dir;
+use super::data::data_dir;
 use super::flags::TtsArgs;
 
 /// How speakers are cast: the pool of the flags' engine in the dub's language (`language`, an

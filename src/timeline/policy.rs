@@ -114,3 +114,35 @@ impl Policy {
         Ok(())
     }
 }
+
+/// A [`Policy`] whose speeds were checked ([`Policy::validate`]): made only by
+/// [`ValidPolicy::new`], so whatever takes one need not check again.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ValidPolicy(Policy);
+
+impl ValidPolicy {
+    /// `policy`, when its speeds are valid.
+    pub fn new(policy: Policy) -> Result<Self, String> {
+        policy.validate()?;
+        Ok(Self(policy))
+    }
+
+    /// With the video's scene cuts (which any policy may hold).
+    pub fn with_scene_cuts(mut self, cuts_ms: Vec<u64>) -> Self {
+        self.0.scene_cuts_ms = cuts_ms;
+        self
+    }
+
+    /// The policy itself.
+    pub fn into_inner(self) -> Policy {
+        self.0
+    }
+}
+
+impl std::ops::Deref for ValidPolicy {
+    type Target = Policy;
+
+    fn deref(&self) -> &Policy {
+        &self.0
+    }
+}

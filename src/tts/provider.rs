@@ -114,8 +114,11 @@ pub enum VoicePool {
     /// A fixed table of (voice, approximate register): services, where measuring costs money.
     Table(&'static [(&'static str, f64)]),
     /// Voices listed and measured on this machine (speaking [`REFERENCE_SENTENCE`]).
-    Measured(fn(&PoolQuery<'_>) -> Result<Vec<(String, f64)>, MeasureError>),
+    Measured(ListVoices),
 }
+
+/// Lists and measures a provider's voices: (voice, register in Hz).
+pub type ListVoices = fn(&PoolQuery<'_>) -> Result<Vec<(String, f64)>, MeasureError>;
 
 /// What listing a provider's voices for casting may need.
 #[derive(Debug, Clone, Copy)]

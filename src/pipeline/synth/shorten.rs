@@ -5,10 +5,11 @@
 //! A line the model cannot shorten is kept as it is, with a warning; the report keeps the first
 //! text of every rewritten line.
 
-use super::{Clips, SynthStageError, did_not_fit, plan_clips};
+use super::fit::plan_clips;
+use super::{Clips, SynthStageError, did_not_fit};
 use crate::Chunk;
 use crate::llm::{ChatModel, LineEditor, char_budget};
-use crate::timeline::{self, Policy};
+use crate::timeline::{self, ValidPolicy};
 
 /// Rounds of shortening at most: lines still too long after two rewrites are left as they are.
 pub const SHORTEN_ROUNDS: usize = 2;
@@ -20,7 +21,7 @@ pub(super) async fn shorten_round<M: ChatModel>(
     chunks: &mut [Chunk],
     clips: &Clips,
     track: u64,
-    policy: &Policy,
+    policy: &ValidPolicy,
     originals: &mut [Option<String>],
 ) -> Result<usize, SynthStageError> {
     let plan = plan_clips(chunks, clips, track, policy).await?;
