@@ -5,7 +5,7 @@ use std::path::PathBuf;
 use anyhow::Result;
 use clap::Args;
 use dubber::llm::LineEditor;
-use dubber::pipeline::synth::{SynthContext, synth_in};
+use dubber::pipeline::synth::{SynthContext, read_reviewed_subtitles, synth_in};
 use dubber::pipeline::{Workdir, output_beside};
 
 use super::flags::{LlmArgs, SynthFlags, WorkdirArgs};
@@ -39,13 +39,20 @@ pub fn run(args: SynthArgs, out: &Output) -> Result<()> {
         .clone()
         .unwrap_or_else(|| output_beside(&args.video, "dubbed", None));
     let opts = config::synth_options(&args.synth, Some(output))?;
-    let engine = voices::tts_engine(&args.synth.tts)?;
-    // Subtitles read, video probed, work directory locked and cache opened: once, here.
-    let context = super::block_on(SynthContext::open(&args.video, &workdir, &opts))??;
-    if !args.synth.tts.no_tts {
-        let (estimate, minutes) = config::synth_estimate(&args.synth.tts, context.segments());
+    // subs.srt is read once: priced here (before the engine, which may lack its key), spoken by
+    // the context below, which probes, locks and opens the cache once.
+    let segments = read_reviewed_subtitles(&workdir);
+    if let (false, Ok(segments)) = (args.synth.tts.no_tts, &segments) {
+        let (estimate, minutes) = config::synth_estimate(&args.synth.tts, segments);
         out.announce_cost(&estimate, minutes);
     }
+    let engine = voices::tts_engine(&args.synth.tts)?;
+    let context = super::block_on(SynthContext::with_subtitles(
+        &args.video,
+        &workdir,
+        &opts,
+        segments,
+    ))??;
     let shortener = match args.shorten {
         true => {
             let (model, cache) = config::chat(&args.llm, &workdir)?;

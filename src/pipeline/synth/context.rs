@@ -38,6 +38,17 @@ impl SynthContext {
         workdir: &Workdir,
         opts: &SynthOptions,
     ) -> Result<Self, SynthStageError> {
+        Self::with_subtitles(video, workdir, opts, read_reviewed_subtitles(workdir)).await
+    }
+
+    /// [`SynthContext::open`] with subs.srt already read (by a caller that priced its lines
+    /// first): a failure to read it is reported where `open` would report it, after the probe.
+    pub async fn with_subtitles(
+        video: &Path,
+        workdir: &Workdir,
+        opts: &SynthOptions,
+        segments: Result<Vec<Segment>, SynthStageError>,
+    ) -> Result<Self, SynthStageError> {
         let policy = ValidPolicy::new(opts.policy.clone()).map_err(SynthStageError::Policy)?;
         let VideoTiming {
             info,
@@ -45,7 +56,7 @@ impl SynthContext {
             track,
             policy,
         } = VideoTiming::of(video, policy).await?;
-        let segments = read_reviewed_subtitles(workdir)?;
+        let segments = segments?;
         let lock = workdir.lock()?;
         let cache = Cache::open(workdir.tts_cache_dir())?;
         Ok(Self {
