@@ -5,7 +5,7 @@ use std::path::PathBuf;
 
 use anyhow::{Result, bail};
 use clap::Args;
-use dubber::pipeline::run::{Dubbed, Engines};
+use dubber::pipeline::run::{BeforeSynth, Dubbed, Engines};
 use dubber::pipeline::{
     Burn, DubOptions, DubResult, PrepOptions, RunInputs, Workdir, dub_all, plan_jobs,
 };
@@ -119,7 +119,7 @@ pub fn run(args: RunArgs, out: &Output) -> Result<()> {
         let (estimate, minutes) = config::synth_estimate(&args.synth.tts, segments);
         out.announce_cost(&estimate, minutes);
     };
-    let before_synth: Option<&(dyn Fn(&Workdir, &[dubber::Segment]) + Sync)> =
+    let before_synth: Option<BeforeSynth<'_>> =
         (!args.synth.tts.no_tts).then_some(&announce);
     let progress = out.progress();
     let results = super::block_on(dub_all(
