@@ -119,6 +119,15 @@ async fn a_registered_provider_dubs_and_casts_lines() {
     let flite = flite_provider::register();
     assert_eq!(EngineKind::parse("flite"), Some(flite));
     assert!(dubber::tts::registry::names().contains(&"flite"));
+    // A local provider costs nothing: the price table knows it from the registry.
+    let price = |name: &str| {
+        dubber::cost::PriceTable::default().price(
+            dubber::cost::EngineKind::Tts,
+            &dubber::cost::Engine::new(name, "*"),
+        )
+    };
+    assert_eq!(price("flite"), Some(dubber::cost::Price::default()));
+    assert_eq!(price("no-such-provider"), None);
 
     let dir = tempfile::tempdir().unwrap();
     let video = video(dir.path());

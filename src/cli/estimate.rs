@@ -6,7 +6,6 @@ use anyhow::{Result, anyhow};
 use clap::Args;
 use dubber::cost::{Engine, PriceTable, RunPlan, estimate};
 use dubber::llm::EditOptions;
-use dubber::pipeline::Workdir;
 
 use super::config;
 use super::flags::{LlmArgs, Provider, WorkdirArgs};
@@ -59,7 +58,7 @@ fn stt_engine(spec: &str) -> Engine {
 }
 
 pub fn run(args: EstimateArgs, out: &Output) -> Result<()> {
-    let workdir = Workdir::for_video(&args.video, args.workdir.workdir.as_deref());
+    let workdir = args.workdir.for_video(&args.video);
     let prices = match &args.prices {
         Some(path) => PriceTable::with_overrides(path)?,
         None => PriceTable::default(),

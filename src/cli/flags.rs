@@ -16,6 +16,13 @@ pub struct WorkdirArgs {
     pub workdir: Option<PathBuf>,
 }
 
+impl WorkdirArgs {
+    /// The work directory of `video`: `--workdir`, else `./<video stem>.dub`.
+    pub fn for_video(&self, video: &std::path::Path) -> dubber::pipeline::Workdir {
+        dubber::pipeline::Workdir::for_video(video, self.workdir.as_deref())
+    }
+}
+
 /// How lines are grouped into sentences and TTS chunks.
 #[derive(Debug, Args, Clone)]
 pub struct GroupingArgs {

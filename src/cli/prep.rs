@@ -6,7 +6,7 @@ use std::path::PathBuf;
 use anyhow::Result;
 use clap::Args;
 use dubber::llm::{LineEditor, OpenAiChat};
-use dubber::pipeline::{Editing, PrepOptions, PrepSource, Prepared, Workdir, prepare};
+use dubber::pipeline::{Editing, PrepOptions, PrepSource, Prepared, prepare};
 
 use super::{config, voices};
 
@@ -55,7 +55,7 @@ pub struct PrepArgs {
 }
 
 pub fn run(args: PrepArgs, out: &Output) -> Result<()> {
-    let workdir = Workdir::for_video(&args.video, args.workdir.workdir.as_deref());
+    let workdir = args.workdir.for_video(&args.video);
     let opts = PrepOptions {
         grouping: config::grouping(&args.grouping)?,
         split_sentences: args.split_sentences,

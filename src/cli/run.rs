@@ -104,7 +104,7 @@ pub fn run(args: RunArgs, out: &Output) -> Result<()> {
         synth,
         burn,
     };
-    let tts = voices::tts_engine(&args.synth.tts)?;
+    let tts = voices::tts_engine(&args.synth.tts, &opts.synth.casting.default_voice)?;
     // Loaded once, and only when some video has no subtitles.
     let transcriber = match jobs.iter().any(|j| j.subtitles.is_none()) {
         true => Some(config::transcriber(&args.stt)?),
@@ -119,8 +119,7 @@ pub fn run(args: RunArgs, out: &Output) -> Result<()> {
         let (estimate, minutes) = config::synth_estimate(&args.synth.tts, segments);
         out.announce_cost(&estimate, minutes);
     };
-    let before_synth: Option<BeforeSynth<'_>> =
-        (!args.synth.tts.no_tts).then_some(&announce);
+    let before_synth: Option<BeforeSynth<'_>> = (!args.synth.tts.no_tts).then_some(&announce);
     let progress = out.progress();
     let results = super::block_on(dub_all(
         &jobs,

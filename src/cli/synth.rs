@@ -5,8 +5,8 @@ use std::path::PathBuf;
 use anyhow::Result;
 use clap::Args;
 use dubber::llm::LineEditor;
+use dubber::pipeline::output_beside;
 use dubber::pipeline::synth::{SynthContext, read_reviewed_subtitles, synth_in};
-use dubber::pipeline::{Workdir, output_beside};
 
 use super::flags::{LlmArgs, SynthFlags, WorkdirArgs};
 use super::output::{Event, Output};
@@ -33,7 +33,7 @@ pub struct SynthArgs {
 }
 
 pub fn run(args: SynthArgs, out: &Output) -> Result<()> {
-    let workdir = Workdir::for_video(&args.video, args.workdir.workdir.as_deref());
+    let workdir = args.workdir.for_video(&args.video);
     let output = args
         .output
         .clone()
@@ -46,7 +46,7 @@ pub fn run(args: SynthArgs, out: &Output) -> Result<()> {
         let (estimate, minutes) = config::synth_estimate(&args.synth.tts, segments);
         out.announce_cost(&estimate, minutes);
     }
-    let engine = voices::tts_engine(&args.synth.tts)?;
+    let engine = voices::tts_engine(&args.synth.tts, &opts.casting.default_voice)?;
     let context = super::block_on(SynthContext::with_subtitles(
         &args.video,
         &workdir,

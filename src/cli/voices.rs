@@ -80,8 +80,9 @@ fn voice_loader(tts: &TtsArgs) -> impl Fn(&str) -> Result<AnyEngine, SynthError>
 }
 
 /// The voice the flags name, and the cast's voices, loaded when a video's speakers need them.
-pub fn tts_engine(tts: &TtsArgs) -> Result<Routed> {
-    let own = casting(tts.provider, tts.voice.as_deref(), None, None, None).default_voice;
+/// `own` is the flags' voice as the cast names it ([`Casting::default_voice`], made once by
+/// [`casting`]).
+pub fn tts_engine(tts: &TtsArgs, own: &str) -> Result<Routed> {
     let spec = EngineSpec {
         voice: tts.voice.as_deref(),
         base_url: tts.base_url.as_deref(),
@@ -89,5 +90,5 @@ pub fn tts_engine(tts: &TtsArgs) -> Result<Routed> {
     };
     let engine = (tts.provider.provider().build)(&spec)
         .with_context(|| format!("--tts {}", tts.provider))?;
-    Ok(Routed::new(engine, voice_loader(tts)).with_default_route(own))
+    Ok(Routed::new(engine, voice_loader(tts)).with_default_route(own.to_string()))
 }

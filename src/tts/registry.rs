@@ -12,8 +12,8 @@
 //!    (`build`, which turns an [`EngineSpec`] into [`AnyEngine::new`]`(engine)`).
 //! 2. **One entry**: `mod NAME;` and `&NAME::PROVIDER` in [`super::providers::BUILTIN`] — or, from
 //!    outside the crate, [`register`]`(&PROVIDER)` before building engines.
-//! 3. Optionally a price: a `NAME/MODEL` line in [`crate::cost::PriceTable`] (a local provider,
-//!    `local: true`, costs nothing without one).
+//! 3. A price, for a service: `NAME/MODEL` lines in [`crate::cost::PriceTable`]'s list (a local
+//!    provider, `local: true`, is free without any).
 //!
 //! Nothing else names providers: `dubber synth --tts NAME`, `engine = "NAME"` in cast.toml,
 //! automatic casting from its pool, its key in `.env` and its price all follow from the entry.
