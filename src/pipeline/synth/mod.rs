@@ -268,17 +268,14 @@ pub async fn synth_in<S: Synthesizer, M: ChatModel>(
     let mut result = runner.run(engine, &requests).await?;
     stage.finish();
     let mut originals: Vec<Option<String>> = vec![None; chunks.len()];
+    // The fit of the clips as they are, carried through the rounds (and on to the render).
+    let mut fit = None;
     if let Some(editor) = shortener {
+        let mut current = Fit::of(&chunks, clips_of(&result), track, policy).await?;
         for round in 1..=SHORTEN_ROUNDS {
-            let shortened = shorten::shorten_round(
-                editor,
-                &mut chunks,
-                &clips_of(&result),
-                track,
-                policy,
-                &mut originals,
-            )
-            .await?;
+            let shortened =
+                shorten::shorten_round(editor, &mut chunks, &current.plan, policy, &mut originals)
+                    .await?;
             if shortened == 0 {
                 break;
             }
@@ -289,22 +286,25 @@ pub async fn synth_in<S: Synthesizer, M: ChatModel>(
             let (made, hits) = (result.requests + again.requests, result.cache_hits);
             result = again;
             (result.requests, result.cache_hits) = (made, hits);
+            current = Fit::of(&chunks, clips_of(&result), track, policy).await?;
         }
+        fit = Some(current);
     }
 
     let (failed, requests_made, cache_hits) =
         (result.failed.clone(), result.requests, result.cache_hits);
     let (mut report, plan) = fit_and_render(
         engine,
-        &Rendering {
+        Rendering {
             workdir,
             opts,
             context: &context,
+            originals: &originals,
+            fit,
         },
         &requests,
         &mut chunks,
         result,
-        &originals,
         &speakers,
     )
     .await?;
@@ -333,25 +333,29 @@ pub async fn synth_in<S: Synthesizer, M: ChatModel>(
 }
 
 /// What rendering the voice track needs besides the chunks and their clips.
-pub(crate) struct Rendering<'a> {
+struct Rendering<'a> {
     pub workdir: &'a Workdir,
     pub opts: &'a SynthOptions,
     /// The track's length, the policy and the clip cache.
     pub context: &'a SynthContext,
+    /// The first text of each chunk that was shortened.
+    pub originals: &'a [Option<String>],
+    /// The fit of these chunks and clips, when a step before (shortening) made it.
+    pub fit: Option<Fit>,
 }
 
 /// The synthesized chunks to `dub.wav` and `report.json`: failed lines silenced (or the run
 /// refused, without `allow_silence`), second takes for voices that speak faster natively, the
 /// plan and the render. Shared by [`synth_with_shortening`] and the studio's [`session`].
-pub(crate) async fn fit_and_render<S: Synthesizer>(
+async fn fit_and_render<S: Synthesizer>(
     engine: &S,
-    r: &Rendering<'_>,
+    r: Rendering<'_>,
     requests: &[SynthRequest],
     chunks: &mut [Chunk],
     result: BatchReport,
-    originals: &[Option<String>],
     speakers: &[Option<String>],
 ) -> Result<(Report, Plan), SynthStageError> {
+    let originals = r.originals;
     let (workdir, opts, track, policy) = (r.workdir, r.opts, r.context.track, &r.context.policy);
     if !result.failed.is_empty() && !opts.allow_silence {
         return Err(SynthStageError::LinesFailed {
@@ -371,7 +375,11 @@ pub(crate) async fn fit_and_render<S: Synthesizer>(
         let id = chunks[index].id;
         return Err(TimelineError::MissingClip { id, index }.into());
     }
-    let mut fit = Fit::of(chunks, clips, track, policy).await?;
+    // The carried fit is this one unless failed lines were silenced since it was made.
+    let mut fit = match r.fit {
+        Some(fit) if result.failed.is_empty() => fit,
+        _ => Fit::of(chunks, clips, track, policy).await?,
+    };
     let retake_runner = r.context.runner(&opts.batch, None);
     let voice_speeds = takes::second_takes(
         engine,

@@ -256,14 +256,15 @@ impl<S: Synthesizer> Session<S> {
             workdir: &self.workdir,
             opts: &self.opts,
             context: &self.context,
+            originals: &originals,
+            fit: None,
         };
         let (report, plan) = fit_and_render(
             &self.engine,
-            &rendering,
+            rendering,
             &requests,
             &mut chunks,
             result,
-            &originals,
             &speakers,
         )
         .await?;
