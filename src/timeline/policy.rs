@@ -146,3 +146,25 @@ impl std::ops::Deref for ValidPolicy {
         &self.0
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_a_checked_policy_becomes_valid() {
+        let bad = Policy {
+            max_speed: 0.8,
+            ..Policy::default()
+        };
+        assert_eq!(
+            ValidPolicy::new(bad).unwrap_err(),
+            "max_speed must be in [1, 4], got 0.8"
+        );
+        let valid = ValidPolicy::new(Policy::default()).unwrap();
+        assert_eq!(valid.max_speed, Policy::default().max_speed);
+        let cut = valid.with_scene_cuts(vec![1500, 9000]);
+        assert_eq!(cut.scene_cuts_ms, [1500, 9000]);
+        assert_eq!(cut.into_inner().min_speed, Policy::default().min_speed);
+    }
+}

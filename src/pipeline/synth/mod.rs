@@ -4,8 +4,10 @@
 //! through the cache → clips → ([`shorten`]: lines that cannot fit rewritten shorter) →
 //! ([`takes`]: faster second takes from voices that speak faster natively) → timeline plan and
 //! render (`dub.wav`, exactly the video's length) → ([`output`]: the original audio under it, and
-//! the mux). `report.json` records how every chunk was fitted. ([`timing`]: the video's length,
-//! probe and scene cuts; [`voices`]: each chunk's request in its speaker's voice.)
+//! the mux). `report.json` records how every chunk was fitted. ([`context`]: what is read, probed,
+//! locked and opened once per command; [`timing`]: the video's length, probe and scene cuts;
+//! [`fit`]: the clips and their plan, carried from shortening through second takes to the render;
+//! [`voices`]: each chunk's request in its speaker's voice.)
 //!
 //! This module only orchestrates; each step that decides something lives in its own module.
 
