@@ -9,6 +9,7 @@ have_pkg() { dpkg-query -W -f='${Status}' "$1" 2>/dev/null | grep -q "install ok
 
 have_cmd ffmpeg || need+=(ffmpeg)          # media: probe, extract, mux, burn
 have_cmd espeak-ng || need+=(espeak-ng)    # phonemes for Piper voices; test speech
+have_cmd flite || need+=(flite)            # a provider added in the tests (tests/provider_registry.rs)
 have_cmd cmake || need+=(cmake)            # builds CTranslate2 (local Whisper)
 have_cmd sox || need+=(sox)                # handy for inspecting audio
 have_pkg libclang-dev || need+=(libclang-dev)  # bindgen for signalsmith-stretch

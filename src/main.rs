@@ -15,7 +15,7 @@ fn main() -> ExitCode {
         tracing::warn!(
             ".env: ignored {} (a .env file may set only {})",
             ignored.join(", "),
-            cli::config::DOTENV_SETTINGS.join(", ")
+            cli::config::dotenv_settings().join(", ")
         );
     }
     match cli::run(cli) {

@@ -476,7 +476,11 @@ async fn a_dub_with_a_service_recasts_the_voices_prep_chose() {
     for (name, (_, voice)) in ["ANN", "BOB"].into_iter().zip(&spoken[1..]) {
         let entry = recast.get(name).unwrap();
         assert!(entry.auto, "{name}");
-        assert_eq!(entry.voice.engine, EngineKind::OpenAi, "{name}");
+        assert_eq!(
+            entry.voice.engine,
+            EngineKind::parse("openai").unwrap(),
+            "{name}"
+        );
         assert_eq!(&entry.voice.id(), voice, "{name}");
     }
     assert_eq!(recast.speakers.len(), 3, "{after}");

@@ -151,7 +151,7 @@ mod tests {
         voices
             .iter()
             .map(|(v, hz)| Candidate {
-                voice: Voice::new(EngineKind::Espeak, *v),
+                voice: Voice::new(EngineKind::parse("espeak").unwrap(), *v),
                 pitch_hz: *hz,
                 penalty: 0.0,
             })
@@ -208,7 +208,7 @@ mod tests {
     #[test]
     fn voices_already_cast_are_left_to_their_speakers() {
         let p = pool(&[("low", 100.0), ("low2", 110.0), ("high", 220.0)]);
-        let taken = [Voice::new(EngineKind::Espeak, "low")];
+        let taken = [Voice::new(EngineKind::parse("espeak").unwrap(), "low")];
         let got = assign(&[speaker("C", Some(100.0))], &p, &taken);
         assert_eq!(voices(&got), ["low2"]);
     }

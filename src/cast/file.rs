@@ -71,7 +71,7 @@ pub fn parse_cast(path: &Path, text: &str) -> Result<Cast, CastError> {
         let engine_at = entry.engine.span().start;
         let engine_name = entry.engine.into_inner();
         let engine = EngineKind::parse(engine_name.trim()).ok_or_else(|| {
-            let known: Vec<&str> = EngineKind::ALL.iter().map(|e| e.name()).collect();
+            let known: Vec<&str> = EngineKind::all().iter().map(|e| e.name()).collect();
             error(
                 engine_at,
                 format!(
@@ -345,7 +345,7 @@ mod tests {
             "# my series\n[speakers.Ann]   # the host\nengine = \"espeak\"\nvoice = \"en-us+f3\"";
         std::fs::write(&path, mine).unwrap();
         let entry = CastEntry {
-            voice: Voice::new(EngineKind::Piper, "en_US-joe-medium"),
+            voice: Voice::new(EngineKind::parse("piper").unwrap(), "en_US-joe-medium"),
             pitch_hz: Some(117.6),
             auto: false,
             line: 0,
@@ -385,7 +385,7 @@ mod tests {
 
     #[test]
     fn the_auto_mark_is_written_and_read() {
-        let entry = auto(EngineKind::Espeak, "en-us+m3", 101.0);
+        let entry = auto(EngineKind::parse("espeak").unwrap(), "en-us+m3", 101.0);
         let text = format!("{HEADER}{}", render_entry("A", &entry, Some(98.0)));
         assert!(text.contains("\nauto = true\n"), "{text}");
         let cast = parse(&text).unwrap();
@@ -407,20 +407,24 @@ mod tests {
              engine = \"espeak\"\nvoice = \"en-us+f3\"\n{}",
             render_entry(
                 "Bob",
-                &auto(EngineKind::Piper, "en_US-joe-medium", 110.0),
+                &auto(
+                    EngineKind::parse("piper").unwrap(),
+                    "en_US-joe-medium",
+                    110.0
+                ),
                 Some(120.0)
             ),
         );
         let who = render_entry(
             "Dr. Who",
-            &auto(EngineKind::Espeak, "en-us+m7", 131.0),
+            &auto(EngineKind::parse("espeak").unwrap(), "en-us+m7", 131.0),
             Some(125.0),
         );
         let tail = "\n[speakers.Cy]\nengine = \"openai\"\nvoice = \"ash\"   # keep\n";
         std::fs::write(&path, format!("{head}{who}{tail}")).unwrap();
 
         // The entry in the middle: its block goes, the new one is appended.
-        let new_who = auto(EngineKind::OpenAi, "echo", 131.0);
+        let new_who = auto(EngineKind::parse("openai").unwrap(), "echo", 131.0);
         write_entries(
             &path,
             &["Dr. Who".into()],
@@ -437,7 +441,7 @@ mod tests {
         assert_eq!(cast.get("Dr. Who").unwrap().voice.id(), "openai:echo");
 
         // The last entry: no blank line doubles up.
-        let newer = auto(EngineKind::OpenAi, "onyx", 131.0);
+        let newer = auto(EngineKind::parse("openai").unwrap(), "onyx", 131.0);
         write_entries(
             &path,
             &["Dr. Who".into()],

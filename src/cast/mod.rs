@@ -41,51 +41,14 @@ pub mod assign;
 pub mod file;
 pub mod voices;
 
-use std::fmt;
 use std::path::PathBuf;
 
 pub use assign::{Speaker, assign};
 pub use file::{append_entries, read_cast, write_entries};
 pub use voices::{Candidate, PoolSpec, pool_engines, voice_pool};
 
-/// An engine a cast entry may name.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub enum EngineKind {
-    Piper,
-    Espeak,
-    OpenAi,
-    ElevenLabs,
-}
-
-impl EngineKind {
-    pub const ALL: [EngineKind; 4] = [Self::Piper, Self::Espeak, Self::OpenAi, Self::ElevenLabs];
-
-    /// The name cast files, flags and reports use.
-    pub fn name(self) -> &'static str {
-        match self {
-            Self::Piper => "piper",
-            Self::Espeak => "espeak",
-            Self::OpenAi => "openai",
-            Self::ElevenLabs => "elevenlabs",
-        }
-    }
-
-    /// The engine called `name` (as [`EngineKind::name`] spells it).
-    pub fn parse(name: &str) -> Option<Self> {
-        Self::ALL.into_iter().find(|e| e.name() == name)
-    }
-
-    /// True for the engines that run on this machine.
-    pub fn is_local(self) -> bool {
-        matches!(self, Self::Piper | Self::Espeak)
-    }
-}
-
-impl fmt::Display for EngineKind {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.name())
-    }
-}
+/// An engine a cast entry may name: a provider of the registry ([`crate::tts::registry`]).
+pub use crate::tts::EngineKind;
 
 /// A voice of an engine, as a cast names it.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
@@ -172,6 +135,15 @@ impl Cast {
     }
 }
 
+impl From<crate::tts::MeasureError> for CastError {
+    fn from(e: crate::tts::MeasureError) -> Self {
+        CastError::Measure {
+            voice: e.voice,
+            message: e.message,
+        }
+    }
+}
+
 /// What can go wrong reading, writing or making a cast.
 #[derive(Debug, thiserror::Error)]
 pub enum CastError {
@@ -204,6 +176,10 @@ pub enum CastError {
 mod tests {
     use super::*;
 
+    fn kind(name: &str) -> EngineKind {
+        EngineKind::parse(name).unwrap()
+    }
+
     fn entry(engine: EngineKind, auto: bool) -> CastEntry {
         CastEntry {
             voice: Voice::new(engine, "v"),
@@ -215,20 +191,21 @@ mod tests {
 
     #[test]
     fn only_automatic_entries_of_another_pool_are_recast() {
-        use EngineKind::*;
+        let (piper, espeak) = (kind("piper"), kind("espeak"));
+        let (openai, elevenlabs) = (kind("openai"), kind("elevenlabs"));
         // (entry's engine, dub's engine, re-cast?)
         let cases = [
-            (Piper, Piper, false),
-            (Espeak, Piper, false), // the Piper pool goes on with espeak-ng voices
-            (Piper, Espeak, true),
-            (Espeak, Espeak, false),
-            (Piper, OpenAi, true),
-            (Espeak, OpenAi, true),
-            (OpenAi, OpenAi, false),
-            (ElevenLabs, OpenAi, true),
-            (OpenAi, ElevenLabs, true),
-            (ElevenLabs, ElevenLabs, false),
-            (OpenAi, Piper, true),
+            (piper, piper, false),
+            (espeak, piper, false), // the Piper pool goes on with espeak-ng voices
+            (piper, espeak, true),
+            (espeak, espeak, false),
+            (piper, openai, true),
+            (espeak, openai, true),
+            (openai, openai, false),
+            (elevenlabs, openai, true),
+            (openai, elevenlabs, true),
+            (elevenlabs, elevenlabs, false),
+            (openai, piper, true),
         ];
         for (from, to, recast) in cases {
             assert_eq!(

@@ -6,7 +6,7 @@ use anyhow::{Result, bail};
 use clap::Args;
 use dubber::media::{HardSubtitleStyle, SubtitleTrack};
 use dubber::pipeline::burn::{burn, readable_tracks};
-use dubber::pipeline::{Burn, Workdir, output_beside};
+use dubber::pipeline::{Burn, output_beside};
 use dubber::subtitles::ReadOptions;
 
 use super::flags::{BurnMode, WorkdirArgs};
@@ -57,7 +57,7 @@ pub struct BurnArgs {
 }
 
 pub fn run(args: BurnArgs, out: &Output) -> Result<()> {
-    let workdir = Workdir::for_video(&args.video, args.workdir.workdir.as_deref());
+    let workdir = args.workdir.for_video(&args.video);
     let files = if args.subtitles.is_empty() {
         let mut files = vec![workdir.subs_srt()];
         files.extend(Some(workdir.subs_orig_srt()).filter(|p| p.exists()));

@@ -8,15 +8,15 @@ use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
 
+use super::data::{data_dir, require_data_dir};
 use anyhow::{Context, Result, bail};
-use clap::ValueEnum;
+use dubber::Segment;
 use dubber::cost::{Engine, Estimate, PriceTable, RunPlan};
 use dubber::credentials;
 use dubber::llm::{ChatConfig, EditOptions, Glossary, OpenAiChat, ReplyCache, Translation};
 use dubber::media::MuxOptions;
-use dubber::models::DataDir;
 use dubber::models::{MULTILINGUAL_WHISPER_MODEL, SETUP_COMMAND, WHISPER_MODEL_ENV};
-use dubber::pipeline::synth::{Background, SynthOptions, read_reviewed_subtitles};
+use dubber::pipeline::synth::{Background, SynthOptions};
 use dubber::pipeline::{SpeakerFinding, TextEdits, Workdir};
 use dubber::speakers::SpeakerCount;
 use dubber::stt::{
@@ -30,35 +30,47 @@ use super::flags::{
     BackgroundArg, FitModeArg, GroupingArgs, LlmArgs, ModeArg, Provider, SpeakersArgs, SttArgs,
     SttProvider, SynthFlags, TimelineArgs, TranslateWith, TtsArgs, WordsArgs,
 };
-use super::voices::{self, tts_defaults};
+use super::voices;
 
 /// The model of OpenAI-compatible transcription servers.
 pub const DEFAULT_STT_MODEL_OPENAI: &str = "whisper-1";
 
-/// The settings a `.env` file may hold: keys, servers, model choices. Never a path the process
+/// The settings a `.env` file may hold besides the TTS providers' keys and servers (which the
+/// registry names): the transcription and chat server, model choices. Never a path the process
 /// loads code from (`ORT_DYLIB_PATH`, `DUBBER_HOME` with its `lib/`, `LD_*`): a `.env` is often
 /// copied around with a project, and must not be able to run a library.
 pub const DOTENV_SETTINGS: &[&str] = &[
     "OPENAI_API_KEY",
     "OPENAI_BASE_URL",
-    "ELEVENLABS_API_KEY",
     "DUBBER_WHISPER_MODEL",
-    "DUBBER_PIPER_VOICE",
     "DUBBER_MODELS_HOST",
     "RUST_LOG",
 ];
 
+/// Every setting a `.env` file may hold: [`DOTENV_SETTINGS`] and the TTS providers' keys and
+/// servers.
+pub fn dotenv_settings() -> Vec<&'static str> {
+    let mut all = DOTENV_SETTINGS.to_vec();
+    for name in dubber::tts::registry::env_settings() {
+        if !all.contains(&name) {
+            all.push(name);
+        }
+    }
+    all
+}
+
 /// Read `.env` from the current directory only (never from a parent folder, which another person
-/// may control): the settings in [`DOTENV_SETTINGS`] that the environment does not set already.
+/// may control): the settings of [`dotenv_settings`] that the environment does not set already.
 /// Returns the names it ignored, for a warning once logging is up. Call it first thing in `main`,
 /// before any thread starts.
 pub fn load_dotenv() -> Vec<String> {
     let Ok(entries) = dotenvy::from_path_iter(".env") else {
         return Vec::new();
     };
+    let allowed = dotenv_settings();
     let mut ignored = Vec::new();
     for (key, value) in entries.flatten() {
-        if !DOTENV_SETTINGS.contains(&key.as_str()) {
+        if !allowed.contains(&key.as_str()) {
             ignored.push(key);
         } else if std::env::var_os(&key).is_none() {
             // SAFETY: called from `main` before the runtime or any other thread exists.
@@ -66,13 +78,6 @@ pub fn load_dotenv() -> Vec<String> {
         }
     }
     ignored
-}
-
-/// The provider's name, as prices and messages spell it.
-pub fn provider_name(provider: Provider) -> String {
-    provider
-        .to_possible_value()
-        .map_or_else(|| "openai".to_string(), |v| v.get_name().to_string())
 }
 
 /// Seconds from a flag as whole milliseconds.
@@ -124,11 +129,15 @@ pub fn policy(args: &TimelineArgs) -> Result<Policy> {
 /// The synth stage's settings; `output` is the dubbed video.
 pub fn synth_options(flags: &SynthFlags, output: Option<PathBuf>) -> Result<SynthOptions> {
     let tts = &flags.tts;
-    let (model, voice) = tts_defaults(tts.provider);
+    let provider = tts.provider.provider();
     let mut request = SynthRequest::new(
         "",
-        tts.voice.clone().unwrap_or_else(|| voice.into()),
-        tts.tts_model.clone().unwrap_or_else(|| model.into()),
+        tts.voice
+            .clone()
+            .unwrap_or_else(|| provider.default_voice.into()),
+        tts.tts_model
+            .clone()
+            .unwrap_or_else(|| provider.default_model.into()),
     );
     request.instructions = tts.instructions.clone();
     // Raw PCM at the timeline's rate: nothing to decode or resample.
@@ -175,7 +184,7 @@ pub fn synth_options(flags: &SynthFlags, output: Option<PathBuf>) -> Result<Synt
 pub fn speaker_finding(args: &SpeakersArgs) -> SpeakerFinding {
     let model = match args.speakers {
         SpeakerCount::Off => None,
-        _ => DataDir::from_env().and_then(|d| d.ecapa_model()).ok(),
+        _ => data_dir().and_then(|d| d.ecapa_model().ok()),
     };
     SpeakerFinding {
         count: args.speakers,
@@ -204,7 +213,7 @@ pub fn transcriber(stt: &SttArgs) -> Result<Box<dyn Transcriber>> {
 /// English-only model gets the multilingual one as its language check. Silero VAD in front when
 /// installed.
 fn local_stt(stt: &SttArgs) -> Result<LocalStt> {
-    let data = DataDir::from_env()?;
+    let data = require_data_dir()?;
     let load = |dir: &std::path::Path| {
         LocalWhisper::load(dir, &WhisperConfig::default())
             .with_context(|| format!("loading the Whisper model in {}", dir.display()))
@@ -328,18 +337,18 @@ pub fn chat_cost_engine(llm: &LlmArgs) -> Engine {
     Engine::new(Engine::chat_provider_for(&config.base_url), config.model)
 }
 
-/// The voice as prices name it: a server on this machine (`base_url`) costs nothing, whatever API
-/// it speaks.
+/// The voice as prices name it: the provider's price key and model (any model of a local one),
+/// and a server on this machine (`base_url`) costs nothing, whatever API it speaks.
 pub fn tts_cost_engine(provider: Provider, model: Option<&str>, base_url: Option<&str>) -> Engine {
-    let name = provider_name(provider);
+    let provider = provider.provider();
     let name = match base_url {
         Some(base) if Engine::chat_provider_for(base) == "local" => "local".into(),
-        _ => name,
+        _ => provider.price_key.to_string(),
     };
     let model = model.map_or_else(
-        || match provider {
-            Provider::Openai | Provider::Elevenlabs => tts_defaults(provider).0.to_string(),
-            _ => "*".to_string(),
+        || match provider.local {
+            true => "*".to_string(),
+            false => provider.default_model.to_string(),
         },
         str::to_string,
     );
@@ -365,19 +374,20 @@ pub fn text_edits(words: &WordsArgs) -> Result<TextEdits> {
     })
 }
 
-/// What synthesizing `workdir`'s subs.srt costs at most with the voice `tts` names, and the
-/// minutes of audio it covers; `None` when subs.srt cannot be read (synth says so itself).
-pub fn synth_estimate(tts: &TtsArgs, workdir: &Workdir) -> Option<(Estimate, f64)> {
-    let segments = read_reviewed_subtitles(workdir).ok()?;
+/// What synthesizing `segments` (subs.srt, as the synth context read it) costs at most with the
+/// voice `tts` names, and the minutes of audio it covers.
+pub fn synth_estimate(tts: &TtsArgs, segments: &[Segment]) -> (Estimate, f64) {
+    let server_var = tts.provider.provider().base_url_var;
     let base = tts.base_url.clone().or_else(|| {
-        (tts.provider == Provider::Openai)
-            .then(credentials::openai_base_url)
-            .flatten()
+        server_var
+            .and_then(|var| std::env::var(var).ok())
+            .map(|v| v.trim().to_string())
+            .filter(|v| !v.is_empty())
     });
     let engine = tts_cost_engine(tts.provider, tts.tts_model.as_deref(), base.as_deref());
     let audio_ms = segments.last().map_or(0, |s| s.end_ms);
     let plan = RunPlan {
-        segments: Some(&segments),
+        segments: Some(segments),
         audio_ms,
         stt: None,
         chat: None,
@@ -387,5 +397,5 @@ pub fn synth_estimate(tts: &TtsArgs, workdir: &Workdir) -> Option<(Estimate, f64
         edit_options: EditOptions::default(),
     };
     let estimate = dubber::cost::estimate(&plan, &PriceTable::default());
-    Some((estimate, audio_ms as f64 / 60_000.0))
+    (estimate, audio_ms as f64 / 60_000.0)
 }

@@ -6,7 +6,6 @@ use anyhow::{Result, anyhow};
 use clap::Args;
 use dubber::cost::{Engine, PriceTable, RunPlan, estimate};
 use dubber::llm::EditOptions;
-use dubber::pipeline::Workdir;
 
 use super::config;
 use super::flags::{LlmArgs, Provider, WorkdirArgs};
@@ -27,7 +26,7 @@ pub struct EstimateArgs {
     #[arg(long, value_name = "NAME", value_parser = super::flags::encoding_label)]
     pub subtitles_encoding: Option<String>,
     /// TTS provider (a local engine costs nothing).
-    #[arg(long = "tts", value_enum, value_name = "P", default_value_t = Provider::Openai)]
+    #[arg(long = "tts", value_parser = super::flags::tts_provider(), value_name = "P", default_value = "openai")]
     pub tts: Provider,
     /// TTS model [default: gpt-4o-mini-tts for openai, eleven_multilingual_v2 for elevenlabs]
     #[arg(long, value_name = "MODEL")]
@@ -59,7 +58,7 @@ fn stt_engine(spec: &str) -> Engine {
 }
 
 pub fn run(args: EstimateArgs, out: &Output) -> Result<()> {
-    let workdir = Workdir::for_video(&args.video, args.workdir.workdir.as_deref());
+    let workdir = args.workdir.for_video(&args.video);
     let prices = match &args.prices {
         Some(path) => PriceTable::with_overrides(path)?,
         None => PriceTable::default(),

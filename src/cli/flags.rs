@@ -3,7 +3,9 @@
 
 use std::path::PathBuf;
 
+use clap::builder::{PossibleValue, PossibleValuesParser, TypedValueParser};
 use clap::{Args, ValueEnum};
+use dubber::cast::EngineKind;
 use dubber::speakers::SpeakerCount;
 
 /// The work directory option shared by the stages.
@@ -12,6 +14,13 @@ pub struct WorkdirArgs {
     /// Work directory holding every intermediate file [default: ./<video file stem>.dub]
     #[arg(long, value_name = "DIR")]
     pub workdir: Option<PathBuf>,
+}
+
+impl WorkdirArgs {
+    /// The work directory of `video`: `--workdir`, else `./<video stem>.dub`.
+    pub fn for_video(&self, video: &std::path::Path) -> dubber::pipeline::Workdir {
+        dubber::pipeline::Workdir::for_video(video, self.workdir.as_deref())
+    }
 }
 
 /// How lines are grouped into sentences and TTS chunks.
@@ -132,16 +141,17 @@ pub struct LlmArgs {
     pub llm_base_url: Option<String>,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
-pub enum Provider {
-    /// A Piper voice on this machine (ONNX Runtime; the voice from the data dir). Offline.
-    Piper,
-    /// espeak-ng on this machine: any language, no model files, robotic. Offline.
-    Espeak,
-    /// OpenAI's /audio/speech, or any OpenAI-compatible server (--base-url / OPENAI_BASE_URL).
-    Openai,
-    /// ElevenLabs (ELEVENLABS_API_KEY).
-    Elevenlabs,
+/// A TTS provider, as `--tts` names it: an entry of the registry ([`dubber::tts::registry`]).
+pub type Provider = EngineKind;
+
+/// `--tts NAME`: the providers of the registry, each with its line of help.
+pub fn tts_provider() -> impl TypedValueParser<Value = Provider> {
+    let values = dubber::tts::registry::all()
+        .into_iter()
+        .map(|p| PossibleValue::new(p.name).help(p.about));
+    PossibleValuesParser::new(values).try_map(|name| {
+        EngineKind::parse(&name).ok_or_else(|| format!("no TTS provider is called {name:?}"))
+    })
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -161,7 +171,7 @@ pub enum BackgroundArg {
 #[derive(Debug, Args, Clone)]
 pub struct TtsArgs {
     /// The TTS engine.
-    #[arg(long = "tts", value_enum, default_value_t = Provider::Piper)]
+    #[arg(long = "tts", value_parser = tts_provider(), default_value = "piper")]
     pub provider: Provider,
     /// Model [default: gpt-4o-mini-tts for openai, eleven_multilingual_v2 for elevenlabs; local
     /// voices have none]

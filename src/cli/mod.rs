@@ -4,6 +4,7 @@
 
 pub mod burn;
 pub mod config;
+pub mod data;
 pub mod estimate;
 pub mod flags;
 pub mod models;

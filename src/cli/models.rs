@@ -2,7 +2,6 @@
 
 use anyhow::Result;
 use clap::{Args, Subcommand};
-use dubber::models::DataDir;
 use dubber::models::fetch::{HUGGING_FACE, fetch, remote_model};
 use indicatif::{ProgressBar, ProgressStyle};
 
@@ -30,7 +29,7 @@ pub enum ModelsCommand {
 }
 
 pub fn run(args: ModelsArgs, out: &Output) -> Result<()> {
-    let data = DataDir::from_env()?;
+    let data = super::data::require_data_dir()?;
     match args.command {
         ModelsCommand::List => {
             let installed: Vec<String> = data.installed()?.iter().map(|m| m.to_string()).collect();
@@ -72,7 +71,7 @@ pub fn run(args: ModelsArgs, out: &Output) -> Result<()> {
                 }
                 bar.set_position(done);
             };
-            let fetched = super::block_on(fetch(&data, &model, &progress))??;
+            let fetched = super::block_on(fetch(data, &model, &progress))??;
             bar.finish_and_clear();
             for url in &fetched.unverified {
                 tracing::warn!(

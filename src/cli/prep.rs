@@ -6,7 +6,7 @@ use std::path::PathBuf;
 use anyhow::Result;
 use clap::Args;
 use dubber::llm::{LineEditor, OpenAiChat};
-use dubber::pipeline::{Editing, PrepOptions, PrepSource, Prepared, Workdir, prepare};
+use dubber::pipeline::{Editing, PrepOptions, PrepSource, Prepared, prepare};
 
 use super::{config, voices};
 
@@ -46,7 +46,7 @@ pub struct PrepArgs {
     pub speakers: SpeakersArgs,
     /// The TTS engine whose voices the lines' speakers are cast with into cast.toml (see
     /// `synth --tts`).
-    #[arg(long = "tts", value_enum, default_value_t = Provider::Piper)]
+    #[arg(long = "tts", value_parser = super::flags::tts_provider(), default_value = "piper")]
     pub provider: Provider,
     /// A cast file (e.g. one shared by a series): its speakers keep its voices, the others are
     /// cast automatically into the work directory's cast.toml.
@@ -55,7 +55,7 @@ pub struct PrepArgs {
 }
 
 pub fn run(args: PrepArgs, out: &Output) -> Result<()> {
-    let workdir = Workdir::for_video(&args.video, args.workdir.workdir.as_deref());
+    let workdir = args.workdir.for_video(&args.video);
     let opts = PrepOptions {
         grouping: config::grouping(&args.grouping)?,
         split_sentences: args.split_sentences,

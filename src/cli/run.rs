@@ -5,7 +5,7 @@ use std::path::PathBuf;
 
 use anyhow::{Result, bail};
 use clap::Args;
-use dubber::pipeline::run::{Dubbed, Engines};
+use dubber::pipeline::run::{BeforeSynth, Dubbed, Engines};
 use dubber::pipeline::{
     Burn, DubOptions, DubResult, PrepOptions, RunInputs, Workdir, dub_all, plan_jobs,
 };
@@ -104,7 +104,7 @@ pub fn run(args: RunArgs, out: &Output) -> Result<()> {
         synth,
         burn,
     };
-    let tts = voices::tts_engine(&args.synth.tts)?;
+    let tts = voices::tts_engine(&args.synth.tts, &opts.synth.casting.default_voice)?;
     // Loaded once, and only when some video has no subtitles.
     let transcriber = match jobs.iter().any(|j| j.subtitles.is_none()) {
         true => Some(config::transcriber(&args.stt)?),
@@ -115,13 +115,11 @@ pub fn run(args: RunArgs, out: &Output) -> Result<()> {
         transcriber: transcriber.as_deref(),
     };
     // Paid engines: say what each video's synthesis costs at most before its first request.
-    let announce = |workdir: &Workdir| {
-        if let Some((estimate, minutes)) = config::synth_estimate(&args.synth.tts, workdir) {
-            out.announce_cost(&estimate, minutes);
-        }
+    let announce = |_: &Workdir, segments: &[dubber::Segment]| {
+        let (estimate, minutes) = config::synth_estimate(&args.synth.tts, segments);
+        out.announce_cost(&estimate, minutes);
     };
-    let before_synth: Option<&(dyn Fn(&Workdir) + Sync)> =
-        (!args.synth.tts.no_tts).then_some(&announce);
+    let before_synth: Option<BeforeSynth<'_>> = (!args.synth.tts.no_tts).then_some(&announce);
     let progress = out.progress();
     let results = super::block_on(dub_all(
         &jobs,

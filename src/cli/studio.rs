@@ -5,8 +5,8 @@ use std::path::PathBuf;
 use anyhow::{Context, Result};
 use clap::Args;
 use dubber::llm::LineEditor;
+use dubber::pipeline::output_beside;
 use dubber::pipeline::synth::session::Session;
-use dubber::pipeline::{Workdir, output_beside};
 use dubber::studio::{Listener, Studio};
 
 use super::flags::{LlmArgs, SynthFlags, WorkdirArgs};
@@ -36,13 +36,13 @@ pub struct StudioArgs {
 }
 
 pub fn run(args: StudioArgs, out: &Output) -> Result<()> {
-    let workdir = Workdir::for_video(&args.video, args.workdir.workdir.as_deref());
+    let workdir = args.workdir.for_video(&args.video);
     let output = args
         .output
         .clone()
         .unwrap_or_else(|| output_beside(&args.video, "dubbed", None));
     let opts = config::synth_options(&args.synth, Some(output.clone()))?;
-    let engine = voices::tts_engine(&args.synth.tts)?;
+    let engine = voices::tts_engine(&args.synth.tts, &opts.casting.default_voice)?;
     // "Shorten" needs a chat model; without one the page says which setting to give.
     let editor = match config::chat(&args.llm, &workdir) {
         Ok((model, cache)) => Some(LineEditor::new(model).with_cache(cache)),

@@ -5,8 +5,8 @@ use std::path::PathBuf;
 use anyhow::Result;
 use clap::Args;
 use dubber::llm::LineEditor;
-use dubber::pipeline::synth::synth_with_shortening;
-use dubber::pipeline::{Workdir, output_beside};
+use dubber::pipeline::output_beside;
+use dubber::pipeline::synth::{SynthContext, read_reviewed_subtitles, synth_in};
 
 use super::flags::{LlmArgs, SynthFlags, WorkdirArgs};
 use super::output::{Event, Output};
@@ -33,18 +33,26 @@ pub struct SynthArgs {
 }
 
 pub fn run(args: SynthArgs, out: &Output) -> Result<()> {
-    let workdir = Workdir::for_video(&args.video, args.workdir.workdir.as_deref());
+    let workdir = args.workdir.for_video(&args.video);
     let output = args
         .output
         .clone()
         .unwrap_or_else(|| output_beside(&args.video, "dubbed", None));
     let opts = config::synth_options(&args.synth, Some(output))?;
-    if !args.synth.tts.no_tts
-        && let Some((estimate, minutes)) = config::synth_estimate(&args.synth.tts, &workdir)
-    {
+    // subs.srt is read once: priced here (before the engine, which may lack its key), spoken by
+    // the context below, which probes, locks and opens the cache once.
+    let segments = read_reviewed_subtitles(&workdir);
+    if let (false, Ok(segments)) = (args.synth.tts.no_tts, &segments) {
+        let (estimate, minutes) = config::synth_estimate(&args.synth.tts, segments);
         out.announce_cost(&estimate, minutes);
     }
-    let engine = voices::tts_engine(&args.synth.tts)?;
+    let engine = voices::tts_engine(&args.synth.tts, &opts.casting.default_voice)?;
+    let context = super::block_on(SynthContext::with_subtitles(
+        &args.video,
+        &workdir,
+        &opts,
+        segments,
+    ))??;
     let shortener = match args.shorten {
         true => {
             let (model, cache) = config::chat(&args.llm, &workdir)?;
@@ -52,7 +60,8 @@ pub fn run(args: SynthArgs, out: &Output) -> Result<()> {
         }
         false => None,
     };
-    let outcome = super::block_on(synth_with_shortening(
+    let outcome = super::block_on(synth_in(
+        context,
         &args.video,
         &workdir,
         &engine,

@@ -5,7 +5,6 @@ use std::path::PathBuf;
 use anyhow::{Result, anyhow};
 use clap::Args;
 use dubber::llm::OpenAiChat;
-use dubber::pipeline::Workdir;
 use dubber::pipeline::synth::read_reviewed_subtitles;
 use dubber::pipeline::youtube::{make_assets, write_assets};
 use dubber::youtube::AssetsSource;
@@ -33,7 +32,7 @@ pub struct YoutubeArgs {
 }
 
 pub fn run(args: YoutubeArgs, out: &Output) -> Result<()> {
-    let workdir = Workdir::for_video(&args.video, args.workdir.workdir.as_deref());
+    let workdir = args.workdir.for_video(&args.video);
     let segments = read_reviewed_subtitles(&workdir)?;
     let info = dubber::media::probe(&args.video)?;
     let video_ms = dubber::segment::secs_to_ms(info.target_duration_secs())

@@ -143,11 +143,11 @@ impl Default for PriceTable {
                 ("elevenlabs/eleven_flash_v2_5", Price::chars(50.0)),
                 ("elevenlabs/eleven_turbo_v2_5", Price::chars(50.0)),
             ]),
+            // Engines on this machine, and the registry's local TTS providers (Piper, espeak-ng,
+            // any registered one).
             free_providers: [
                 "local",
-                "espeak",
                 "espeak-ng",
-                "piper",
                 "kokoro",
                 "whisper-local",
                 "whisper.cpp",
@@ -160,6 +160,12 @@ impl Default for PriceTable {
                 "none",
             ]
             .into_iter()
+            .chain(
+                crate::tts::registry::all()
+                    .into_iter()
+                    .filter(|p| p.local)
+                    .map(|p| p.price_key),
+            )
             .map(String::from)
             .collect(),
         }

@@ -47,7 +47,7 @@ impl Default for Casting {
         Self {
             file: None,
             pool: PoolSpec {
-                engine: EngineKind::Espeak,
+                engine: EngineKind::of(&crate::tts::local::ESPEAK),
                 language: "en".into(),
                 piper_voices: Vec::new(),
                 register_cache: None,
@@ -161,13 +161,15 @@ pub fn cast_speakers(
                     voice.id(),
                     cast::voices::how_to_get_more(casting.pool.engine, &casting.pool.language)
                 );
-            } else if casting.pool.engine == EngineKind::Piper && voice.engine != EngineKind::Piper
-            {
+            } else if voice.engine != casting.pool.engine {
+                // A voice of the engine that continues the pool (Piper's goes on with espeak-ng).
                 tracing::warn!(
-                    "speaker {} gets the espeak-ng voice {} (not enough Piper voices installed); {}",
+                    "speaker {} gets the {} voice {} (not enough {} voices installed); {}",
                     a.speaker,
+                    voice.engine,
                     voice.voice,
-                    cast::voices::how_to_get_more(EngineKind::Piper, &casting.pool.language)
+                    casting.pool.engine,
+                    cast::voices::how_to_get_more(casting.pool.engine, &casting.pool.language)
                 );
             }
             let pitch = speakers
@@ -373,33 +375,34 @@ mod tests {
 
     #[test]
     fn automatic_entries_of_another_engine_are_cast_again() {
-        use EngineKind::*;
+        let kind = |name| EngineKind::parse(name).unwrap();
+        let (piper, espeak, openai) = (kind("piper"), kind("espeak"), kind("openai"));
         let own = cast(&[
-            ("A", Piper, true),
-            ("B", Espeak, true),
-            ("C", Piper, false),
-            ("D", OpenAi, true),
-            ("E", Espeak, true),
+            ("A", piper, true),
+            ("B", espeak, true),
+            ("C", piper, false),
+            ("D", openai, true),
+            ("E", espeak, true),
         ]);
         let speakers = names(&["A", "B", "C", "D", "E", "F"]);
-        // Prep's Piper pool still chooses from Piper and espeak-ng: only the new speaker.
-        let p = plan(&speakers, None, &own, Piper);
+        // Prep's piper pool still chooses from piper and espeak-ng: only the new speaker.
+        let p = plan(&speakers, None, &own, piper);
         assert_eq!((p.cast, p.recast), (names(&["D", "F"]), names(&["D"])));
         // Dubbing with OpenAI: every automatic local voice; never the person's entry (C).
-        let p = plan(&speakers, None, &own, OpenAi);
+        let p = plan(&speakers, None, &own, openai);
         assert_eq!(p.cast, names(&["A", "B", "E", "F"]));
         assert_eq!(p.recast, names(&["A", "B", "E"]));
-        // espeak: the automatic Piper voice and the OpenAI one.
-        let p = plan(&speakers, None, &own, Espeak);
+        // espeak: the automatic piper voice and the OpenAI one.
+        let p = plan(&speakers, None, &own, espeak);
         assert_eq!(p.recast, names(&["A", "D"]));
         // A speaker the series file names is never cast, whatever the work directory holds; the
         // series' own entries are never re-cast, even marked automatic.
-        let series = cast(&[("A", Piper, false), ("B", Piper, true)]);
-        let p = plan(&speakers, Some(&series), &own, OpenAi);
+        let series = cast(&[("A", piper, false), ("B", piper, true)]);
+        let p = plan(&speakers, Some(&series), &own, openai);
         assert_eq!(p.cast, names(&["E", "F"]));
         assert_eq!(p.recast, names(&["E"]));
         // Speakers not in this video are left alone.
-        let p = plan(&names(&["F"]), None, &own, OpenAi);
+        let p = plan(&names(&["F"]), None, &own, openai);
         assert_eq!((p.cast, p.recast), (names(&["F"]), names(&[])));
     }
 }

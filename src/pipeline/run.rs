@@ -14,7 +14,7 @@ use crate::media::{self, MediaError};
 use crate::pipeline::burn::{Burn, burn, reviewed_tracks};
 use crate::pipeline::prep::{PrepError, PrepOptions, PrepSource, Prepared, prepare};
 use crate::pipeline::state::sha256_hex;
-use crate::pipeline::synth::{SynthOptions, SynthOutcome, SynthStageError, synth};
+use crate::pipeline::synth::{SynthContext, SynthOptions, SynthOutcome, SynthStageError, synth_in};
 use crate::pipeline::workdir::{Workdir, output_beside, output_name};
 use crate::progress::Progress;
 use crate::stt::{TranscribeOptions, Transcriber};
@@ -102,8 +102,9 @@ pub struct DubResult {
     pub outcome: Result<Dubbed, DubError>,
 }
 
-/// Called before a video's synthesis starts (e.g. to announce what it will cost).
-pub type BeforeSynth<'a> = &'a (dyn Fn(&Workdir) + Sync);
+/// Called before a video's synthesis starts, with the lines it will speak (e.g. to announce what
+/// it will cost).
+pub type BeforeSynth<'a> = &'a (dyn Fn(&Workdir, &[crate::Segment]) + Sync);
 
 /// The engines of a run: the voice, and the transcriber for videos without subtitles.
 pub struct Engines<'a, S> {
@@ -299,14 +300,24 @@ pub async fn dub_one<S: Synthesizer>(
         }
         None => job.output.clone(),
     };
-    if let Some(hook) = before_synth {
-        hook(&job.workdir);
-    }
     let synth_opts = SynthOptions {
         output: Some(dubbed.clone()),
         ..opts.synth.clone()
     };
-    let outcome = synth(&job.video, &job.workdir, engines.tts, &synth_opts, progress).await?;
+    let context = SynthContext::open(&job.video, &job.workdir, &synth_opts).await?;
+    if let Some(hook) = before_synth {
+        hook(&job.workdir, context.segments());
+    }
+    let outcome = synth_in::<S, OpenAiChat>(
+        context,
+        &job.video,
+        &job.workdir,
+        engines.tts,
+        &synth_opts,
+        progress,
+        None,
+    )
+    .await?;
     if let Some(how) = &opts.burn {
         let tracks = reviewed_tracks(&job.workdir, opts.synth.mux.language.clone());
         let (how, out) = (how.clone(), job.output.clone());

@@ -10,13 +10,14 @@
 //! above 12 kHz, and half the samples of 48 kHz halve the cost of stretching and writing. The
 //! muxer converts to the video's audio rate once, at the end.
 
+mod blocks;
 mod plan;
 mod policy;
 mod render;
 mod report;
 
-pub use plan::{Placement, Plan, PlanError, Warning, plan};
-pub use policy::{FitMode, Mode, Policy};
+pub use plan::{Placement, Plan, PlanError, Warning, plan, plan_valid};
+pub use policy::{FitMode, Mode, Policy, ValidPolicy};
 pub use render::{ClipFiles, ClipSource, RenderStats, TrimSilence, render};
 pub use report::{ChunkReport, Report, SpeakerLine, Summary, report};
 

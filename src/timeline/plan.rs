@@ -12,7 +12,10 @@
 //! absorb that drift. Nothing is cut, nothing overlaps; empty chunks are silence and move nothing.
 //! Each line is placed as early as these rules allow, so no other placement has less drift.
 
-use super::policy::{FitMode, Mode, Policy};
+use std::ops::Range;
+
+use super::blocks::{self, Fitted, Line, Units};
+use super::policy::{Policy, ValidPolicy};
 use crate::segment::Chunk;
 use serde::{Deserialize, Serialize};
 
@@ -113,19 +116,11 @@ pub enum PlanError {
     InvalidRate(u32),
 }
 
-/// A line to place: a chunk with text and a non-empty clip.
-struct Line {
-    index: usize,
-    anchor: u64,
-    span_end: u64,
-    natural: u64,
-}
-
 /// Plans the track: one [`Placement`] per chunk.
 ///
 /// `natural[i]` is the length of chunk `i`'s clip in samples at `rate` (ignored for empty chunks),
 /// `track_len` the video's length in samples. Chunks may come in any order; lines are fitted in
-/// order of their start.
+/// order of their start. The policy is checked first; [`plan_valid`] takes one already checked.
 pub fn plan(
     chunks: &[Chunk],
     natural: &[u64],
@@ -133,6 +128,52 @@ pub fn plan(
     rate: u32,
     policy: &Policy,
 ) -> Result<Plan, PlanError> {
+    check_inputs(chunks, natural, rate)?;
+    let policy = ValidPolicy::new(policy.clone()).map_err(PlanError::InvalidPolicy)?;
+    plan_valid(chunks, natural, track_len, rate, &policy)
+}
+
+/// [`plan`] with a policy already checked: the steps, in order.
+pub fn plan_valid(
+    chunks: &[Chunk],
+    natural: &[u64],
+    track_len: u64,
+    rate: u32,
+    policy: &ValidPolicy,
+) -> Result<Plan, PlanError> {
+    check_inputs(chunks, natural, rate)?;
+    let units = Units::new(rate, policy);
+    // 1. Every chunk placed on its window; those with speech become the lines, by start.
+    let (mut placements, lines) = lines_to_place(chunks, natural, &units)?;
+    // 2. Lines fitted together (block mode: between long pauses and scene cuts), each block at
+    //    the speed that ends it in time.
+    let blocks = blocks::group(&lines, policy, &units);
+    let mut fitted = blocks::fit(&lines, &blocks, track_len, policy, &units);
+    // 3. Nothing runs past the video's end: the last lines move into the silence before them.
+    let sep = separations(&blocks, lines.len(), &units);
+    pull_back_at_video_end(
+        &mut fitted.starts,
+        &fitted.played,
+        &sep,
+        track_len,
+        &mut placements,
+        &lines,
+        rate,
+    );
+    // 4. The lines' placements, and what was not clean about them.
+    for (i, line) in lines.iter().enumerate() {
+        let next = lines.get(i + 1).map(|n| (n.anchor, sep[i + 1]));
+        let p = &mut placements[line.index];
+        record(p, line, &fitted, i, next, track_len, policy, &units);
+    }
+    Ok(Plan {
+        rate,
+        track_len,
+        placements,
+    })
+}
+
+fn check_inputs(chunks: &[Chunk], natural: &[u64], rate: u32) -> Result<(), PlanError> {
     if chunks.len() != natural.len() {
         return Err(PlanError::LengthMismatch {
             chunks: chunks.len(),
@@ -142,24 +183,23 @@ pub fn plan(
     if rate == 0 {
         return Err(PlanError::InvalidRate(rate));
     }
-    policy.validate().map_err(PlanError::InvalidPolicy)?;
-    let samples = |ms: u64| super::ms_to_samples(ms, rate);
-    let secs = |s: u64| s as f64 / f64::from(rate);
-    let tol = samples(policy.tolerance_ms);
-    let gap = samples(policy.min_gap_ms);
-    let pad = if policy.mode == Mode::Block {
-        samples(policy.breath_pad_ms)
-    } else {
-        gap
-    };
+    Ok(())
+}
 
+/// Every chunk's placement at its window start, and the chunks that speak (text and a non-empty
+/// clip) as lines sorted by start; an empty chunk's clip and an empty clip are noted.
+fn lines_to_place(
+    chunks: &[Chunk],
+    natural: &[u64],
+    units: &Units,
+) -> Result<(Vec<Placement>, Vec<Line>), PlanError> {
     let mut placements: Vec<Placement> = chunks
         .iter()
         .enumerate()
         .map(|(index, c)| Placement {
             index,
             id: c.id,
-            start: samples(c.start_ms()),
+            start: units.samples(c.start_ms()),
             natural: 0,
             played: 0,
             speed: 1.0,
@@ -169,14 +209,13 @@ pub fn plan(
             warnings: Vec::new(),
         })
         .collect();
-
     let mut lines = Vec::new();
     for (index, c) in chunks.iter().enumerate() {
         let p = &mut placements[index];
         if c.is_empty() {
             if natural[index] > 0 {
                 p.warnings.push(Warning::ClipIgnored {
-                    seconds: secs(natural[index]),
+                    seconds: units.secs(natural[index]),
                 });
             }
             continue;
@@ -189,214 +228,83 @@ pub fn plan(
             p.warnings.push(Warning::EmptyClip);
             continue;
         }
-        let anchor = samples(c.start_ms());
+        let anchor = units.samples(c.start_ms());
         let last_end = c.windows.iter().map(|w| w.end_ms).max().unwrap_or(0);
         lines.push(Line {
             index,
             anchor,
-            span_end: samples(last_end).max(anchor),
+            span_end: units.samples(last_end).max(anchor),
             natural: natural[index],
         });
     }
     lines.sort_by_key(|l| l.anchor);
+    Ok((placements, lines))
+}
 
-    // Blocks: runs of lines fitted together at one speed. Only block mode groups lines.
-    let mut blocks: Vec<std::ops::Range<usize>> = Vec::new();
-    let block_pause = samples(policy.block_pause_ms);
-    for i in 0..lines.len() {
-        let joins = policy.mode == Mode::Block
-            && i > 0
-            && lines[i].anchor < lines[i - 1].span_end.saturating_add(block_pause)
-            && !policy
-                .scene_cuts_ms
-                .iter()
-                .any(|&cut| (lines[i - 1].anchor + 1..=lines[i].anchor).contains(&samples(cut)));
-        match blocks.last_mut() {
-            Some(b) if joins => b.end = i + 1,
-            _ => blocks.push(i..i + 1),
-        }
-    }
-
-    let mut starts = vec![0u64; lines.len()];
-    let mut played = vec![0u64; lines.len()];
-    let mut speeds = vec![1.0f64; lines.len()];
-    let mut at_cap = vec![false; lines.len()];
-    let mut earliest = 0u64; // where the next line may start: previous end + gap
-    for (k, block) in blocks.iter().enumerate() {
-        let members = &lines[block.clone()];
-        let span_end = members.iter().map(|l| l.span_end).max().unwrap_or(0);
-        // The block may run until the next utterance (keeping a gap) or the video's end.
-        let limit = match blocks.get(k + 1) {
-            Some(next) => lines[next.start].anchor.saturating_sub(gap).min(track_len),
-            None => track_len,
-        };
-        let end_at = |speed: f64| layout(members, earliest, pad, speed, policy, None);
-        let natural_end = end_at(1.0);
-        let slow_ok = policy.fit_mode == FitMode::StretchBoth || policy.mode == Mode::Block;
-        let room = if policy.strict_timing {
-            span_end.saturating_sub(tol)
-        } else {
-            span_end
-        };
-        let (speed, capped) = if policy.strict_timing && natural_end > span_end + tol {
-            fastest_needed(&end_at, span_end.min(limit), policy.max_speed)
-        } else if natural_end > limit {
-            fastest_needed(&end_at, limit, policy.max_speed)
-        } else if slow_ok && natural_end < room && policy.min_speed < 1.0 {
-            (slowest_fitting(&end_at, span_end, policy.min_speed), false)
-        } else {
-            (1.0, false)
-        };
-        let mut out = Vec::with_capacity(members.len());
-        earliest = layout(members, earliest, pad, speed, policy, Some(&mut out)) + gap;
-        for (j, (s, p)) in out.into_iter().enumerate() {
-            let i = block.start + j;
-            starts[i] = s;
-            played[i] = p;
-            speeds[i] = lines[i].natural as f64 / p as f64;
-            at_cap[i] = capped;
-        }
-    }
-
-    // Separation before each line: the breath pad inside a block, the small gap between blocks.
-    let mut sep = vec![gap; lines.len()];
-    for b in &blocks {
+/// Separation before each line: the breath pad inside a block, the small gap between blocks.
+fn separations(blocks: &[Range<usize>], lines: usize, units: &Units) -> Vec<u64> {
+    let mut sep = vec![units.gap; lines];
+    for b in blocks {
         for s in sep.iter_mut().take(b.end).skip(b.start + 1) {
-            *s = pad;
+            *s = units.pad;
         }
     }
-    pull_back_at_video_end(
-        &mut starts,
-        &played,
-        &sep,
-        track_len,
-        &mut placements,
-        &lines,
-        rate,
-    );
-
-    for (i, line) in lines.iter().enumerate() {
-        let p = &mut placements[line.index];
-        p.start = starts[i];
-        p.played = played[i];
-        p.speed = speeds[i];
-        p.shift = starts[i] as i64 - line.anchor as i64;
-        let end = starts[i] + played[i];
-        let next_anchor = lines.get(i + 1).map_or(track_len, |n| n.anchor);
-        p.borrowed = end
-            .min(next_anchor)
-            .saturating_sub(line.span_end.max(starts[i]));
-        if end > track_len {
-            p.cut = (end - track_len).min(played[i]);
-            p.warnings.push(Warning::CutAtVideoEnd {
-                seconds: secs(p.cut),
-            });
-        }
-        if let Some(next) = lines.get(i + 1) {
-            let into_next = (end + sep[i + 1]).saturating_sub(next.anchor);
-            if at_cap[i] && into_next > tol {
-                p.warnings.push(Warning::Overflow {
-                    seconds: secs(into_next),
-                });
-            }
-        }
-        if p.shift > tol as i64 {
-            p.warnings.push(Warning::Shifted {
-                seconds: secs(p.shift as u64),
-            });
-        }
-        if p.shift > samples(policy.max_drift_ms) as i64 {
-            p.warnings.push(Warning::DriftExceeded {
-                seconds: secs(p.shift as u64),
-                max_seconds: policy.max_drift_ms as f64 / 1000.0,
-            });
-        }
-        if policy.strict_timing && end > line.span_end + tol {
-            p.warnings.push(Warning::BeyondWindow {
-                seconds: secs(end - line.span_end),
-            });
-        }
-    }
-    Ok(Plan {
-        rate,
-        track_len,
-        placements,
-    })
+    sep
 }
 
-/// Lays a block out at `speed`: each line starts at its anchor or after the previous one (plus
-/// `pad`), whichever is later. Returns the end of the last line; `out` receives (start, played).
-fn layout(
-    members: &[Line],
-    earliest: u64,
-    pad: u64,
-    speed: f64,
+/// Line `i`'s placement `p` as fitted, with its warnings; `next` is the next line's anchor and
+/// separation.
+#[allow(clippy::too_many_arguments)]
+fn record(
+    p: &mut Placement,
+    line: &Line,
+    fitted: &Fitted,
+    i: usize,
+    next: Option<(u64, u64)>,
+    track_len: u64,
     policy: &Policy,
-    mut out: Option<&mut Vec<(u64, u64)>>,
-) -> u64 {
-    let mut cursor = earliest;
-    let mut end = earliest;
-    for line in members {
-        let start = line.anchor.max(cursor);
-        let played = played_len(line.natural, speed, policy);
-        end = start + played;
-        cursor = end + pad;
-        if let Some(out) = out.as_deref_mut() {
-            out.push((start, played));
+    units: &Units,
+) {
+    let (start, played, tol) = (fitted.starts[i], fitted.played[i], units.tol);
+    p.start = start;
+    p.played = played;
+    p.speed = fitted.speeds[i];
+    p.shift = start as i64 - line.anchor as i64;
+    let end = start + played;
+    let next_anchor = next.map_or(track_len, |(anchor, _)| anchor);
+    p.borrowed = end
+        .min(next_anchor)
+        .saturating_sub(line.span_end.max(start));
+    if end > track_len {
+        p.cut = (end - track_len).min(played);
+        p.warnings.push(Warning::CutAtVideoEnd {
+            seconds: units.secs(p.cut),
+        });
+    }
+    if let Some((anchor, sep)) = next {
+        let into_next = (end + sep).saturating_sub(anchor);
+        if fitted.at_cap[i] && into_next > tol {
+            p.warnings.push(Warning::Overflow {
+                seconds: units.secs(into_next),
+            });
         }
     }
-    end
-}
-
-/// Length on the track of `natural` samples at `speed`, rounded so that the real speed
-/// (`natural / played`) stays within `[min_speed, max_speed]`.
-fn played_len(natural: u64, speed: f64, policy: &Policy) -> u64 {
-    if speed == 1.0 {
-        return natural;
+    if p.shift > tol as i64 {
+        p.warnings.push(Warning::Shifted {
+            seconds: units.secs(p.shift as u64),
+        });
     }
-    let mut played = ((natural as f64 / speed).ceil() as u64).max(1);
-    while natural as f64 / played as f64 > policy.max_speed {
-        played += 1;
+    if p.shift > units.samples(policy.max_drift_ms) as i64 {
+        p.warnings.push(Warning::DriftExceeded {
+            seconds: units.secs(p.shift as u64),
+            max_seconds: policy.max_drift_ms as f64 / 1000.0,
+        });
     }
-    while played > 1 && (natural as f64 / played as f64) < policy.min_speed {
-        played -= 1;
+    if policy.strict_timing && end > line.span_end + tol {
+        p.warnings.push(Warning::BeyondWindow {
+            seconds: units.secs(end - line.span_end),
+        });
     }
-    played
-}
-
-/// The smallest speed in `[1, max]` at which the block ends by `target`; `max` (and `true`) when
-/// even that is not enough.
-fn fastest_needed(end_at: &dyn Fn(f64) -> u64, target: u64, max: f64) -> (f64, bool) {
-    if end_at(max) > target {
-        return (max, true);
-    }
-    let (mut lo, mut hi) = (1.0, max);
-    for _ in 0..48 {
-        let mid = 0.5 * (lo + hi);
-        if end_at(mid) <= target {
-            hi = mid
-        } else {
-            lo = mid
-        }
-    }
-    (hi, false)
-}
-
-/// The smallest speed in `[min, 1]` at which the block still ends by `target` (slowest fill).
-fn slowest_fitting(end_at: &dyn Fn(f64) -> u64, target: u64, min: f64) -> f64 {
-    if end_at(min) <= target {
-        return min;
-    }
-    let (mut lo, mut hi) = (min, 1.0);
-    for _ in 0..48 {
-        let mid = 0.5 * (lo + hi);
-        if end_at(mid) <= target {
-            hi = mid
-        } else {
-            lo = mid
-        }
-    }
-    hi
 }
 
 /// Lines running past the video's end are moved earlier into the silence before them (the track

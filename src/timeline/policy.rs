@@ -114,3 +114,57 @@ impl Policy {
         Ok(())
     }
 }
+
+/// A [`Policy`] whose speeds were checked ([`Policy::validate`]): made only by
+/// [`ValidPolicy::new`], so whatever takes one need not check again.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ValidPolicy(Policy);
+
+impl ValidPolicy {
+    /// `policy`, when its speeds are valid.
+    pub fn new(policy: Policy) -> Result<Self, String> {
+        policy.validate()?;
+        Ok(Self(policy))
+    }
+
+    /// With the video's scene cuts (which any policy may hold).
+    pub fn with_scene_cuts(mut self, cuts_ms: Vec<u64>) -> Self {
+        self.0.scene_cuts_ms = cuts_ms;
+        self
+    }
+
+    /// The policy itself.
+    pub fn into_inner(self) -> Policy {
+        self.0
+    }
+}
+
+impl std::ops::Deref for ValidPolicy {
+    type Target = Policy;
+
+    fn deref(&self) -> &Policy {
+        &self.0
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_a_checked_policy_becomes_valid() {
+        let bad = Policy {
+            max_speed: 0.8,
+            ..Policy::default()
+        };
+        assert_eq!(
+            ValidPolicy::new(bad).unwrap_err(),
+            "max_speed must be in [1, 4], got 0.8"
+        );
+        let valid = ValidPolicy::new(Policy::default()).unwrap();
+        assert_eq!(valid.max_speed, Policy::default().max_speed);
+        let cut = valid.with_scene_cuts(vec![1500, 9000]);
+        assert_eq!(cut.scene_cuts_ms, [1500, 9000]);
+        assert_eq!(cut.into_inner().min_speed, Policy::default().min_speed);
+    }
+}

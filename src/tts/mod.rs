@@ -5,8 +5,8 @@
 //! Contract: a provider only turns one [`SynthRequest`] into one [`SynthAudio`] (one attempt, a
 //! classified [`SynthError`]); everything about doing that many times, fast and safely —
 //! concurrency, retries, timeouts, caching — lives in [`BatchRunner`] and [`Cache`], generic over
-//! [`Synthesizer`]. The provider is chosen once, at the CLI edge (an enum, [`AnyEngine`], and a
-//! `match`), so no trait objects are needed and the trait can use `impl Future` directly.
+//! [`Synthesizer`]. The provider is chosen once, at the CLI edge, from the [`registry`]: each
+//! provider is one [`Provider`] value whose constructor returns an [`AnyEngine`].
 //!
 //! Parts, each depending only on those listed before it:
 //! - `request`: [`SynthRequest`], [`SynthAudio`], [`AudioFormat`], [`Limits`].
@@ -19,6 +19,7 @@
 //! - `providers`: [`openai`] (OpenAI-compatible `POST {base}/audio/speech`, local servers too),
 //!   [`elevenlabs`] (`POST {base}/v1/text-to-speech/{voice_id}`), [`local`] (Piper and
 //!   espeak-ng), [`AnyEngine`], and [`Routed`] (a cast's voices, routed per request).
+//! - [`provider`], [`registry`]: what a provider is, and the list of them.
 
 mod aimd;
 pub mod batch;
@@ -27,7 +28,9 @@ mod compat;
 mod engine;
 mod error;
 mod plan;
+pub mod provider;
 mod providers;
+pub mod registry;
 mod report;
 mod request;
 
@@ -36,10 +39,11 @@ pub use cache::{Cache, CacheKey, CachedClip};
 pub use compat::{speak, synthesize_batch};
 pub use engine::{SharedLimit, Synthesizer};
 pub use error::{FailedLine, SynthError, TtsError};
+pub use provider::{EngineKind, EngineSpec, MeasureError, PoolQuery, Provider, VoicePool};
 pub use providers::{
     AnyEngine, ElevenLabsTts, EspeakTts, OpenAiTts, PiperTts, Routed, VoiceLoader,
 };
-pub use providers::{elevenlabs, local, openai};
+pub use providers::{BUILTIN, elevenlabs, local, local_voices, openai};
 pub use report::{BatchReport, Outcome};
 pub use request::{AudioFormat, Limits, SynthAudio, SynthRequest};
 

@@ -4,12 +4,16 @@
 //! through the cache → clips → ([`shorten`]: lines that cannot fit rewritten shorter) →
 //! ([`takes`]: faster second takes from voices that speak faster natively) → timeline plan and
 //! render (`dub.wav`, exactly the video's length) → ([`output`]: the original audio under it, and
-//! the mux). `report.json` records how every chunk was fitted. ([`timing`]: the video's length,
-//! probe and scene cuts; [`voices`]: each chunk's request in its speaker's voice.)
+//! the mux). `report.json` records how every chunk was fitted. ([`context`]: what is read, probed,
+//! locked and opened once per command; [`timing`]: the video's length, probe and scene cuts;
+//! [`fit`]: the clips and their plan, carried from shortening through second takes to the render;
+//! [`voices`]: each chunk's request in its speaker's voice.)
 //!
 //! This module only orchestrates; each step that decides something lives in its own module.
 
+pub mod context;
 mod edit;
+mod fit;
 mod output;
 pub mod session;
 pub mod shorten;
@@ -29,14 +33,13 @@ use crate::progress::Progress;
 use crate::subtitles::{self, SubtitleError};
 use crate::text::{self, GroupOptions};
 use crate::timeline::{self, ClipFiles, Mode, Plan, Policy, Report, TimelineError, TrimSilence};
-use crate::tts::{
-    BatchOptions, BatchReport, BatchRunner, Cache, FailedLine, SynthRequest, Synthesizer, TtsError,
-};
+use crate::tts::{BatchOptions, BatchReport, FailedLine, SynthRequest, Synthesizer, TtsError};
 use crate::{Chunk, Segment};
 
+pub use context::SynthContext;
+use fit::Fit;
 pub use shorten::SHORTEN_ROUNDS;
 pub use takes::RETAKE_ROUNDS;
-use timing::VideoTiming;
 use voices::{cast_for, requests_of};
 
 /// Run blocking work (ffmpeg, rendering, mixing) on a blocking thread, so that the runtime keeps
@@ -212,28 +215,6 @@ fn misfit(plan: &Plan) -> (usize, u64) {
     (unfit, late)
 }
 
-/// Plan `chunks` with the clips as they are now; a missing clip (a failed line) is silence. The
-/// clips are decoded to learn their lengths: CPU work, done off the async threads.
-async fn plan_clips(
-    chunks: &[Chunk],
-    clips: &Clips,
-    track: u64,
-    policy: &Policy,
-) -> Result<Plan, SynthStageError> {
-    let (chunks, mut clips, policy) = (chunks.to_vec(), clips.clone(), policy.clone());
-    off_runtime(move || {
-        let natural: Vec<u64> = timeline::clip_lengths(&chunks, &mut clips, timeline::RATE)?
-            .into_iter()
-            .map(|len| len.unwrap_or(0))
-            .collect();
-        Ok(
-            timeline::plan(&chunks, &natural, track, timeline::RATE, &policy)
-                .map_err(TimelineError::from)?,
-        )
-    })
-    .await?
-}
-
 /// Run the synth stage for `video` over `workdir` with `engine`.
 pub async fn synth<S: Synthesizer>(
     video: &Path,
@@ -256,18 +237,27 @@ pub async fn synth_with_shortening<S: Synthesizer, M: ChatModel>(
     progress: &Progress,
     shortener: Option<&LineEditor<M>>,
 ) -> Result<SynthOutcome, SynthStageError> {
-    let VideoTiming {
-        info,
-        video_secs,
-        track,
-        policy,
-    } = VideoTiming::of(video, &opts.policy).await?;
-    let segments = read_reviewed_subtitles(workdir)?;
-    let _lock = workdir.lock()?;
-    let voices = cast_for(workdir, Some(video), &opts.casting, &segments).await?;
+    let context = SynthContext::open(video, workdir, opts).await?;
+    synth_in(context, video, workdir, engine, opts, progress, shortener).await
+}
+
+/// [`synth_with_shortening`] in a context already opened for `video` and `workdir` (by the CLI,
+/// which also prices the lines it read).
+pub async fn synth_in<S: Synthesizer, M: ChatModel>(
+    context: SynthContext,
+    video: &Path,
+    workdir: &Workdir,
+    engine: &S,
+    opts: &SynthOptions,
+    progress: &Progress,
+    shortener: Option<&LineEditor<M>>,
+) -> Result<SynthOutcome, SynthStageError> {
+    let (segments, track) = (&context.segments, context.track);
+    let policy = &context.policy;
+    let voices = cast_for(workdir, Some(video), &opts.casting, segments).await?;
     load_voices(engine, &opts.request, &opts.casting, &voices).await?;
-    let mut chunks = chunks_for_mode(&segments, &opts.grouping, policy.mode);
-    let speakers = chunk_speakers(&segments, &chunks);
+    let mut chunks = chunks_for_mode(segments, &opts.grouping, policy.mode);
+    let speakers = chunk_speakers(segments, &chunks);
     let requests_for =
         |chunks: &[Chunk]| -> Vec<SynthRequest> { requests_of(opts, &voices, &speakers, chunks) };
 
@@ -275,28 +265,19 @@ pub async fn synth_with_shortening<S: Synthesizer, M: ChatModel>(
         .file_name()
         .map_or_else(|| "video".into(), |n| n.to_string_lossy().into_owned());
     let stage = progress.stage(&label, "synthesize", chunks.len() as u64);
-    let runner = BatchRunner::new(
-        Cache::open(workdir.tts_cache_dir())?,
-        BatchOptions {
-            progress: Some(stage.clone()),
-            ..opts.batch.clone()
-        },
-    );
+    let runner = context.runner(&opts.batch, Some(stage.clone()));
     let mut requests = requests_for(&chunks);
     let mut result = runner.run(engine, &requests).await?;
     stage.finish();
     let mut originals: Vec<Option<String>> = vec![None; chunks.len()];
+    // The fit of the clips as they are, carried through the rounds (and on to the render).
+    let mut fit = None;
     if let Some(editor) = shortener {
+        let mut current = Fit::of(&chunks, clips_of(&result), track, policy).await?;
         for round in 1..=SHORTEN_ROUNDS {
-            let shortened = shorten::shorten_round(
-                editor,
-                &mut chunks,
-                &clips_of(&result),
-                track,
-                &policy,
-                &mut originals,
-            )
-            .await?;
+            let shortened =
+                shorten::shorten_round(editor, &mut chunks, &current.plan, policy, &mut originals)
+                    .await?;
             if shortened == 0 {
                 break;
             }
@@ -307,30 +288,31 @@ pub async fn synth_with_shortening<S: Synthesizer, M: ChatModel>(
             let (made, hits) = (result.requests + again.requests, result.cache_hits);
             result = again;
             (result.requests, result.cache_hits) = (made, hits);
+            current = Fit::of(&chunks, clips_of(&result), track, policy).await?;
         }
+        fit = Some(current);
     }
 
     let (failed, requests_made, cache_hits) =
         (result.failed.clone(), result.requests, result.cache_hits);
     let (mut report, plan) = fit_and_render(
         engine,
-        &Rendering {
+        Rendering {
             workdir,
             opts,
-            track,
-            video_secs,
-            policy: &policy,
+            context: &context,
+            originals: &originals,
+            fit,
         },
         &requests,
         &mut chunks,
         result,
-        &originals,
         &speakers,
     )
     .await?;
 
     let (voice_track, background) =
-        output::with_background(video, workdir, opts, &info, &plan, &segments).await?;
+        output::with_background(video, workdir, opts, &context.info, &plan, segments).await?;
     let mut mux = opts.mux.clone();
     if background.channels > 1 {
         mux.channel_layout = Some(background.layout.clone());
@@ -353,29 +335,30 @@ pub async fn synth_with_shortening<S: Synthesizer, M: ChatModel>(
 }
 
 /// What rendering the voice track needs besides the chunks and their clips.
-pub(crate) struct Rendering<'a> {
+struct Rendering<'a> {
     pub workdir: &'a Workdir,
     pub opts: &'a SynthOptions,
-    /// The track's length, samples at [`timeline::RATE`].
-    pub track: u64,
-    pub video_secs: f64,
-    pub policy: &'a Policy,
+    /// The track's length, the policy and the clip cache.
+    pub context: &'a SynthContext,
+    /// The first text of each chunk that was shortened.
+    pub originals: &'a [Option<String>],
+    /// The fit of these chunks and clips, when a step before (shortening) made it.
+    pub fit: Option<Fit>,
 }
 
 /// The synthesized chunks to `dub.wav` and `report.json`: failed lines silenced (or the run
 /// refused, without `allow_silence`), second takes for voices that speak faster natively, the
 /// plan and the render. Shared by [`synth_with_shortening`] and the studio's [`session`].
-pub(crate) async fn fit_and_render<S: Synthesizer>(
+async fn fit_and_render<S: Synthesizer>(
     engine: &S,
-    r: &Rendering<'_>,
+    r: Rendering<'_>,
     requests: &[SynthRequest],
     chunks: &mut [Chunk],
     result: BatchReport,
-    originals: &[Option<String>],
     speakers: &[Option<String>],
 ) -> Result<(Report, Plan), SynthStageError> {
-    let (workdir, opts, track, video_secs, policy) =
-        (r.workdir, r.opts, r.track, r.video_secs, r.policy);
+    let originals = r.originals;
+    let (workdir, opts, track, policy) = (r.workdir, r.opts, r.context.track, &r.context.policy);
     if !result.failed.is_empty() && !opts.allow_silence {
         return Err(SynthStageError::LinesFailed {
             failed: result.failed,
@@ -386,31 +369,31 @@ pub(crate) async fn fit_and_render<S: Synthesizer>(
     for failed in &result.failed {
         chunks[failed.index].text.clear();
     }
-    let mut clips = clips_of(&result);
-    let retake_runner = BatchRunner::new(
-        Cache::open(workdir.tts_cache_dir())?,
-        BatchOptions {
-            progress: None,
-            ..opts.batch.clone()
-        },
-    );
+    let clips = clips_of(&result);
+    // A chunk with text has its clip: a failed one was silenced above.
+    if let Some(index) = (0..chunks.len())
+        .find(|&i| !chunks[i].is_empty() && clips.inner.paths.get(i).is_none_or(Option::is_none))
+    {
+        let id = chunks[index].id;
+        return Err(TimelineError::MissingClip { id, index }.into());
+    }
+    // The carried fit is this one unless failed lines were silenced since it was made.
+    let mut fit = match r.fit {
+        Some(fit) if result.failed.is_empty() => fit,
+        _ => Fit::of(chunks, clips, track, policy).await?,
+    };
+    let retake_runner = r.context.runner(&opts.batch, None);
     let voice_speeds = takes::second_takes(
         engine,
         &retake_runner,
         requests,
         chunks,
-        &mut clips,
+        &mut fit,
         track,
         policy,
     )
     .await?;
-    let (mut report, plan) = {
-        let (chunks, policy, out) = (chunks.to_vec(), policy.clone(), workdir.dub_wav());
-        off_runtime(move || {
-            timeline::build_track_with_plan(&chunks, &mut clips, video_secs, &policy, &out)
-        })
-        .await??
-    };
+    let (mut report, plan) = fit.render(chunks, policy, workdir.dub_wav()).await?;
     for ((c, original), speed) in report.chunks.iter_mut().zip(originals).zip(&voice_speeds) {
         c.original_text.clone_from(original);
         c.voice_speed = *speed;

@@ -14,22 +14,18 @@
 
 use std::path::{Path, PathBuf};
 
+use super::context::SynthContext;
 pub use super::edit::{EditError, LineEdit, MAX_LINE_CHARS};
 use super::edit::{apply, as_saved};
-use super::timing::VideoTiming;
 use super::voices::{cast_for, requests_of};
-use super::{
-    Rendering, SynthOptions, SynthStageError, chunks_for_mode, fit_and_render, output,
-    read_reviewed_subtitles,
-};
+use super::{Rendering, SynthOptions, SynthStageError, chunks_for_mode, fit_and_render, output};
 use crate::Chunk;
 use crate::llm::{ChatModel, LineEditor, char_budget};
-use crate::media::Probe;
 use crate::pipeline::cast::{chunk_speakers, load_voices};
-use crate::pipeline::workdir::{Workdir, WorkdirLock};
+use crate::pipeline::workdir::Workdir;
 use crate::segment::Segment;
 use crate::timeline::{self, Plan, Policy, Report};
-use crate::tts::{BatchOptions, BatchRunner, Cache, FailedLine, Synthesizer, TtsError};
+use crate::tts::{BatchRunner, FailedLine, Synthesizer, TtsError};
 
 /// What an edit did.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -48,17 +44,15 @@ pub struct Session<S> {
     workdir: Workdir,
     engine: S,
     opts: SynthOptions,
-    info: Probe,
-    video_secs: f64,
-    track: u64,
-    policy: Policy,
+    /// The probe, timing, policy, cache and lock, made once; its lines are those of the first
+    /// render (the session's own, below, follow the edits).
+    context: SynthContext,
     runner: BatchRunner,
     segments: Vec<Segment>,
     chunks: Vec<Chunk>,
     report: Report,
     plan: Plan,
     requests: usize,
-    _lock: WorkdirLock,
 }
 
 impl<S: Synthesizer> Session<S> {
@@ -70,44 +64,39 @@ impl<S: Synthesizer> Session<S> {
         engine: S,
         opts: SynthOptions,
     ) -> Result<Self, SynthStageError> {
-        let segments = read_reviewed_subtitles(workdir)?;
-        let lock = workdir.lock()?;
-        let VideoTiming {
-            info,
-            video_secs,
-            track,
-            policy,
-        } = VideoTiming::of(video, &opts.policy).await?;
-        let runner = BatchRunner::new(
-            Cache::open(workdir.tts_cache_dir())?,
-            BatchOptions {
-                progress: None,
-                ..opts.batch.clone()
-            },
-        );
+        let context = SynthContext::open(video, workdir, &opts).await?;
+        Self::in_context(context, video, workdir, engine, opts).await
+    }
+
+    /// [`Session::open`] in a context already opened for `video` and `workdir`.
+    pub async fn in_context(
+        mut context: SynthContext,
+        video: &Path,
+        workdir: &Workdir,
+        engine: S,
+        opts: SynthOptions,
+    ) -> Result<Self, SynthStageError> {
+        let runner = context.runner(&opts.batch, None);
         // Empty until the first render, which replaces both.
         let plan = Plan {
             rate: timeline::RATE,
-            track_len: track,
+            track_len: context.track,
             placements: Vec::new(),
         };
-        let report = timeline::report(&plan, &[], &policy);
+        let report = timeline::report(&plan, &[], &context.policy);
+        let segments = std::mem::take(&mut context.segments);
         let mut session = Session {
             video: video.to_path_buf(),
             workdir: workdir.clone(),
             engine,
             opts,
-            info,
-            video_secs,
-            track,
-            policy,
+            context,
             runner,
             segments: Vec::new(),
             chunks: Vec::new(),
             report,
             plan,
             requests: 0,
-            _lock: lock,
         };
         session.render(segments).await?;
         Ok(session)
@@ -121,7 +110,7 @@ impl<S: Synthesizer> Session<S> {
     }
     /// The video's length in seconds (the track's).
     pub fn video_secs(&self) -> f64 {
-        self.video_secs
+        self.context.video_secs
     }
     /// The lines, as subs.srt holds them; line `id` is `segments()[id - 1]`.
     pub fn segments(&self) -> &[Segment] {
@@ -136,7 +125,7 @@ impl<S: Synthesizer> Session<S> {
         &self.report
     }
     pub fn policy(&self) -> &Policy {
-        &self.policy
+        &self.context.policy
     }
     /// The voice lines are spoken with.
     pub fn voice(&self) -> &str {
@@ -173,7 +162,7 @@ impl<S: Synthesizer> Session<S> {
     pub async fn edit(&mut self, id: usize, edit: &LineEdit) -> Result<EditOutcome, EditError> {
         let index = self.index_of(id)?;
         let mut edited = self.segments.clone();
-        apply(&mut edited, index, edit, self.video_secs)?;
+        apply(&mut edited, index, edit, self.context.video_secs)?;
         let (srt, segments) = as_saved(&edited, id, edit.speaker.is_some())?;
         let path = self.workdir.subs_srt();
         let io = |source| SynthStageError::Io {
@@ -223,7 +212,7 @@ impl<S: Synthesizer> Session<S> {
     /// The lines (1-based ids) each failed request spoke: a request is a chunk, which may speak
     /// several lines.
     fn failed_lines(&self, segments: &[Segment], failed: Vec<FailedLine>) -> EditError {
-        let chunks = chunks_for_mode(segments, &self.opts.grouping, self.policy.mode);
+        let chunks = chunks_for_mode(segments, &self.opts.grouping, self.context.policy.mode);
         let failed = failed
             .into_iter()
             .map(|f| {
@@ -256,7 +245,7 @@ impl<S: Synthesizer> Session<S> {
             &voices,
         )
         .await?;
-        let mut chunks = chunks_for_mode(&segments, &self.opts.grouping, self.policy.mode);
+        let mut chunks = chunks_for_mode(&segments, &self.opts.grouping, self.context.policy.mode);
         let speakers = chunk_speakers(&segments, &chunks);
         let requests = requests_of(&self.opts, &voices, &speakers, &chunks);
         let result = self.runner.run(&self.engine, &requests).await?;
@@ -266,17 +255,16 @@ impl<S: Synthesizer> Session<S> {
         let rendering = Rendering {
             workdir: &self.workdir,
             opts: &self.opts,
-            track: self.track,
-            video_secs: self.video_secs,
-            policy: &self.policy,
+            context: &self.context,
+            originals: &originals,
+            fit: None,
         };
         let (report, plan) = fit_and_render(
             &self.engine,
-            &rendering,
+            rendering,
             &requests,
             &mut chunks,
             result,
-            &originals,
             &speakers,
         )
         .await?;
@@ -292,7 +280,7 @@ impl<S: Synthesizer> Session<S> {
             &self.video,
             &self.workdir,
             &self.opts,
-            &self.info,
+            &self.context.info,
             &self.plan,
             &self.segments,
         )
@@ -333,7 +321,7 @@ impl<S: Synthesizer> Session<S> {
             true => chunk_chars as f64 / natural,
             false => 15.0,
         };
-        let fits = char_budget(segment.duration_ms(), pace, self.policy.max_speed);
+        let fits = char_budget(segment.duration_ms(), pace, self.context.policy.max_speed);
         let budget = fits.min(chars * 85 / 100).max(1);
         Ok(editor.shorten(&text, budget).await?)
     }

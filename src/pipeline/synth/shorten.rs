@@ -5,25 +5,24 @@
 //! A line the model cannot shorten is kept as it is, with a warning; the report keeps the first
 //! text of every rewritten line.
 
-use super::{Clips, SynthStageError, did_not_fit, plan_clips};
+use super::{SynthStageError, did_not_fit};
 use crate::Chunk;
 use crate::llm::{ChatModel, LineEditor, char_budget};
-use crate::timeline::{self, Policy};
+use crate::timeline::{self, Plan, ValidPolicy};
 
 /// Rounds of shortening at most: lines still too long after two rewrites are left as they are.
 pub const SHORTEN_ROUNDS: usize = 2;
 
-/// One round: plan `clips`, and rewrite the text of every chunk that did not fit. Returns how
-/// many chunks changed; `originals` gets the first text of each.
+/// One round: rewrite the text of every chunk that did not fit in `plan` (the plan of the
+/// chunks' current clips). Returns how many chunks changed; `originals` gets the first text of
+/// each.
 pub(super) async fn shorten_round<M: ChatModel>(
     editor: &LineEditor<M>,
     chunks: &mut [Chunk],
-    clips: &Clips,
-    track: u64,
-    policy: &Policy,
+    plan: &Plan,
+    policy: &ValidPolicy,
     originals: &mut [Option<String>],
 ) -> Result<usize, SynthStageError> {
-    let plan = plan_clips(chunks, clips, track, policy).await?;
     let mut todo: Vec<(usize, String, usize)> = Vec::new();
     for p in plan.placements.iter().filter(|p| did_not_fit(p)) {
         let chunk = &chunks[p.index];

@@ -12,25 +12,27 @@
 
 use std::path::PathBuf;
 
-use super::{Clips, SynthStageError, misfit, plan_clips};
+use super::fit::Fit;
+use super::{SynthStageError, misfit};
 use crate::Chunk;
-use crate::timeline::Policy;
+use crate::timeline::ValidPolicy;
 use crate::tts::{BatchRunner, SynthRequest, Synthesizer};
 
 /// How many times a line is asked for again, faster.
 pub const RETAKE_ROUNDS: usize = 3;
 
 /// Replace the clips of chunks that need speeding up with faster takes where the engine speaks
-/// faster natively (see the module doc). `requests` are the chunks' first-take requests. Returns
-/// each chunk's voice speed (1 = first take).
+/// faster natively (see the module doc), in `fit`, whose plan stays the plan of its clips.
+/// `requests` are the chunks' first-take requests. Returns each chunk's voice speed (1 = first
+/// take).
 pub(super) async fn second_takes<S: Synthesizer>(
     engine: &S,
     runner: &BatchRunner,
     requests: &[SynthRequest],
     chunks: &[Chunk],
-    clips: &mut Clips,
+    fit: &mut Fit,
     track: u64,
-    policy: &Policy,
+    policy: &ValidPolicy,
 ) -> Result<Vec<f64>, SynthStageError> {
     let mut voice = vec![1.0; chunks.len()];
     // Per request: in a cast, one speaker's voice may speak faster natively and another's not.
@@ -42,16 +44,17 @@ pub(super) async fn second_takes<S: Synthesizer>(
         return Ok(voice);
     }
     // Every take of every chunk, (voice speed, clip), the first take first.
-    let mut takes: Vec<Vec<(f64, Option<PathBuf>)>> = clips
+    let mut takes: Vec<Vec<(f64, Option<PathBuf>)>> = fit
+        .clips
         .inner
         .paths
         .iter()
         .map(|p| vec![(1.0, p.clone())])
         .collect();
-    let first_takes = clips.clone();
-    let first_fit = misfit(&plan_clips(chunks, clips, track, policy).await?);
+    let first_takes = fit.clone();
+    let first_fit = misfit(&fit.plan);
     for _ in 0..RETAKE_ROUNDS {
-        let plan = plan_clips(chunks, clips, track, policy).await?;
+        let plan = &fit.plan;
         // Speeds in steps of 0.01 (rounded up): a re-run with slightly different timing hits the
         // cache, and a line near the cap still gets a take that fits without stretching past it.
         let wanted: Vec<(usize, f64)> = plan
@@ -78,18 +81,23 @@ pub(super) async fn second_takes<S: Synthesizer>(
             })
             .collect();
         let result = runner.run(engine, &retakes).await?;
+        let mut changed = false;
         for (&(i, speed), outcome) in wanted.iter().zip(&result.outcomes) {
             if let Some(clip) = outcome.clip() {
-                clips.inner.paths[i] = Some(clip.path.clone());
+                fit.clips.inner.paths[i] = Some(clip.path.clone());
                 voice[i] = speed;
                 takes[i].push((speed, Some(clip.path.clone())));
+                changed = true;
             }
+        }
+        if changed {
+            fit.replan(chunks, track, policy).await?;
         }
     }
     // A take that would need stretching past the cap goes back to the chunk's previous take,
     // which needed less from the voice (the first take never exceeds the cap: the plan caps it).
     loop {
-        let plan = plan_clips(chunks, clips, track, policy).await?;
+        let plan = &fit.plan;
         let over: Vec<usize> = plan
             .placements
             .iter()
@@ -97,12 +105,12 @@ pub(super) async fn second_takes<S: Synthesizer>(
             .map(|p| p.index)
             .collect();
         if over.is_empty() {
-            let fit = misfit(&plan);
-            if fit > first_fit {
+            let now = misfit(plan);
+            if now > first_fit {
                 tracing::info!(
-                    "second takes fit worse than the first takes stretched ({fit:?} > {first_fit:?}): first takes kept"
+                    "second takes fit worse than the first takes stretched ({now:?} > {first_fit:?}): first takes kept"
                 );
-                *clips = first_takes;
+                *fit = first_takes;
                 return Ok(vec![1.0; chunks.len()]);
             }
             return Ok(voice);
@@ -112,8 +120,9 @@ pub(super) async fn second_takes<S: Synthesizer>(
             takes[i].pop();
             if let Some((speed, path)) = takes[i].last() {
                 voice[i] = *speed;
-                clips.inner.paths[i] = path.clone();
+                fit.clips.inner.paths[i] = path.clone();
             }
         }
+        fit.replan(chunks, track, policy).await?;
     }
 }

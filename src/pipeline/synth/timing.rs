@@ -1,12 +1,12 @@
 //! What synth needs to know of the video before anything is planned: its probe, its length (the
 //! track's, in samples at [`timeline::RATE`]) and the timing policy completed with its scene cuts.
-//! Shared by [`super::synth_with_shortening`] and the studio's [`super::session`].
+//! Called once per command, by [`super::context::SynthContext::open`].
 
 use std::path::Path;
 
 use super::{SynthStageError, off_runtime};
 use crate::media::{self, Probe};
-use crate::timeline::{self, Mode, Policy};
+use crate::timeline::{self, Mode, ValidPolicy};
 
 /// How much the picture must change to count as a scene cut (ffmpeg's `scene` score, 0–1).
 const SCENE_THRESHOLD: f64 = 0.4;
@@ -17,13 +17,12 @@ pub(super) struct VideoTiming {
     pub video_secs: f64,
     /// The track's length, samples at [`timeline::RATE`].
     pub track: u64,
-    pub policy: Policy,
+    pub policy: ValidPolicy,
 }
 
 impl VideoTiming {
-    /// Checks `policy`, probes `video` (off the async threads) and adds its scene cuts.
-    pub async fn of(video: &Path, policy: &Policy) -> Result<Self, SynthStageError> {
-        policy.validate().map_err(SynthStageError::Policy)?;
+    /// Probes `video` (off the async threads) and adds its scene cuts to `policy`.
+    pub async fn of(video: &Path, policy: ValidPolicy) -> Result<Self, SynthStageError> {
         let info = {
             let video = video.to_path_buf();
             off_runtime(move || media::probe(&video)).await??
@@ -45,18 +44,13 @@ impl VideoTiming {
 async fn with_scene_cuts(
     video: &Path,
     info: &Probe,
-    policy: &Policy,
-) -> Result<Policy, SynthStageError> {
-    let mut policy = policy.clone();
+    policy: ValidPolicy,
+) -> Result<ValidPolicy, SynthStageError> {
     if policy.mode == Mode::Block && policy.scene_cuts_ms.is_empty() && info.has_video() {
         let owned = video.to_path_buf();
-        policy.scene_cuts_ms =
-            off_runtime(move || media::scene_cuts(&owned, SCENE_THRESHOLD)).await??;
-        tracing::info!(
-            "{}: {} scene cuts",
-            video.display(),
-            policy.scene_cuts_ms.len()
-        );
+        let cuts = off_runtime(move || media::scene_cuts(&owned, SCENE_THRESHOLD)).await??;
+        tracing::info!("{}: {} scene cuts", video.display(), cuts.len());
+        return Ok(policy.with_scene_cuts(cuts));
     }
     Ok(policy)
 }

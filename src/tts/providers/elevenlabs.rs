@@ -13,10 +13,12 @@ use std::time::Duration;
 
 use serde_json::json;
 
+use super::AnyEngine;
 use super::http::{self, Settings};
 use super::split;
 use crate::tts::engine::Synthesizer;
 use crate::tts::error::SynthError;
+use crate::tts::provider::{Provider, VoicePool, no_language, voice_as_given};
 use crate::tts::request::{AudioFormat, Limits, SynthAudio, SynthRequest};
 
 /// Where requests go unless another base URL is given.
@@ -27,6 +29,39 @@ pub const MAX_INPUT_CHARS: usize = 5000;
 pub const DEFAULT_MODEL: &str = "eleven_multilingual_v2";
 /// PCM rates the service offers (`pcm_{rate}`).
 pub const PCM_RATES: [u32; 6] = [8000, 16_000, 22_050, 24_000, 44_100, 48_000];
+
+/// ElevenLabs (`ELEVENLABS_API_KEY`).
+pub static PROVIDER: Provider = Provider {
+    name: "elevenlabs",
+    about: "ElevenLabs (ELEVENLABS_API_KEY)",
+    default_model: DEFAULT_MODEL,
+    default_voice: "21m00Tcm4TlvDq8ikWAM",
+    key_var: Some("ELEVENLABS_API_KEY"),
+    base_url_var: None,
+    env_settings: &[],
+    local: false,
+    speed: 0.7..=1.2,
+    voices: VoicePool::Table(VOICES),
+    pool_with: &[],
+    voice_language: no_language,
+    more_voices: None,
+    resolve_voice: voice_as_given,
+    price_key: "elevenlabs",
+    build: |spec| Ok(AnyEngine::new(ElevenLabsTts::from_env(spec.base_url)?)),
+};
+
+/// ElevenLabs premade voices (id, approximate register in Hz), by name in the comments.
+pub const VOICES: &[(&str, f64)] = &[
+    ("VR6AewLTigWG4xSOukaG", 100.0), // Arnold
+    ("pNInz6obpgDQGcFmaJgB", 105.0), // Adam
+    ("TxGEqnHWrfWFTfGW9XjX", 110.0), // Josh
+    ("ErXwobaYiN019PkySvjV", 120.0), // Antoni
+    ("yoZ06aMxZJJ28mfd3POQ", 125.0), // Sam
+    ("21m00Tcm4TlvDq8ikWAM", 200.0), // Rachel
+    ("EXAVITQu4vr4xnSDxMaL", 205.0), // Bella
+    ("AZnzlk1XvdvUeBnXmlld", 215.0), // Domi
+    ("MF3mGyEYCl7XYWbV9V6O", 225.0), // Elli
+];
 
 const SETTINGS: Settings = Settings {
     provider: "ElevenLabs",
@@ -146,15 +181,18 @@ impl ElevenLabsTts {
             tracing::debug!(current, "ElevenLabs concurrent requests");
         }
     }
+}
 
-    async fn synthesize_split(&self, req: &SynthRequest) -> Result<SynthAudio, SynthError> {
-        split::speak_in_pieces(
-            SETTINGS.provider,
-            &req.text,
-            MAX_INPUT_CHARS,
-            |piece| async move { self.request(req, &piece).await },
-        )
-        .await
+impl split::Remote for ElevenLabsTts {
+    const NAME: &'static str = SETTINGS.provider;
+    const MAX_INPUT_CHARS: usize = MAX_INPUT_CHARS;
+
+    fn request(
+        &self,
+        req: &SynthRequest,
+        piece: &str,
+    ) -> impl Future<Output = Result<SynthAudio, SynthError>> + Send {
+        ElevenLabsTts::request(self, req, piece)
     }
 }
 
@@ -163,7 +201,7 @@ impl Synthesizer for ElevenLabsTts {
         &self,
         req: &SynthRequest,
     ) -> impl Future<Output = Result<SynthAudio, SynthError>> + Send {
-        self.synthesize_split(req)
+        split::speak(self, req)
     }
 
     fn cache_signature(&self) -> String {
@@ -173,7 +211,7 @@ impl Synthesizer for ElevenLabsTts {
     fn limits(&self) -> Limits {
         Limits {
             max_input_chars: MAX_INPUT_CHARS,
-            speed: 0.7..=1.2,
+            speed: PROVIDER.speed.clone(),
         }
     }
 

@@ -6,14 +6,77 @@
 
 use std::sync::Arc;
 
+use super::AnyEngine;
+use super::local_voices::{espeak_pool, how_to_get_more, piper_pool};
 use crate::local_tts::piper::Stop;
 use crate::local_tts::{self, EspeakVoice, LocalTtsError, PiperVoice};
+use crate::models::{DataDir, ModelError};
 use crate::tts::engine::Synthesizer;
 use crate::tts::error::SynthError;
+use crate::tts::provider::{EngineSpec, Provider, VoicePool};
 use crate::tts::request::{AudioFormat, Limits, SynthAudio, SynthRequest};
 
 /// Local voices take any text length (they speak sentence by sentence).
 const MAX_INPUT_CHARS: usize = 100_000;
+
+/// A Piper voice on this machine (ONNX Runtime; the voice from the data dir).
+pub static PIPER: Provider = Provider {
+    name: "piper",
+    about: "A Piper voice on this machine (ONNX Runtime; the voice from the data dir). Offline",
+    default_model: "piper",
+    default_voice: "default",
+    key_var: None,
+    base_url_var: None,
+    env_settings: &["DUBBER_PIPER_VOICE"],
+    local: true,
+    speed: local_tts::piper::SPEED_RANGE,
+    voices: VoicePool::Measured(piper_pool),
+    pool_with: &["espeak"],
+    voice_language: |voice| voice.split('_').next(),
+    more_voices: Some(how_to_get_more),
+    resolve_voice: |spec| {
+        // The voice file's name: `default` (or DUBBER_PIPER_VOICE) resolves to one.
+        let path = spec.data?.piper_voice_from_env(spec.voice).ok()?;
+        path.file_stem().map(|s| s.to_string_lossy().into_owned())
+    },
+    price_key: "piper",
+    build: build_piper,
+};
+
+/// espeak-ng on this machine: any language, no model files, robotic.
+pub static ESPEAK: Provider = Provider {
+    name: "espeak",
+    about: "espeak-ng on this machine: any language, no model files, robotic. Offline",
+    default_model: "espeak-ng",
+    default_voice: "en-us",
+    key_var: None,
+    base_url_var: None,
+    env_settings: &[],
+    local: true,
+    speed: local_tts::espeak::SPEED_RANGE,
+    voices: VoicePool::Measured(espeak_pool),
+    pool_with: &[],
+    voice_language: |voice| voice.split(['-', '+']).next(),
+    more_voices: Some(how_to_get_more),
+    resolve_voice: crate::tts::provider::voice_as_given,
+    price_key: "espeak",
+    build: |spec| {
+        let voice = spec.voice.unwrap_or(ESPEAK.default_voice);
+        Ok(AnyEngine::new(EspeakTts::new(voice)?))
+    },
+};
+
+/// The Piper voice `spec` names (else `DUBBER_PIPER_VOICE`, else the default), with the ONNX
+/// Runtime loaded (once per process).
+fn build_piper(spec: &EngineSpec<'_>) -> Result<AnyEngine, SynthError> {
+    let config = |e: ModelError| SynthError::Config(e.to_string());
+    let data: &DataDir = spec.data.ok_or(ModelError::NoDataDir).map_err(config)?;
+    let path = data.piper_voice_from_env(spec.voice).map_err(config)?;
+    let runtime = data.onnxruntime_from_env(None).map_err(config)?;
+    local_tts::init_onnxruntime(&runtime).map_err(|e| SynthError::Config(e.to_string()))?;
+    let voice = PiperVoice::load_shared(&path).map_err(|e| SynthError::Config(e.to_string()))?;
+    Ok(AnyEngine::new(PiperTts::new(voice)))
+}
 
 /// Run a local voice on a blocking thread and wrap its samples as WAV.
 async fn speak_blocking(
@@ -80,7 +143,7 @@ impl Synthesizer for PiperTts {
     fn limits(&self) -> Limits {
         Limits {
             max_input_chars: MAX_INPUT_CHARS,
-            speed: local_tts::piper::SPEED_RANGE,
+            speed: PIPER.speed.clone(),
         }
     }
 
@@ -129,7 +192,7 @@ impl Synthesizer for EspeakTts {
     fn limits(&self) -> Limits {
         Limits {
             max_input_chars: MAX_INPUT_CHARS,
-            speed: local_tts::espeak::SPEED_RANGE,
+            speed: ESPEAK.speed.clone(),
         }
     }
 

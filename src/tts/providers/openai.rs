@@ -10,10 +10,12 @@ use std::time::Duration;
 
 use serde_json::json;
 
+use super::AnyEngine;
 use super::http::{self, Settings};
 use super::split;
 use crate::tts::engine::Synthesizer;
 use crate::tts::error::SynthError;
+use crate::tts::provider::{Provider, VoicePool, no_language, voice_as_given};
 use crate::tts::request::{AudioFormat, Limits, SynthAudio, SynthRequest};
 
 /// Where requests go when neither an explicit base URL nor `OPENAI_BASE_URL` is set.
@@ -26,6 +28,41 @@ pub const PCM_SAMPLE_RATE: u32 = 24_000;
 pub const DEFAULT_MODEL: &str = "gpt-4o-mini-tts";
 /// A sensible default voice.
 pub const DEFAULT_VOICE: &str = "onyx";
+
+/// OpenAI's speech, and every server speaking its API (`--base-url` / `OPENAI_BASE_URL`).
+pub static PROVIDER: Provider = Provider {
+    name: "openai",
+    about: "OpenAI's /audio/speech, or any OpenAI-compatible server (--base-url / OPENAI_BASE_URL)",
+    default_model: DEFAULT_MODEL,
+    default_voice: DEFAULT_VOICE,
+    key_var: Some("OPENAI_API_KEY"),
+    base_url_var: Some("OPENAI_BASE_URL"),
+    env_settings: &[],
+    local: false,
+    speed: 0.25..=4.0,
+    voices: VoicePool::Table(VOICES),
+    pool_with: &[],
+    voice_language: no_language,
+    more_voices: None,
+    resolve_voice: voice_as_given,
+    price_key: "openai",
+    build: |spec| Ok(AnyEngine::new(OpenAiTts::from_env(spec.base_url)?)),
+};
+
+/// OpenAI's voices and their approximate registers (Hz; by ear and from the descriptions).
+pub const VOICES: &[(&str, f64)] = &[
+    ("onyx", 95.0),
+    ("ash", 110.0),
+    ("echo", 120.0),
+    ("ballad", 125.0),
+    ("verse", 130.0),
+    ("fable", 150.0),
+    ("alloy", 175.0),
+    ("sage", 195.0),
+    ("shimmer", 200.0),
+    ("coral", 210.0),
+    ("nova", 220.0),
+];
 
 const SETTINGS: Settings = Settings {
     provider: "OpenAI",
@@ -130,15 +167,18 @@ impl OpenAiTts {
             format: req.format,
         })
     }
+}
 
-    async fn synthesize_split(&self, req: &SynthRequest) -> Result<SynthAudio, SynthError> {
-        split::speak_in_pieces(
-            SETTINGS.provider,
-            &req.text,
-            MAX_INPUT_CHARS,
-            |piece| async move { self.request(req, &piece).await },
-        )
-        .await
+impl split::Remote for OpenAiTts {
+    const NAME: &'static str = SETTINGS.provider;
+    const MAX_INPUT_CHARS: usize = MAX_INPUT_CHARS;
+
+    fn request(
+        &self,
+        req: &SynthRequest,
+        piece: &str,
+    ) -> impl Future<Output = Result<SynthAudio, SynthError>> + Send {
+        OpenAiTts::request(self, req, piece)
     }
 }
 
@@ -147,7 +187,7 @@ impl Synthesizer for OpenAiTts {
         &self,
         req: &SynthRequest,
     ) -> impl Future<Output = Result<SynthAudio, SynthError>> + Send {
-        self.synthesize_split(req)
+        split::speak(self, req)
     }
 
     fn cache_signature(&self) -> String {
@@ -157,7 +197,7 @@ impl Synthesizer for OpenAiTts {
     fn limits(&self) -> Limits {
         Limits {
             max_input_chars: MAX_INPUT_CHARS,
-            speed: 0.25..=4.0,
+            speed: PROVIDER.speed.clone(),
         }
     }
 }

@@ -181,9 +181,9 @@ mod tests {
     use crate::tts::engine::probe::{ProbeEngine, assert_forwards};
 
     fn espeak_router() -> Routed {
-        Routed::new(AnyEngine::Probe(ProbeEngine), |route| {
+        Routed::new(AnyEngine::new(ProbeEngine), |route| {
             match route.strip_prefix("espeak:") {
-                Some(voice) => Ok(AnyEngine::Espeak(EspeakTts::new(voice)?)),
+                Some(voice) => Ok(AnyEngine::new(EspeakTts::new(voice)?)),
                 None => Err(SynthError::Config("no such engine".into())),
             }
         })
@@ -231,7 +231,7 @@ mod tests {
 
     #[tokio::test]
     async fn the_default_voice_named_by_a_cast_is_the_default_engine() {
-        let router = Routed::new(AnyEngine::Probe(ProbeEngine), |route| {
+        let router = Routed::new(AnyEngine::new(ProbeEngine), |route| {
             Err(SynthError::Config(format!("{route} must not be loaded")))
         })
         .with_default_route("probe:native");

@@ -8,7 +8,7 @@ use std::future::Future;
 
 use crate::audio::Pcm;
 use crate::tts::error::SynthError;
-use crate::tts::request::{AudioFormat, SynthAudio};
+use crate::tts::request::{AudioFormat, SynthAudio, SynthRequest};
 
 /// Split `text` into pieces of at most `max_chars` characters (at least 1), preferring to cut after
 /// sentence-ending punctuation, then at whitespace, and only as a last resort inside a word.
@@ -73,7 +73,7 @@ fn split_words(text: &str, max_chars: usize) -> Vec<String> {
 
 /// Speak `text` through `request`, one piece of at most `max_chars` characters at a time when it
 /// is longer, and join the pieces' audio into one clip (in the format the provider returned).
-pub(crate) async fn speak_in_pieces<F, Fut>(
+async fn speak_in_pieces<F, Fut>(
     provider: &str,
     text: &str,
     max_chars: usize,
@@ -104,6 +104,33 @@ where
         AudioFormat::Pcm16 { .. } => joined.to_pcm16(),
     };
     Ok(SynthAudio { bytes, format })
+}
+
+/// A service that speaks at most [`Remote::MAX_INPUT_CHARS`] characters a request: [`speak`]
+/// splits longer texts and joins the audio, so each provider writes only its one request.
+pub(crate) trait Remote: Sync {
+    /// The service's name, for messages.
+    const NAME: &'static str;
+    /// The longest text one request may carry.
+    const MAX_INPUT_CHARS: usize;
+
+    /// One request for one piece of `req`'s text.
+    fn request(
+        &self,
+        req: &SynthRequest,
+        piece: &str,
+    ) -> impl Future<Output = Result<SynthAudio, SynthError>> + Send;
+}
+
+/// `req` spoken by `remote`, in pieces when its text is longer than the service accepts.
+pub(crate) async fn speak<R: Remote>(
+    remote: &R,
+    req: &SynthRequest,
+) -> Result<SynthAudio, SynthError> {
+    speak_in_pieces(R::NAME, &req.text, R::MAX_INPUT_CHARS, |piece| async move {
+        remote.request(req, &piece).await
+    })
+    .await
 }
 
 #[cfg(test)]
