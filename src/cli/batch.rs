@@ -196,7 +196,7 @@ fn task(args: TaskArgs, out: &Output) -> Result<()> {
     let share = manifest.budget.per_task(manifest.parallel);
     opts.synth.batch.max_concurrent = share.tts_concurrency;
     let job = entry.job();
-    if !out.is_json() {
+    if !out.is_json() && !out.is_quiet() {
         eprintln!(
             "dubber batch task {index} of {}: {} -> {}",
             manifest.entries.len(),
