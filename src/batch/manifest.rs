@@ -232,8 +232,14 @@ mod tests {
             tts_concurrency: 4,
             tts_rate: None,
         };
-        let manifest =
-            Manifest::new(&[job.clone()], &path, vec!["--tts".into()], 2, budget).unwrap();
+        let manifest = Manifest::new(
+            std::slice::from_ref(&job),
+            &path,
+            vec!["--tts".into()],
+            2,
+            budget,
+        )
+        .unwrap();
         assert_eq!(manifest.entries[0].video, Path::new("videos/a.mp4"));
         assert_eq!(manifest.entries[0].workdir, Path::new("a.dub"));
         assert_eq!(

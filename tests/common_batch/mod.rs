@@ -53,7 +53,12 @@ fn srt(lines: &[String]) -> String {
         .enumerate()
         .map(|(i, line)| {
             let start = 500 + 2200 * i as u64;
-            format!("{}\n{} --> {}\n{line}\n\n", i + 1, ts(start), ts(start + 1000))
+            format!(
+                "{}\n{} --> {}\n{line}\n\n",
+                i + 1,
+                ts(start),
+                ts(start + 1000)
+            )
         })
         .collect()
 }
@@ -191,6 +196,12 @@ pub fn assert_dubbed(output: &Path) {
         info.duration_secs
     );
     let kinds: Vec<_> = info.streams.iter().map(|s| s.kind).collect();
-    assert!(kinds.contains(&dubber::media::StreamKind::Audio), "{kinds:?}");
-    assert!(kinds.contains(&dubber::media::StreamKind::Video), "{kinds:?}");
+    assert!(
+        kinds.contains(&dubber::media::StreamKind::Audio),
+        "{kinds:?}"
+    );
+    assert!(
+        kinds.contains(&dubber::media::StreamKind::Video),
+        "{kinds:?}"
+    );
 }
