@@ -122,7 +122,8 @@ pub fn submit(request: &SubmitRequest<'_>) -> Result<String, BatchError> {
         .file_stem()
         .map_or_else(|| "batch".into(), |s| s.to_string_lossy().into_owned());
     let script = format!(
-        "#!/bin/sh\n# dubber batch: array task I dubs entry I of the manifest\nexec {} batch task {}\n",
+        "#!/bin/sh\n# dubber batch: array task I dubs entry I of the manifest\n\
+         # Plain logs: they go to a file.\nexport NO_COLOR=1\nexec {} batch task {}\n",
         shell_quote(&request.dubber.to_string_lossy()),
         shell_quote(&manifest.to_string_lossy()),
     );

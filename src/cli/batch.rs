@@ -13,7 +13,7 @@ use dubber::batch::{self, Budget, EntryState, Manifest, Paced, slurm};
 use dubber::pipeline::Workdir;
 use dubber::pipeline::run::Engines;
 
-use super::output::Output;
+use super::output::{Event, Output};
 use super::run::{RunArgs, burn_of, dub_options, run_inputs};
 use super::{config, voices};
 
@@ -124,8 +124,15 @@ fn parse_run_args(videos: &[PathBuf], run_args: &[String]) -> Result<RunArgs> {
         .chain(std::iter::once("--".into()))
         .chain(videos.iter().map(|v| v.as_os_str().to_owned()));
     let argv: Vec<std::ffi::OsString> = argv.collect();
-    let frozen = Frozen::try_parse_from(argv)
-        .map_err(|e| anyhow::anyhow!("the run options: {}", e.render().to_string().trim()))?;
+    let frozen = Frozen::try_parse_from(argv).map_err(|e| {
+        let text = e.render().to_string();
+        let text = text.trim().trim_start_matches("error: ");
+        let text = text
+            .split("\n\nFor more information")
+            .next()
+            .unwrap_or(text);
+        anyhow::anyhow!("the run options after `--`: {text}")
+    })?;
     if frozen.run.videos.len() != videos.len() {
         bail!("the run options after `--` name a video: put the videos before `--`");
     }
@@ -225,19 +232,38 @@ fn task(args: TaskArgs, out: &Output) -> Result<()> {
         (!run.synth.tts.no_tts).then_some(&announce);
     let progress = out.progress();
     let lock_wait = Duration::from_secs(args.lock_wait);
-    let dubbed = super::block_on(batch::run_task(
+    let started = std::time::Instant::now();
+    let outcome = super::block_on(batch::run_task(
         &job,
         &engines,
         &opts,
         &progress,
         before_synth,
         lock_wait,
-    ))?
-    .with_context(|| format!("entry {index} ({})", job.video.display()))?;
-    if !out.is_json() {
-        println!("{}", dubbed.synth.report.human_summary());
-    }
-    println!("{}", dubbed.output.display());
+    ))?;
+    let result = match &outcome {
+        Ok(dubbed) => Ok(dubbed.output.as_path()),
+        Err(e) => Err(e.to_string()),
+    };
+    let finished = outcome.as_ref().ok();
+    out.event(
+        Event::VideoDone {
+            video: &job.video,
+            seconds: started.elapsed().as_secs_f64(),
+            result,
+            cast: finished.map_or(&[], |d| d.synth.cast.as_slice()),
+            language_warning: finished
+                .and_then(|d| d.synth.report.language.as_ref())
+                .and_then(|l| l.warning.as_deref()),
+        },
+        || {
+            if let Some(dubbed) = finished {
+                println!("{}", dubbed.synth.report.human_summary());
+                println!("{}", dubbed.output.display());
+            }
+        },
+    );
+    outcome.with_context(|| format!("entry {index} ({})", job.video.display()))?;
     Ok(())
 }
 
