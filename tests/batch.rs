@@ -281,3 +281,48 @@ fn the_index_comes_from_job_completion_index_and_failed_entries_are_retried() {
         "the bad entry asked for nothing"
     );
 }
+
+/// The server named by OPENAI_BASE_URL when the batch was planned is the one every task uses,
+/// whatever the node's environment says.
+#[test]
+fn the_manifest_freezes_the_server_the_environment_named() {
+    let (_rt, server) = tts_server(Duration::from_millis(5));
+    let dir = tempfile::tempdir().unwrap();
+    let videos = videos(dir.path(), &["a"], 2);
+    let base = server.openai_base();
+    let out = dubber(
+        dir.path(),
+        &[
+            "batch",
+            "plan",
+            "videos",
+            "-o",
+            "batch.json",
+            "--parallel",
+            "1",
+            "--",
+            "--tts",
+            "openai",
+            "--speakers",
+            "off",
+        ],
+        &[("OPENAI_BASE_URL", &base)],
+    );
+    assert!(out.status.success(), "{}", text(&out));
+    let manifest: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(dir.path().join("batch.json")).unwrap()).unwrap();
+    assert_eq!(manifest["env"]["OPENAI_BASE_URL"], base.as_str());
+    assert_eq!(
+        manifest["env"]["DUBBER_PIPER_VOICE"],
+        serde_json::Value::Null
+    );
+    // The node names a server where nothing listens.
+    let out = dubber(
+        dir.path(),
+        &["batch", "task", "batch.json", "--index", "0"],
+        &[("OPENAI_BASE_URL", "http://127.0.0.1:9/v1")],
+    );
+    assert!(out.status.success(), "{}", text(&out));
+    assert_dubbed(&videos[0].with_extension("dubbed.mp4"));
+    assert_eq!(server.stats.requests(), 2);
+}

@@ -6,6 +6,7 @@
 //! Paths inside the manifest's own folder are stored relative to it (the folder may be mounted at
 //! another path in a container); others are stored absolute. [`Manifest::load`] resolves them.
 
+use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
@@ -15,6 +16,16 @@ use crate::pipeline::{DubJob, Workdir};
 
 /// The manifest's format version; a task refuses a manifest it does not know.
 pub const MANIFEST_VERSION: u32 = 1;
+
+/// Environment variables that change what a task does when no flag says otherwise (the server,
+/// the default voice and Whisper model). `plan` records them, set or not, and every task runs
+/// with them as recorded, whatever its node's environment says. Keys are secrets and are not
+/// recorded: they come from the task's environment.
+pub const FROZEN_VARIABLES: &[&str] = &[
+    "OPENAI_BASE_URL",
+    "DUBBER_PIPER_VOICE",
+    "DUBBER_WHISPER_MODEL",
+];
 
 /// One batch: what to dub, how, and how much of a shared service it may use.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -27,6 +38,9 @@ pub struct Manifest {
     /// `run` does, so every `run` flag works and means the same. Relative paths among them are
     /// read from the manifest's folder.
     pub run_args: Vec<String>,
+    /// [`FROZEN_VARIABLES`] as they were at plan time (`null`: not set).
+    #[serde(default)]
+    pub env: BTreeMap<String, Option<String>>,
     pub entries: Vec<Entry>,
 }
 
@@ -124,11 +138,16 @@ impl Manifest {
                 })
             })
             .collect::<Result<_, BatchError>>()?;
+        let env = FROZEN_VARIABLES
+            .iter()
+            .map(|name| (name.to_string(), std::env::var(name).ok()))
+            .collect();
         Ok(Self {
             version: MANIFEST_VERSION,
             parallel,
             budget,
             run_args,
+            env,
             entries,
         })
     }

@@ -198,6 +198,19 @@ fn task(args: TaskArgs, out: &Output) -> Result<()> {
     let index = batch::task_index(args.index)?;
     let entry = manifest.entry(index)?;
     enter_folder(&manifest_path)?;
+    let frozen = manifest
+        .env
+        .iter()
+        .filter(|(name, _)| batch::manifest::FROZEN_VARIABLES.contains(&name.as_str()));
+    for (name, value) in frozen {
+        // SAFETY: no other thread exists yet (the runtime and progress start below).
+        unsafe {
+            match value {
+                Some(value) => std::env::set_var(name, value),
+                None => std::env::remove_var(name),
+            }
+        }
+    }
     let run = parse_run_args(std::slice::from_ref(&entry.video), &manifest.run_args)?;
     let mut opts = dub_options(&run)?;
     let share = manifest.budget.per_task(manifest.parallel);
