@@ -5,8 +5,9 @@
 //! them it is free, and a scheduler may start a task again (a requeue after a node was lost) while
 //! the first run, a ghost, still writes. `.task.lock` is held from start to end, so the second run
 //! waits for it (`--lock-wait`) and then gives up rather than write beside the first. It is an
-//! `flock`, released by the kernel however the holder ends, and honoured across nodes by NFSv4,
-//! Lustre, GPFS and CephFS (see the README on what the shared storage must provide).
+//! `flock`, released by the kernel however the holder ends, and honoured across nodes where the
+//! file system supports it (NFS, where Linux maps it to a POSIX lock; CephFS; GPFS; Lustre mounted
+//! with `-o flock`): see the README on what the shared storage must provide.
 //!
 //! Holding the lock, the task is the only writer of its work directory and its output, so it
 //! removes the temporary files a killed run left there (`.<name>.part-<pid>-<n>.<ext>`): outputs
