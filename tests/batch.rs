@@ -326,3 +326,41 @@ fn the_manifest_freezes_the_server_the_environment_named() {
     assert_dubbed(&videos[0].with_extension("dubbed.mp4"));
     assert_eq!(server.stats.requests(), 2);
 }
+
+/// A task whose voice cannot load (no key on this node) fails before it dubs, and the status
+/// shows why.
+#[test]
+fn a_task_that_cannot_load_its_voice_shows_why_in_the_status() {
+    let dir = tempfile::tempdir().unwrap();
+    videos(dir.path(), &["a"], 1);
+    let out = dubber(
+        dir.path(),
+        &[
+            "batch",
+            "plan",
+            "videos",
+            "-o",
+            "batch.json",
+            "--parallel",
+            "1",
+            "--",
+            "--tts",
+            "elevenlabs",
+        ],
+        &[],
+    );
+    assert!(out.status.success(), "{}", text(&out));
+    let out = Command::new(env!("CARGO_BIN_EXE_dubber"))
+        .args(["batch", "task", "batch.json", "--index", "0"])
+        .current_dir(dir.path())
+        .env_remove("ELEVENLABS_API_KEY")
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out));
+    let (doc, ok) = status(dir.path(), "batch.json");
+    assert!(!ok);
+    assert_eq!(state_of(&doc, 0), "failed");
+    assert_eq!(doc["entries"][0]["attempts"], 1);
+    let error = doc["entries"][0]["error"].as_str().unwrap_or_default();
+    assert!(error.contains("ELEVENLABS_API_KEY is not set"), "{doc:#}");
+}

@@ -63,6 +63,21 @@ impl TaskRecord {
         serde_json::from_slice(&bytes).ok()
     }
 
+    /// The record of a task starting now in `workdir`: one more attempt than the last one.
+    fn start(workdir: &Workdir) -> Self {
+        let previous = Self::read(workdir);
+        Self {
+            state: TaskState::Running,
+            attempts: previous.as_ref().map_or(0, |r| r.attempts) + 1,
+            last_error: previous.and_then(|r| r.last_error),
+            host: hostname(),
+            pid: std::process::id(),
+            started_at: now_secs(),
+            finished_at: None,
+            scheduler_id: scheduler_id(),
+        }
+    }
+
     fn write(&self, workdir: &Workdir) -> Result<(), BatchError> {
         let path = workdir.task_json();
         crate::fsutil::write_json_atomic(&path, self)
@@ -227,7 +242,6 @@ pub async fn run_task<S: Synthesizer>(
     let _lock = tokio::task::spawn_blocking(move || TaskLock::acquire(&workdir, lock_wait))
         .await
         .map_err(|e| BatchError::Worker(e.to_string()))??;
-    let previous = TaskRecord::read(&job.workdir);
     let removed = remove_stale_parts(&job.workdir, &job.output);
     if removed > 0 {
         tracing::info!(
@@ -235,16 +249,7 @@ pub async fn run_task<S: Synthesizer>(
             job.workdir.root().display()
         );
     }
-    let mut record = TaskRecord {
-        state: TaskState::Running,
-        attempts: previous.as_ref().map_or(0, |r| r.attempts) + 1,
-        last_error: previous.and_then(|r| r.last_error),
-        host: hostname(),
-        pid: std::process::id(),
-        started_at: now_secs(),
-        finished_at: None,
-        scheduler_id: scheduler_id(),
-    };
+    let mut record = TaskRecord::start(&job.workdir);
     record.write(&job.workdir)?;
     let outcome = dub_one(job, engines, opts, progress, before_synth).await;
     record.finished_at = Some(now_secs());
@@ -260,6 +265,17 @@ pub async fn run_task<S: Synthesizer>(
     }
     record.write(&job.workdir)?;
     outcome.map_err(BatchError::Dub)
+}
+
+/// Record a task that failed before it could dub (an engine that would not load, a missing key),
+/// so that `status` shows its error. Nothing is written while another task holds the entry.
+pub fn record_failure(workdir: &Workdir, error: &str) -> Result<(), BatchError> {
+    let _lock = TaskLock::acquire(workdir, Duration::ZERO)?;
+    let mut record = TaskRecord::start(workdir);
+    record.state = TaskState::Failed;
+    record.last_error = Some(error.to_string());
+    record.finished_at = Some(record.started_at);
+    record.write(workdir)
 }
 
 fn error_chain(e: &DubError) -> String {

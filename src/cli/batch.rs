@@ -10,8 +10,9 @@ use std::time::Duration;
 use anyhow::{Context, Result, bail};
 use clap::{Args, Parser, Subcommand};
 use dubber::batch::{self, Budget, EntryState, Manifest, Paced, slurm};
-use dubber::pipeline::Workdir;
 use dubber::pipeline::run::Engines;
+use dubber::pipeline::{DubJob, DubOptions, Workdir};
+use dubber::tts::Routed;
 
 use super::output::{Event, Output};
 use super::run::{RunArgs, burn_of, dub_options, run_inputs};
@@ -211,10 +212,6 @@ fn task(args: TaskArgs, out: &Output) -> Result<()> {
             }
         }
     }
-    let run = parse_run_args(std::slice::from_ref(&entry.video), &manifest.run_args)?;
-    let mut opts = dub_options(&run)?;
-    let share = manifest.budget.per_task(manifest.parallel);
-    opts.synth.batch.max_concurrent = share.tts_concurrency;
     let job = entry.job();
     if !out.is_json() && !out.is_quiet() {
         eprintln!(
@@ -224,13 +221,16 @@ fn task(args: TaskArgs, out: &Output) -> Result<()> {
             job.output.display()
         );
     }
-    let tts = Paced::new(
-        voices::tts_engine(&run.synth.tts)?,
-        share.tts_rate.unwrap_or(f64::INFINITY),
-    );
-    let transcriber = match job.subtitles {
-        None => Some(config::transcriber(&run.stt)?),
-        Some(_) => None,
+    let (run, opts, tts, transcriber) = match task_setup(&manifest, &job) {
+        Ok(setup) => setup,
+        Err(e) => {
+            // Shown by `status` as the entry's error (a bad key, a voice missing on this node).
+            if let Err(not_recorded) = batch::task::record_failure(&job.workdir, &format!("{e:#}"))
+            {
+                tracing::warn!("{not_recorded}");
+            }
+            return Err(e.context(format!("entry {index} ({})", job.video.display())));
+        }
     };
     let engines = Engines {
         tts: &tts,
@@ -278,6 +278,32 @@ fn task(args: TaskArgs, out: &Output) -> Result<()> {
     );
     outcome.with_context(|| format!("entry {index} ({})", job.video.display()))?;
     Ok(())
+}
+
+/// What one entry is dubbed with: the run options (parsed as `run` parses them), this task's
+/// share of the budget, the voice (paced to the task's share of the rate), and the transcriber for
+/// a video without subtitles.
+type TaskSetup = (
+    RunArgs,
+    DubOptions,
+    Paced<Routed>,
+    Option<Box<dyn dubber::stt::Transcriber>>,
+);
+
+fn task_setup(manifest: &Manifest, job: &DubJob) -> Result<TaskSetup> {
+    let run = parse_run_args(std::slice::from_ref(&job.video), &manifest.run_args)?;
+    let mut opts = dub_options(&run)?;
+    let share = manifest.budget.per_task(manifest.parallel);
+    opts.synth.batch.max_concurrent = share.tts_concurrency;
+    let tts = Paced::new(
+        voices::tts_engine(&run.synth.tts)?,
+        share.tts_rate.unwrap_or(f64::INFINITY),
+    );
+    let transcriber = match job.subtitles {
+        None => Some(config::transcriber(&run.stt)?),
+        Some(_) => None,
+    };
+    Ok((run, opts, tts, transcriber))
 }
 
 fn submit(args: SubmitArgs, out: &Output) -> Result<()> {
