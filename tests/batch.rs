@@ -187,6 +187,12 @@ fn a_task_killed_mid_synthesis_is_requeued_and_the_batch_finishes() {
         .output()
         .unwrap();
     assert!(requeue.status.success(), "{requeue:?}");
+    // Now, rather than after the requeue delay Slurm gives the node to clean up.
+    let now = Command::new("scontrol")
+        .args(["update", &format!("jobid={task}"), "StartTime=now"])
+        .output()
+        .unwrap();
+    assert!(now.status.success(), "{now:?}");
     let (doc, _) = wait_for(dir.path(), "batch.json", Duration::from_secs(30), |d| {
         state_of(d, victim) != "failed"
     });
