@@ -189,7 +189,14 @@ fn plan(args: PlanArgs, out: &Output) -> Result<()> {
                 .map_or_else(String::new, |r| format!(" and {r:.3} a second")),
         );
     }
-    println!("{}", manifest_path.display());
+    match out.is_json() {
+        true => dubber::progress::emit(serde_json::json!({
+            "event": "batch_planned", "manifest": manifest_path,
+            "entries": manifest.entries.len(), "parallel": parallel,
+            "task_tts_concurrency": share.tts_concurrency, "task_tts_rate": share.tts_rate,
+        })),
+        false => println!("{}", manifest_path.display()),
+    }
     Ok(())
 }
 
@@ -339,7 +346,12 @@ fn submit(args: SubmitArgs, out: &Output) -> Result<()> {
             slurm::logs_dir(&manifest_path).display()
         );
     }
-    println!("{job_id}");
+    match out.is_json() {
+        true => dubber::progress::emit(serde_json::json!({
+            "event": "batch_submitted", "job_id": job_id, "entries": indices,
+        })),
+        false => println!("{job_id}"),
+    }
     Ok(())
 }
 
