@@ -210,7 +210,8 @@ fn now_secs() -> u64 {
         .map_or(0, |d| d.as_secs())
 }
 
-/// The scheduler's name for this task, from its environment.
+/// The scheduler's name for this task, from its environment: `JOB_TASK` on Slurm, the pod's name
+/// (its `HOSTNAME`) on a Kubernetes Indexed Job.
 fn scheduler_id() -> Option<String> {
     let var = |n: &str| std::env::var(n).ok();
     match (var("SLURM_ARRAY_JOB_ID"), var("SLURM_ARRAY_TASK_ID")) {
