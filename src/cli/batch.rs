@@ -11,7 +11,7 @@ use anyhow::{Context, Result, bail};
 use clap::{Args, Parser, Subcommand};
 use dubber::batch::{self, Budget, EntryState, Manifest, Paced, slurm};
 use dubber::pipeline::run::Engines;
-use dubber::pipeline::{DubJob, DubOptions, Workdir};
+use dubber::pipeline::{DubJob, DubOptions};
 use dubber::tts::Routed;
 
 use super::output::{Event, Output};
@@ -228,7 +228,7 @@ fn task(args: TaskArgs, out: &Output) -> Result<()> {
             job.output.display()
         );
     }
-    let (run, opts, tts, transcriber) = match task_setup(&manifest, &job) {
+    let (opts, tts, transcriber) = match task_setup(&manifest, &job) {
         Ok(setup) => setup,
         Err(e) => {
             // Shown by `status` as the entry's error (a bad key, a voice missing on this node).
@@ -243,23 +243,13 @@ fn task(args: TaskArgs, out: &Output) -> Result<()> {
         tts: &tts,
         transcriber: transcriber.as_deref(),
     };
-    let announce = |workdir: &Workdir| {
-        if let Some((estimate, minutes)) = config::synth_estimate(&run.synth.tts, workdir) {
-            out.announce_cost(&estimate, minutes);
-        }
-    };
-    let before_synth: Option<&(dyn Fn(&Workdir) + Sync)> =
-        (!run.synth.tts.no_tts).then_some(&announce);
     let progress = out.progress();
     let lock_wait = Duration::from_secs(args.lock_wait);
     let started = std::time::Instant::now();
     let outcome = super::block_on(batch::run_task(
-        &job,
-        &engines,
-        &opts,
-        &progress,
-        before_synth,
-        lock_wait,
+        &job, &engines, &opts, &progress,
+        // No cost announcement per task: `dubber estimate` prices the batch's videos up front.
+        None, lock_wait,
     ))?;
     let result = match &outcome {
         Ok(dubbed) => Ok(dubbed.output.as_path()),
@@ -287,11 +277,10 @@ fn task(args: TaskArgs, out: &Output) -> Result<()> {
     Ok(())
 }
 
-/// What one entry is dubbed with: the run options (parsed as `run` parses them), this task's
+/// What one entry is dubbed with: the run options (parsed as `run` parses them) with this task's
 /// share of the budget, the voice (paced to the task's share of the rate), and the transcriber for
 /// a video without subtitles.
 type TaskSetup = (
-    RunArgs,
     DubOptions,
     Paced<Routed>,
     Option<Box<dyn dubber::stt::Transcriber>>,
@@ -310,7 +299,7 @@ fn task_setup(manifest: &Manifest, job: &DubJob) -> Result<TaskSetup> {
         None => Some(config::transcriber(&run.stt)?),
         Some(_) => None,
     };
-    Ok((run, opts, tts, transcriber))
+    Ok((opts, tts, transcriber))
 }
 
 fn submit(args: SubmitArgs, out: &Output) -> Result<()> {
