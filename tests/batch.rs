@@ -333,12 +333,34 @@ fn the_manifest_freezes_the_server_the_environment_named() {
     assert_eq!(server.stats.requests(), 2);
 }
 
-/// A task whose voice cannot load (no key on this node) fails before it dubs, and the status
-/// shows why.
+/// A bad run option fails the plan; a task whose voice cannot load (no key on this node) fails
+/// before it dubs, and the status shows why.
 #[test]
 fn a_task_that_cannot_load_its_voice_shows_why_in_the_status() {
     let dir = tempfile::tempdir().unwrap();
     videos(dir.path(), &["a"], 1);
+    // A run option that `run` would refuse is a usage error at plan time, and no manifest.
+    let out = dubber(
+        dir.path(),
+        &[
+            "batch",
+            "plan",
+            "videos",
+            "-o",
+            "batch.json",
+            "--",
+            "--tts",
+            "nope",
+        ],
+        &[],
+    );
+    assert_eq!(out.status.code(), Some(2), "{}", text(&out));
+    assert!(
+        text(&out).contains("the run options after `--`"),
+        "{}",
+        text(&out)
+    );
+    assert!(!dir.path().join("batch.json").exists());
     let out = dubber(
         dir.path(),
         &[

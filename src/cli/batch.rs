@@ -160,7 +160,14 @@ fn plan(args: PlanArgs, out: &Output) -> Result<()> {
         .map(|v| absolute(v))
         .collect::<Result<Vec<_>>>()?;
     enter_folder(&manifest_path)?;
-    let run = parse_run_args(&videos, &args.run_args)?;
+    let run = match parse_run_args(&videos, &args.run_args) {
+        Ok(run) => run,
+        // A usage error, as a bad flag of `run` itself would be.
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            std::process::exit(2);
+        }
+    };
     if run.jobs != 1 {
         out.warn(
             "batch plan",
