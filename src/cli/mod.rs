@@ -2,6 +2,7 @@
 //! configuration and engines once ([`config`]), results reported by [`output`]. Each subcommand
 //! calls one library function; no subcommand calls another.
 
+pub mod batch;
 pub mod burn;
 pub mod config;
 pub mod data;
@@ -74,6 +75,9 @@ pub enum Command {
     Youtube(youtube::YoutubeArgs),
     /// What a run will cost per stage (characters, minutes, tokens → $) before spending anything.
     Estimate(estimate::EstimateArgs),
+    /// Dub a catalogue on a cluster: plan a manifest, run one task per video (Slurm job arrays,
+    /// Kubernetes Indexed Jobs), submit, and follow each video's status.
+    Batch(batch::BatchArgs),
 }
 
 /// Run the parsed command.
@@ -88,6 +92,7 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Models(args) => models::run(args, &out),
         Command::Youtube(args) => youtube::run(args, &out),
         Command::Estimate(args) => estimate::run(args, &out),
+        Command::Batch(args) => batch::run(args, &out),
     }
 }
 

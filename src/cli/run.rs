@@ -75,20 +75,28 @@ fn run_transcribe_options(args: &RunArgs) -> Result<dubber::stt::TranscribeOptio
     Ok(options)
 }
 
-pub fn run(args: RunArgs, out: &Output) -> Result<()> {
-    let burn = args.burn.map(|mode| match mode {
+/// `--burn`, as the library takes it.
+pub fn burn_of(args: &RunArgs) -> Option<Burn> {
+    args.burn.map(|mode| match mode {
         BurnMode::Soft => Burn::Soft,
         BurnMode::Hard => Burn::Hard(Default::default()),
-    });
-    let inputs = RunInputs {
+    })
+}
+
+/// The videos, subtitles, work directory and output as named on the command line.
+pub fn run_inputs(args: &RunArgs) -> RunInputs {
+    RunInputs {
         videos: args.videos.clone(),
         subtitles: args.subtitles.clone(),
         workdir: args.workdir.clone(),
         output: args.output.clone(),
-    };
-    let jobs = plan_jobs(&inputs, burn.as_ref())?;
+    }
+}
+
+/// Every setting of one video's dub (what `dubber batch task` runs too).
+pub fn dub_options(args: &RunArgs) -> Result<DubOptions> {
     let synth = config::synth_options(&args.synth, None)?;
-    let opts = DubOptions {
+    Ok(DubOptions {
         prep: PrepOptions {
             grouping: synth.grouping.clone(),
             split_sentences: false,
@@ -100,10 +108,15 @@ pub fn run(args: RunArgs, out: &Output) -> Result<()> {
             video: None,
             speakers: config::speaker_finding(&args.speakers),
         },
-        transcribe: run_transcribe_options(&args)?,
+        transcribe: run_transcribe_options(args)?,
         synth,
-        burn,
-    };
+        burn: burn_of(args),
+    })
+}
+
+pub fn run(args: RunArgs, out: &Output) -> Result<()> {
+    let jobs = plan_jobs(&run_inputs(&args), burn_of(&args).as_ref())?;
+    let opts = dub_options(&args)?;
     let tts = voices::tts_engine(&args.synth.tts, &opts.synth.casting.default_voice)?;
     // Loaded once, and only when some video has no subtitles.
     let transcriber = match jobs.iter().any(|j| j.subtitles.is_none()) {

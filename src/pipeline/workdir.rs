@@ -24,6 +24,8 @@
 //!   background.wav      the original audio at 48 kHz in all its channels, kept under the voice
 //!   state.json          hashes of each stage's inputs, so unchanged work is skipped
 //!   .lock               held by the process working here (see [`Workdir::lock`])
+//!   .task.lock          held by a `dubber batch task` for its whole run (see `dubber::batch`)
+//!   task.json           a batch task's state: running, done or failed, attempts, last error
 //!   cache/tts/          synthesized clips, content-addressed
 //!   cache/llm/          validated chat-model replies, content-addressed
 //!   youtube/            description.md, chapters.txt, tags.txt
@@ -179,6 +181,12 @@ impl Workdir {
     }
     pub fn youtube_dir(&self) -> PathBuf {
         self.root.join("youtube")
+    }
+    pub fn task_json(&self) -> PathBuf {
+        self.root.join("task.json")
+    }
+    pub fn task_lock(&self) -> PathBuf {
+        self.root.join(".task.lock")
     }
 }
 
