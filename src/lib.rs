@@ -25,6 +25,7 @@ pub mod pipeline;
 pub mod progress;
 pub mod retry;
 pub mod segment;
+pub mod separation;
 pub mod speakers;
 pub mod stt;
 pub mod studio;
