@@ -32,6 +32,36 @@ const OVER: f32 = 1.5;
 /// The band whose mean mask is carried above the model's bins: 5.5–11 kHz.
 const CARRY_FROM: usize = MODEL_BINS / 2;
 
+/// One signal through the separator.
+struct Stream {
+    /// Interleaved input not given back yet; its first frame is sample `given`.
+    held: VecDeque<f32>,
+    /// Per target, the input from analysis position `base` on. Analysis positions run 3 hops
+    /// ahead of samples (zeros before the first), so frame `t` covers `[t × hop, t × hop + n)`.
+    analysis: Vec<Vec<f32>>,
+    /// Spectra of the frames of the current chunk, per target, `bins` each, from `chunk_first`.
+    chunk: Vec<Vec<Complex<f32>>>,
+}
+
+impl Stream {
+    fn new(targets: usize, lead: usize, bins: usize) -> Self {
+        Self {
+            held: VecDeque::new(),
+            analysis: vec![vec![0.0; lead]; targets],
+            chunk: vec![Vec::with_capacity(CHUNK_FRAMES * bins); targets],
+        }
+    }
+
+    fn take(&mut self, frames: &[f32], channels: usize, targets: &[usize]) {
+        self.held.extend(frames);
+        for frame in frames.chunks_exact(channels) {
+            for (c, &target) in targets.iter().enumerate() {
+                self.analysis[c].push(frame[target]);
+            }
+        }
+    }
+}
+
 /// The model separator over interleaved frames of `channels` channels.
 pub struct ModelSeparator {
     model: SpleeterModel,
@@ -42,17 +72,13 @@ pub struct ModelSeparator {
     gate: Gate,
     ramp: u64,
     voice_out: Option<PcmWriter>,
-    /// Interleaved input not given back yet; its first frame is sample `given`.
-    held: VecDeque<f32>,
+    /// The input, and in [`ModelSeparator::push_guided`] the part the masks are applied to.
+    streams: Vec<Stream>,
     taken: u64,
     given: u64,
-    /// Per target, the input from analysis position `base` on. Analysis positions run 3 hops
-    /// ahead of samples (zeros before the first), so frame `t` covers `[t × hop, t × hop + n)`.
-    analysis: Vec<Vec<f32>>,
+    /// Analysis position of each stream's `analysis[_][0]`.
     base: u64,
     next_frame: u64,
-    /// Spectra of the frames of the current chunk, per target, `bins` each, from `chunk_first`.
-    chunk: Vec<Vec<Complex<f32>>>,
     chunk_first: u64,
     chunk_len: usize,
     /// Per target, the voice's overlap-add from analysis position `voice_base` on.
@@ -86,13 +112,11 @@ impl ModelSeparator {
             gate: Gate::new(lines, ramp, ramp),
             ramp,
             voice_out,
-            held: VecDeque::new(),
+            streams: vec![Stream::new(n, lead as usize, bins)],
             taken: 0,
             given: 0,
-            analysis: vec![vec![0.0; lead as usize]; n],
             base: 0,
             next_frame: 0,
-            chunk: vec![Vec::with_capacity(CHUNK_FRAMES * bins); n],
             chunk_first: 0,
             chunk_len: 0,
             voice: vec![Vec::new(); n],
@@ -110,16 +134,32 @@ impl ModelSeparator {
         self.error.take()
     }
 
+    /// Like [`Separator::push`], but the masks the model finds in `mix` are applied to `part`
+    /// (the same layout and length): what the separation does to one part of a mix, for
+    /// measuring. Once the masks are set the separation is linear, so the parts' outputs add up
+    /// to the mix's. Every call on one separator must be guided.
+    pub fn push_guided(&mut self, mix: &[f32], part: &[f32], out: &mut Vec<f32>) {
+        if self.streams.len() == 1 {
+            let lead = FRAME_48K - HOP_48K;
+            let bins = self.stft.bins();
+            self.streams.push(Stream::new(self.targets.len(), lead, bins));
+        }
+        self.streams[1].take(part, self.channels, &self.targets);
+        self.push(mix, out);
+    }
+
     /// Frames whose samples have all arrived go into the chunk; full chunks are separated.
     fn analyse(&mut self) {
         let n = FRAME_48K as u64;
-        let end = self.base + self.analysis[0].len() as u64;
+        let end = self.base + self.streams[0].analysis[0].len() as u64;
         while self.next_frame * HOP_48K as u64 + n <= end {
             let start = (self.next_frame * HOP_48K as u64 - self.base) as usize;
-            for (c, chunk) in self.chunk.iter_mut().enumerate() {
-                let samples = self.analysis[c][start..start + FRAME_48K].iter().copied();
-                self.stft.forward(samples, &mut self.spectrum);
-                chunk.extend_from_slice(&self.spectrum);
+            for stream in &mut self.streams {
+                for (c, chunk) in stream.chunk.iter_mut().enumerate() {
+                    let samples = stream.analysis[c][start..start + FRAME_48K].iter().copied();
+                    self.stft.forward(samples, &mut self.spectrum);
+                    chunk.extend_from_slice(&self.spectrum);
+                }
             }
             self.chunk_len += 1;
             self.next_frame += 1;
@@ -131,7 +171,7 @@ impl ModelSeparator {
         let keep_from = self.next_frame * HOP_48K as u64;
         let drop = (keep_from - self.base) as usize;
         if drop > 0 {
-            for a in &mut self.analysis {
+            for a in self.streams.iter_mut().flat_map(|s| &mut s.analysis) {
                 a.drain(..drop.min(a.len()));
             }
             self.base = keep_from;
@@ -173,7 +213,8 @@ impl ModelSeparator {
                             let carried = mask[CARRY_FROM..].iter().sum::<f32>()
                                 / (MODEL_BINS - CARRY_FROM) as f32;
                             let spectrum = &mut self.spectrum;
-                            spectrum.copy_from_slice(&self.chunk[c][f * bins..][..bins]);
+                            let source = &self.streams[self.streams.len() - 1].chunk[c];
+                            spectrum.copy_from_slice(&source[f * bins..][..bins]);
                             for (k, s) in spectrum.iter_mut().enumerate() {
                                 let m = if k < MODEL_BINS { mask[k] } else { carried };
                                 *s *= (m * OVER).min(1.0);
@@ -189,7 +230,7 @@ impl ModelSeparator {
                 }
             }
         }
-        for chunk in &mut self.chunk {
+        for chunk in self.streams.iter_mut().flat_map(|s| &mut s.chunk) {
             chunk.clear();
         }
         self.chunk_first += self.chunk_len as u64;
@@ -201,7 +242,7 @@ impl ModelSeparator {
         let bins = self.stft.bins();
         let mut input = vec![0f32; 2 * CHUNK_FRAMES * MODEL_BINS];
         for channel in 0..2 {
-            let spectra = &self.chunk[channel.min(self.targets.len() - 1)];
+            let spectra = &self.streams[0].chunk[channel.min(self.targets.len() - 1)];
             for f in 0..self.chunk_len {
                 let row = &mut input[(channel * CHUNK_FRAMES + f) * MODEL_BINS..][..MODEL_BINS];
                 for (m, s) in row.iter_mut().zip(&spectra[f * bins..]) {
@@ -241,7 +282,11 @@ impl ModelSeparator {
         self.gains.resize(count, 0.0);
         self.gate.fill(self.given, &mut self.gains);
         let start = out.len();
-        out.extend(self.held.drain(..count * self.channels));
+        let last = self.streams.len() - 1;
+        for stream in &mut self.streams[..last] {
+            stream.held.drain(..count * self.channels);
+        }
+        out.extend(self.streams[last].held.drain(..count * self.channels));
         let mut voice_mono = Vec::with_capacity(if self.voice_out.is_some() { count } else { 0 });
         for (i, frame) in out[start..].chunks_exact_mut(self.channels).enumerate() {
             let at = (self.given + i as u64 + lead - self.voice_base) as usize;
@@ -277,12 +322,7 @@ impl Separator for ModelSeparator {
     }
 
     fn push(&mut self, frames: &[f32], out: &mut Vec<f32>) {
-        self.held.extend(frames);
-        for frame in frames.chunks_exact(self.channels) {
-            for (c, &target) in self.targets.iter().enumerate() {
-                self.analysis[c].push(frame[target]);
-            }
-        }
+        self.streams[0].take(frames, self.channels, &self.targets);
         self.taken += (frames.len() / self.channels) as u64;
         self.analyse();
         self.give(out, false);
@@ -293,8 +333,8 @@ impl Separator for ModelSeparator {
         let hop = HOP_48K as u64;
         let lead = (FRAME_48K - HOP_48K) as u64;
         let last_needed = (self.taken + lead).div_ceil(hop) * hop + FRAME_48K as u64;
-        let have = self.base + self.analysis[0].len() as u64;
-        for a in &mut self.analysis {
+        let have = self.base + self.streams[0].analysis[0].len() as u64;
+        for a in self.streams.iter_mut().flat_map(|s| &mut s.analysis) {
             a.resize(a.len() + last_needed.saturating_sub(have) as usize, 0.0);
         }
         self.analyse();
