@@ -13,6 +13,8 @@ have_cmd cmake || need+=(cmake)            # builds CTranslate2 (local Whisper)
 have_cmd sox || need+=(sox)                # handy for inspecting audio
 have_pkg libclang-dev || need+=(libclang-dev)  # bindgen for signalsmith-stretch
 have_cmd pip3 || have_cmd pip || need+=(python3-pip)  # fetches the offline model packages
+have_cmd fluidsynth || need+=(fluidsynth)  # renders the MIDI music of the separation tests
+have_pkg fluid-soundfont-gm || need+=(fluid-soundfont-gm)  # ... with the General MIDI sounds
 have_cmd chromium || need+=(chromium)      # the studio's browser test (headless)
 have_cmd chromedriver || need+=(chromium-driver)  # drives it (W3C WebDriver)
 
