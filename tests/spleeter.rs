@@ -69,5 +69,8 @@ fn voice_mask_matches_the_original_tensorflow_model() {
     // The reference is quantised to 1/65535 (7.6e-6 at worst).
     assert!(worst < 1e-3, "mask differs by {worst}");
     // The fixture is not trivial: the model hears a voice in a good share of the bins.
-    assert!(voiced > 2 * FRAMES * MODEL_BINS / 20, "{voiced} voiced bins");
+    assert!(
+        voiced > 2 * FRAMES * MODEL_BINS / 20,
+        "{voiced} voiced bins"
+    );
 }

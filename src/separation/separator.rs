@@ -142,7 +142,8 @@ impl ModelSeparator {
         if self.streams.len() == 1 {
             let lead = FRAME_48K - HOP_48K;
             let bins = self.stft.bins();
-            self.streams.push(Stream::new(self.targets.len(), lead, bins));
+            self.streams
+                .push(Stream::new(self.targets.len(), lead, bins));
         }
         self.streams[1].take(part, self.channels, &self.targets);
         self.push(mix, out);
