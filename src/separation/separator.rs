@@ -209,8 +209,8 @@ impl ModelSeparator {
                 Ok(masks) => {
                     for f in 0..self.chunk_len {
                         let at = ((first + f as u64) * hop - self.voice_base) as usize;
-                        for c in 0..self.targets.len() {
-                            let mask = &masks[c][f * MODEL_BINS..][..MODEL_BINS];
+                        for (c, mask) in masks.iter().enumerate() {
+                            let mask = &mask[f * MODEL_BINS..][..MODEL_BINS];
                             let carried = mask[CARRY_FROM..].iter().sum::<f32>()
                                 / (MODEL_BINS - CARRY_FROM) as f32;
                             let spectrum = &mut self.spectrum;

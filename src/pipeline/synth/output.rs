@@ -91,6 +91,9 @@ pub(super) async fn with_background(
     );
     Ok((mixed, report))
 }
+/// A model separator, or why there is none.
+type ModelChoice = (Option<Box<dyn background::Separator>>, Option<String>);
+
 /// The separation model's separator for `separate`, or why there is none (the model is missing:
 /// the layout method then runs, with a warning that says how to install it).
 fn model_separator(
@@ -98,7 +101,7 @@ fn model_separator(
     layout_name: Option<&str>,
     lines: &[(u64, u64)],
     voice: &Path,
-) -> Result<(Option<Box<dyn background::Separator>>, Option<String>), SynthStageError> {
+) -> Result<ModelChoice, SynthStageError> {
     let model = DataDir::from_env().and_then(|d| d.separation_model());
     let model = match model {
         Ok(model) => model,
