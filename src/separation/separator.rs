@@ -12,12 +12,15 @@
 //! Two choices were measured on the tests' mixes (a known voice over MIDI music rendered by
 //! FluidSynth):
 //! - Over-subtraction: the mask ×1.5, capped at 1. Spleeter's soft mask leaves a voice that
-//!   shares a bin with the music partly in; scaling it takes the voice down a few dB more while
-//!   the music, whose bins have masks near 0, barely moves.
+//!   shares a bin with the music partly in; scaling it takes the voice down further while the
+//!   music, whose bins have masks near 0, barely moves. Measured (mono, `tests/background_model`):
+//!   mask as is, voice −16.4 dB, music −1.27 dB, bass −0.89 dB; ×1.5, voice −18.2 dB, music
+//!   −1.62 dB, bass −1.16 dB.
 //! - Above the model's band (11 kHz, where a voice still has its sibilants and breath): every
 //!   bin takes the frame's mean mask over 5.5–11 kHz, the model's own view of how much of the
 //!   top of the spectrum is voice in that frame. Spleeter itself zeroes the voice there (its
-//!   `mask_extension: zeros`), which would leave the original's "s" sounds under the dub.
+//!   `mask_extension: zeros`), which would leave the original's "s" sounds under the dub. (The
+//!   tests' espeak-ng voices are made at 22 kHz, so they have nothing up there to measure.)
 
 use std::collections::VecDeque;
 
