@@ -189,3 +189,59 @@ fn separate_uses_the_model_keeps_the_voice_and_falls_back_to_the_layout() {
 fn mono(x: &[Vec<f32>; 2]) -> Vec<f32> {
     x[0].iter().zip(&x[1]).map(|(l, r)| 0.5 * (l + r)).collect()
 }
+
+/// 5.1 through `dubber synth`: the model treats the centre channel only; the report says
+/// `model` with the six channels, and the five other channels of the mix are the extracted
+/// source's, sample for sample.
+#[test]
+fn five_one_by_the_model_treats_the_centre_only() {
+    DataDir::from_env()
+        .and_then(|d| d.separation_model())
+        .unwrap_or_else(|e| {
+            panic!("the separation model is missing, run scripts/setup-models.sh: {e}")
+        });
+    let dir = tempfile::tempdir().unwrap();
+    let len = samples(SECS);
+    let (start, text) = LINES[0];
+    let voice = place(len, &[(start, speak(dir.path(), text, "en-gb"))]);
+    let music = common_music::render(dir.path(), SECS, Part::All, 1.0);
+    let centre: Vec<f32> = mono(&music)
+        .iter()
+        .zip(&voice)
+        .map(|(m, v)| m + v)
+        .collect();
+    let half = |x: &[f32]| -> Vec<f32> { x.iter().map(|s| 0.5 * s).collect() };
+    let channels = vec![
+        music[0].clone(),
+        music[1].clone(),
+        centre,
+        half(&music[0]),
+        half(&music[1]),
+        half(&music[0]),
+    ];
+    make_video(
+        dir.path(),
+        &dir.path().join("v.mkv"),
+        &channels,
+        "5.1(side)",
+    );
+    std::fs::write(
+        dir.path().join("v.srt"),
+        srt(&[(
+            start,
+            start + 3.5,
+            "Good morning to everyone listening today.",
+        )]),
+    )
+    .unwrap();
+    let (bg, work, _) = synth(dir.path(), "model", None);
+    assert_eq!(bg["method"], "model", "{bg}");
+    assert_eq!(bg["channels"].as_u64(), Some(6));
+    let (source, _) = read_channels(&work.join("background.wav"));
+    let (mix, _) = read_channels(&work.join("mix.wav"));
+    for c in [0, 1, 3, 4, 5] {
+        assert_eq!(mix[c], source[c], "channel {c} changed");
+    }
+    assert_ne!(mix[2], source[2], "the centre was treated");
+    assert_eq!(read_channels(&work.join("voice.wav")).0[0].len(), len);
+}
