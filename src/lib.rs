@@ -5,7 +5,7 @@
 //! [`tts`] synthesizes the chunks concurrently through a cache, [`timeline`] fits every clip into
 //! its window and renders one exact-length track with [`audio`]'s in-process DSP, [`background`]
 //! puts the original audio under it in the source's own channel layout (ducked, or without the
-//! original voice), [`media`] muxes it into the video, and [`pipeline`] runs these stages over a work directory. [`llm`] polishes,
+//! original voice, which [`separation`]'s trained model takes out), [`media`] muxes it into the video, and [`pipeline`] runs these stages over a work directory. [`llm`] polishes,
 //! translates and shortens lines with a chat model; [`youtube`] and [`cost`] serve publishing and
 //! budgeting. [`retry`] holds the backoff and `Retry-After` handling that [`tts`] and [`llm`] share.
 
@@ -26,6 +26,7 @@ pub mod pipeline;
 pub mod progress;
 pub mod retry;
 pub mod segment;
+pub mod separation;
 pub mod speakers;
 pub mod stt;
 pub mod studio;

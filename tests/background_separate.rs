@@ -273,6 +273,9 @@ fn dub(
         "en-us",
         "--background",
         mode,
+        // The layout methods; the model has its own tests (background_model, separation_cli).
+        "--separation",
+        "layout",
         "-o",
         &out,
     ]);

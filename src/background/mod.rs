@@ -9,8 +9,9 @@
 //! - `separate`: the original *voice* goes and music and effects stay, by what the layout allows
 //!   ([`Method`]): a 5.1/7.1 source's centre channel is replaced by the dub ([`CentreChannel`]);
 //!   a stereo source loses its centred component in the original lines' windows ([`StereoMask`]);
-//!   a mono source cannot be separated by layout and is ducked instead, with a warning. A
-//!   model-based separator can come in through the [`Separator`] trait.
+//!   a mono source cannot be separated by layout and is ducked instead, with a warning. The
+//!   trained model ([`crate::separation`], Spleeter) comes in through the [`Separator`] trait and
+//!   works on every layout: it is the default where it is installed.
 //!
 //! Either way the dub is loudness-matched to the original dialogue (EBU R128 over the lines'
 //! windows), the background keeps its level, and everything streams in blocks (`render`), so
@@ -70,6 +71,9 @@ pub enum Method {
     StereoMask,
     /// `separate` where the layout separates nothing (mono): ducked instead.
     DuckFallback,
+    /// `separate` by the trained model ([`crate::separation`]): the voice taken out of the voice
+    /// channels (mono, stereo, or the centre of 5.1/7.1) in the lines' windows, music kept.
+    Model,
 }
 
 /// Takes the original voice out of a stream of background frames.
@@ -77,7 +81,7 @@ pub enum Method {
 /// Frames are interleaved, in the background's channel layout, and what comes out is the same
 /// layout without the voice. A separator may hold frames back (an STFT needs a whole frame) but
 /// gives back exactly as many as it took once [`Separator::finish`] is called. A model-based
-/// separator (Demucs, UVR) implements this and is handed to [`render`] like the layout-based ones.
+/// separator ([`crate::separation::ModelSeparator`]) implements this and is handed to [`render`] like the layout-based ones.
 pub trait Separator: Send {
     /// What the report calls this method.
     fn method(&self) -> Method;

@@ -27,8 +27,9 @@ use dubber::timeline::{FitMode, Mode, Policy};
 use dubber::tts::{AudioFormat, BatchOptions, SynthRequest};
 
 use super::flags::{
-    BackgroundArg, FitModeArg, GroupingArgs, LlmArgs, ModeArg, Provider, SpeakersArgs, SttArgs,
-    SttProvider, SynthFlags, TimelineArgs, TranslateWith, TtsArgs, WordsArgs,
+    BackgroundArg, FitModeArg, GroupingArgs, LlmArgs, ModeArg, Provider, SeparationArg,
+    SpeakersArgs, SttArgs, SttProvider, SynthFlags, TimelineArgs, TranslateWith, TtsArgs,
+    WordsArgs,
 };
 use super::voices;
 
@@ -166,7 +167,10 @@ pub fn synth_options(flags: &SynthFlags, output: Option<PathBuf>) -> Result<Synt
             BackgroundArg::Duck => Background::Duck,
             BackgroundArg::Mix => Background::Mix,
             BackgroundArg::None => Background::None,
-            BackgroundArg::Separate => Background::Separate,
+            BackgroundArg::Separate => match flags.separation {
+                SeparationArg::Model => Background::Separate,
+                SeparationArg::Layout => Background::SeparateByLayout,
+            },
         },
         ducking: Default::default(),
         mux: MuxOptions {

@@ -162,9 +162,20 @@ pub enum BackgroundArg {
     Mix,
     /// A clean voice track.
     None,
-    /// Keep music and effects, take the original voice out: the centre channel of 5.1/7.1 is
-    /// replaced, a stereo mix loses its centre under the original lines; mono is ducked.
+    /// Keep music and effects, take the original voice out under the original lines: by the
+    /// separation model on any layout (see --separation), else the centre channel of 5.1/7.1
+    /// is replaced, a stereo mix loses its centre, and mono is ducked.
     Separate,
+}
+
+/// How `--background separate` takes the original voice out.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum SeparationArg {
+    /// The trained model (Spleeter, installed by scripts/setup-models.sh) on the voice channels;
+    /// the layout method, with a warning, when it is not installed.
+    Model,
+    /// The channel layout only: the centre channel of 5.1/7.1, the centre of a stereo image.
+    Layout,
 }
 
 /// Which engine speaks, and how.
@@ -237,6 +248,9 @@ pub struct SynthFlags {
     /// The original audio under the new voice.
     #[arg(long, value_enum, default_value_t = BackgroundArg::Duck)]
     pub background: BackgroundArg,
+    /// How `--background separate` finds the original voice.
+    #[arg(long, value_enum, default_value_t = SeparationArg::Model)]
+    pub separation: SeparationArg,
     /// Keep the original audio as a second track.
     #[arg(long)]
     pub keep_original_track: bool,

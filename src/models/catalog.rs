@@ -19,6 +19,8 @@ pub enum ModelKind {
     Vad,
     /// The speaker encoder (who speaks each line, `--speakers`).
     Speaker,
+    /// The voice/music separator (`--background separate`).
+    Separation,
     /// A Piper voice (`.onnx` plus `.onnx.json`).
     PiperVoice,
     /// The ONNX Runtime shared library Piper runs on.
@@ -31,6 +33,7 @@ impl std::fmt::Display for ModelKind {
             ModelKind::Whisper => "whisper",
             ModelKind::Vad => "vad",
             ModelKind::Speaker => "speaker",
+            ModelKind::Separation => "separate",
             ModelKind::PiperVoice => "voice",
             ModelKind::OnnxRuntime => "runtime",
         })
@@ -126,6 +129,18 @@ impl DataDir {
                 bytes: size_of(&ecapa),
                 source: ecapa.parent().and_then(|d| read_source(&d.join("SOURCE"))),
                 path: ecapa,
+            });
+        }
+        let separation = self.separation_model_path();
+        if separation.is_file() {
+            found.push(InstalledModel {
+                kind: ModelKind::Separation,
+                name: "spleeter-2stems".to_string(),
+                bytes: size_of(&separation),
+                source: separation
+                    .parent()
+                    .and_then(|d| read_source(&d.join("SOURCE"))),
+                path: separation,
             });
         }
         for file in list_dir(&self.voices_dir())? {

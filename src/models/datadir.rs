@@ -33,6 +33,8 @@ pub const SPEAKER_MODEL_FILE: &str = "resemblyzer-ge2e.pt";
 /// The ECAPA-TDNN speaker encoder (SpeechBrain's `spkrec-ecapa-voxceleb` checkpoint, unchanged),
 /// in `<data dir>/models/ecapa/`: the default speaker encoder.
 pub const ECAPA_MODEL_FILE: &str = "ecapa-voxceleb.ckpt";
+/// File name of the voice/music separation model (Spleeter 2-stems, converted to ONNX at setup).
+pub const SEPARATION_MODEL_FILE: &str = "spleeter-2stems.onnx";
 /// The Piper voice used when none is named.
 pub const DEFAULT_PIPER_VOICE: &str = "en_US-joe-medium";
 
@@ -238,6 +240,27 @@ impl DataDir {
             true => Ok(path),
             false => Err(ModelError::Missing {
                 what: "speaker model (SpeechBrain ECAPA-TDNN)".to_string(),
+                path,
+                hint: format!("install it with `{SETUP_COMMAND}`"),
+            }),
+        }
+    }
+
+    /// Where the voice/music separation model goes.
+    pub fn separation_model_path(&self) -> PathBuf {
+        self.root
+            .join("models")
+            .join("separation")
+            .join(SEPARATION_MODEL_FILE)
+    }
+
+    /// The voice/music separation model (for `--background separate`), if installed.
+    pub fn separation_model(&self) -> Result<PathBuf, ModelError> {
+        let path = self.separation_model_path();
+        match path.is_file() {
+            true => Ok(path),
+            false => Err(ModelError::Missing {
+                what: "separation model (Spleeter 2-stems)".to_string(),
                 path,
                 hint: format!("install it with `{SETUP_COMMAND}`"),
             }),

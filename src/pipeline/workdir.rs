@@ -167,6 +167,10 @@ impl Workdir {
     pub fn speech_wav(&self) -> PathBuf {
         self.root.join("speech.wav")
     }
+    /// The original voice the separation model took out of the background (mono, 48 kHz).
+    pub fn voice_wav(&self) -> PathBuf {
+        self.root.join("voice.wav")
+    }
     pub fn background_wav(&self) -> PathBuf {
         self.root.join("background.wav")
     }

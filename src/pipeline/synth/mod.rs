@@ -62,9 +62,13 @@ pub enum Background {
     Mix,
     /// A clean voice track.
     None,
-    /// Keep music and effects and take the original voice out, as the source's channel layout
-    /// allows (see [`crate::background`]); a mono source is ducked instead.
+    /// Keep music and effects and take the original voice out: by the trained model where it is
+    /// installed ([`crate::separation`]), else as the source's channel layout allows (see
+    /// [`crate::background`]; a mono source is ducked instead).
     Separate,
+    /// `Separate` by the channel layout only, even where the model is installed
+    /// (`--separation layout`).
+    SeparateByLayout,
 }
 
 impl Background {
@@ -75,7 +79,7 @@ impl Background {
             Self::Duck => Mode::Duck,
             Self::Mix => Mode::Mix,
             Self::None => Mode::None,
-            Self::Separate => Mode::Separate,
+            Self::Separate | Self::SeparateByLayout => Mode::Separate,
         }
     }
 }
@@ -136,6 +140,8 @@ pub enum SynthStageError {
     },
     #[error(transparent)]
     Timeline(#[from] TimelineError),
+    #[error(transparent)]
+    Separation(#[from] crate::separation::SeparationError),
     #[error(transparent)]
     Cast(#[from] CastError),
     #[error("{}: {source}", path.display())]

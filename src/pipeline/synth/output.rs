@@ -7,9 +7,11 @@ use std::path::{Path, PathBuf};
 use super::{Background, SynthOptions, SynthStageError, off_runtime};
 use crate::background::{self, BackgroundReport, Method, MixJob};
 use crate::media::{self, Probe};
+use crate::models::DataDir;
 use crate::pipeline::state::{Fingerprint, State, Step, sha256_file};
 use crate::pipeline::workdir::Workdir;
 use crate::segment::Segment;
+use crate::separation;
 use crate::timeline::{self, Plan};
 
 /// The track to mux (`dub.wav` alone, or mixed over the original audio in `mix.wav`) and how the
@@ -52,11 +54,17 @@ pub(super) async fn with_background(
         ducking.depth_db = 0.0;
     }
     let mode = opts.background.mode();
+    let by_model = opts.background == Background::Separate;
     let mixed = workdir.mix_wav();
     let (video, bg, out) = (video.to_path_buf(), workdir.background_wav(), mixed.clone());
+    let voice = workdir.voice_wav();
     let report = off_runtime(move || -> Result<BackgroundReport, SynthStageError> {
         media::extract_background(&video, &bg, background::MIX_RATE)?;
-        Ok(background::render(MixJob {
+        let (separator, missing) = match by_model {
+            true => model_separator(&bg, layout_name.as_deref(), &lines, &voice)?,
+            false => (None, None),
+        };
+        let mut report = background::render(MixJob {
             dub: &track,
             background: &bg,
             layout_name: layout_name.as_deref(),
@@ -64,9 +72,13 @@ pub(super) async fn with_background(
             ducking,
             dub_speech: &dub_speech,
             original_lines: &lines,
-            separator: None,
+            separator,
             out: &out,
-        })?)
+        })?;
+        if report.reason.is_none() {
+            report.reason = missing;
+        }
+        Ok(report)
     })
     .await??;
     // The summary line says it for the user; this is for the log.
@@ -79,6 +91,35 @@ pub(super) async fn with_background(
     );
     Ok((mixed, report))
 }
+/// A model separator, or why there is none.
+type ModelChoice = (Option<Box<dyn background::Separator>>, Option<String>);
+
+/// The separation model's separator for `separate`, or why there is none (the model is missing:
+/// the layout method then runs, with a warning that says how to install it).
+fn model_separator(
+    bg: &Path,
+    layout_name: Option<&str>,
+    lines: &[(u64, u64)],
+    voice: &Path,
+) -> Result<ModelChoice, SynthStageError> {
+    let model = DataDir::from_env().and_then(|d| d.separation_model());
+    let model = match model {
+        Ok(model) => model,
+        Err(e) => {
+            let reason = format!("{e}; separated by the channel layout instead");
+            tracing::warn!("--background separate: {reason}");
+            return Ok((None, Some(reason)));
+        }
+    };
+    // The lines' windows at the mix rate (twice the timeline's).
+    let lines = lines.iter().map(|&(s, e)| (2 * s, 2 * e)).collect();
+    let separator = separation::for_background(&model, bg, layout_name, lines, Some(voice))?;
+    Ok((
+        separator.map(|s| Box::new(s) as Box<dyn background::Separator>),
+        None,
+    ))
+}
+
 /// Mux `track` into `video` as `out`, unless `out` exists and was made from this very track,
 /// video and mux settings (the track is hashed in blocks, never read whole).
 pub(super) async fn mux_unless_current(
