@@ -4,6 +4,7 @@
 //! cast.toml as `engine = "flite"`, read back, routed to a second Flite voice) for speakers.
 //! Real engines: flite and ffmpeg.
 
+mod common;
 mod flite_provider;
 
 use std::path::{Path, PathBuf};
@@ -32,36 +33,7 @@ fn require_flite() {
 /// A 6-second video: black picture, a quiet tone.
 fn video(dir: &Path) -> PathBuf {
     let path = dir.join("talk.mp4");
-    let status = Command::new("ffmpeg")
-        .args([
-            "-hide_banner",
-            "-loglevel",
-            "error",
-            "-y",
-            "-f",
-            "lavfi",
-            "-i",
-        ])
-        .arg("color=c=black:s=160x120:r=10:d=6")
-        .args([
-            "-f",
-            "lavfi",
-            "-i",
-            "sine=frequency=220:sample_rate=48000:duration=6",
-        ])
-        .args([
-            "-c:v",
-            "libx264",
-            "-preset",
-            "ultrafast",
-            "-c:a",
-            "aac",
-            "-shortest",
-        ])
-        .arg(&path)
-        .status()
-        .expect("run ffmpeg");
-    assert!(status.success());
+    common::long_video(&path, 6);
     path
 }
 
